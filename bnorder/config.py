@@ -1,0 +1,113 @@
+"""One run's configuration: every knob, its default, and the checks that name valid values."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, fields
+
+from .blocks import ALIASES, ORDERS, canonical_block
+from .data import DATASETS
+from .networks import ARCHS, DEFAULT_WIDTH
+
+DEVICES = ("auto", "cpu", "cuda", "mps")
+
+
+@dataclass
+class RunConfig:
+    dataset: str = "cifar10"      # cifar10 | fashion-mnist | synthetic
+    arch: str = "cnn"             # cnn | mlp | seed-mlp
+    block: str = "bn-relu"        # bn-relu | relu-bn | lrelu-bn | bn-lrelu | relu (or case1..case3)
+    seed: int = 0                 # initial weights and data order; paired across blocks
+    epochs: int = 10              # passes over the training split
+    batch_size: int = 128         # the study's code used 128 (its text says 64)
+    lr: float = 1e-3              # Adam learning rate
+    width: int | None = None      # channels (cnn) or units (mlp); None: cnn 64, mlp 512
+    depth: int = 8                # number of order-carrying blocks (cnn, mlp)
+    val_fraction: float = 0.1     # share of training images held out for validation; 0 = the study
+    train_subset: int = 0         # keep only this many training images (0: all)
+    bias: bool = True             # bias of the conv/linear layer inside each block
+    leaky_slope: float = 0.01     # negative slope of LeakyReLU
+    data_root: str = "data"       # where data sets are looked for and downloaded to
+    download: bool = True         # download a missing data set (CIFAR-10, Fashion-MNIST)
+    device: str = "auto"          # auto | cpu | cuda | mps
+    profile: str = "adhoc"        # sweep profile this run belongs to (names the results folder)
+    results_dir: str = "results"  # root of the results tree
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+# Knobs that change where or how a run executes, never what it computes.
+NOT_IN_HASH = ("data_root", "download", "device", "profile", "results_dir")
+
+
+def _type_ok(value, kind) -> bool:
+    if kind is bool:
+        return isinstance(value, bool)
+    if kind is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    if kind is float:
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    return isinstance(value, kind)
+
+
+_KINDS = {"dataset": str, "arch": str, "block": str, "seed": int, "epochs": int, "batch_size": int,
+          "lr": float, "width": int, "depth": int, "val_fraction": float, "train_subset": int,
+          "bias": bool, "leaky_slope": float, "data_root": str, "download": bool, "device": str,
+          "profile": str, "results_dir": str}
+
+
+def make_config(**params) -> RunConfig:
+    """Check ``params`` and return a :class:`RunConfig` with the canonical block name.
+
+    Raises ``ValueError`` naming the bad knob and its valid values.
+    """
+    known = {f.name for f in fields(RunConfig)}
+    unknown = sorted(set(params) - known)
+    if unknown:
+        raise ValueError(f"unknown parameter(s) {', '.join(unknown)}; valid parameters: {', '.join(sorted(known))}")
+    for name, value in params.items():
+        if name == "width" and value is None:
+            continue
+        if not _type_ok(value, _KINDS[name]):
+            raise ValueError(f"{name} must be of type {_KINDS[name].__name__}, got {value!r} "
+                             f"({type(value).__name__})")
+    cfg = RunConfig(**params)
+    if cfg.dataset not in DATASETS:
+        raise ValueError(f"unknown dataset {cfg.dataset!r}; valid datasets: {', '.join(DATASETS)}")
+    if cfg.arch not in ARCHS:
+        raise ValueError(f"unknown arch {cfg.arch!r}; valid archs: {', '.join(ARCHS)}")
+    if cfg.block not in ORDERS and cfg.block not in ALIASES:
+        raise ValueError(f"unknown block {cfg.block!r}; valid blocks: {', '.join([*ORDERS, *ALIASES])}")
+    cfg.block = canonical_block(cfg.block)
+    if cfg.device not in DEVICES:
+        raise ValueError(f"unknown device {cfg.device!r}; valid devices: {', '.join(DEVICES)}")
+    positive = {"epochs": cfg.epochs, "batch_size": cfg.batch_size, "depth": cfg.depth}
+    for name, value in positive.items():
+        if value < 1:
+            raise ValueError(f"{name} must be a positive integer, got {value}")
+    if cfg.width is not None and cfg.width < 1:
+        raise ValueError(f"width must be a positive integer or None, got {cfg.width}")
+    if not cfg.lr > 0:
+        raise ValueError(f"lr must be positive, got {cfg.lr}")
+    if cfg.seed < 0:
+        raise ValueError(f"seed must be >= 0, got {cfg.seed}")
+    if not 0 <= cfg.val_fraction < 1:
+        raise ValueError(f"val_fraction must be in [0, 1), got {cfg.val_fraction}")
+    if cfg.train_subset < 0:
+        raise ValueError(f"train_subset must be >= 0 (0 keeps all), got {cfg.train_subset}")
+    if cfg.leaky_slope < 0:
+        raise ValueError(f"leaky_slope must be >= 0, got {cfg.leaky_slope}")
+    if cfg.width is None:
+        cfg.width = DEFAULT_WIDTH[cfg.arch]
+    cfg.lr = float(cfg.lr)
+    cfg.val_fraction = float(cfg.val_fraction)
+    cfg.leaky_slope = float(cfg.leaky_slope)
+    return cfg
+
+
+def config_hash(cfg: RunConfig) -> str:
+    """Hash of everything that determines a run's numbers (seed included)."""
+    d = {k: v for k, v in cfg.as_dict().items() if k not in NOT_IN_HASH}
+    return hashlib.sha256(json.dumps(d, sort_keys=True).encode()).hexdigest()[:16]

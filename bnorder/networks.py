@@ -1,0 +1,85 @@
+"""The networks of the study, each a stack of :class:`bnorder.blocks.Block`.
+
+    cnn       the original study's CNN: stem conv (in -> width, no norm, no activation),
+              ``depth`` conv blocks width -> width at full resolution, global average pool,
+              linear classifier. Defaults width 64, depth 8 (the study's code).
+    mlp       ``depth`` linear blocks of ``width`` units with the order in *every* block
+              (the study's stated condition "each network should have 8 blocks"), then a
+              linear classifier. Defaults width 512, depth 8.
+    seed-mlp  the original study's MLP exactly as its code built it: the order only in the
+              first layer (Linear in -> 512), then Linear-ReLU 512 -> 256 -> 128 and Linear
+              128 -> classes, no BatchNorm. Ignores width and depth.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch.nn as nn
+
+from .blocks import LEAKY_SLOPE, Block
+
+ARCHS = ("cnn", "mlp", "seed-mlp")
+DEFAULT_WIDTH = {"cnn": 64, "mlp": 512, "seed-mlp": 512}
+DEFAULT_DEPTH = 8
+
+
+class CNN(nn.Module):
+    def __init__(self, block: str, in_channels: int, num_classes: int, width: int = 64,
+                 depth: int = DEFAULT_DEPTH, bias: bool = True, leaky_slope: float = LEAKY_SLOPE):
+        super().__init__()
+        self.stem = nn.Conv2d(in_channels, width, kernel_size=3, padding=1)
+        self.blocks = nn.Sequential(*[Block(block, "conv", width, width, bias, leaky_slope)
+                                      for _ in range(depth)])
+        self.pool = nn.AdaptiveAvgPool2d(1)
+        self.head = nn.Linear(width, num_classes)
+
+    def forward(self, x):
+        x = self.pool(self.blocks(self.stem(x)))
+        return self.head(x.flatten(1))
+
+
+class MLP(nn.Module):
+    def __init__(self, block: str, in_features: int, num_classes: int, width: int = 512,
+                 depth: int = DEFAULT_DEPTH, bias: bool = True, leaky_slope: float = LEAKY_SLOPE):
+        super().__init__()
+        sizes = [in_features] + [width] * depth
+        self.blocks = nn.Sequential(*[Block(block, "linear", a, b, bias, leaky_slope)
+                                      for a, b in zip(sizes[:-1], sizes[1:])])
+        self.head = nn.Linear(width, num_classes)
+
+    def forward(self, x):
+        return self.head(self.blocks(x.flatten(1)))
+
+
+class SeedMLP(nn.Module):
+    """The original study's ``MLPNetwork``: the block order appears in layer 1 only."""
+
+    def __init__(self, block: str, in_features: int, num_classes: int,
+                 bias: bool = True, leaky_slope: float = LEAKY_SLOPE):
+        super().__init__()
+        self.blocks = nn.Sequential(Block(block, "linear", in_features, 512, bias, leaky_slope))
+        self.rest = nn.Sequential(nn.Linear(512, 256), nn.ReLU(), nn.Linear(256, 128), nn.ReLU())
+        self.head = nn.Linear(128, num_classes)
+
+    def forward(self, x):
+        return self.head(self.rest(self.blocks(x.flatten(1))))
+
+
+def build_network(arch: str, block: str, input_shape: tuple[int, int, int], num_classes: int,
+                  width: int | None = None, depth: int = DEFAULT_DEPTH, bias: bool = True,
+                  leaky_slope: float = LEAKY_SLOPE) -> nn.Module:
+    """Build ``arch`` with blocks of order ``block`` for inputs of shape (C, H, W)."""
+    if arch not in ARCHS:
+        raise ValueError(f"unknown arch {arch!r}; valid archs: {', '.join(ARCHS)}")
+    width = width or DEFAULT_WIDTH[arch]
+    if arch == "cnn":
+        return CNN(block, input_shape[0], num_classes, width, depth, bias, leaky_slope)
+    if arch == "mlp":
+        return MLP(block, math.prod(input_shape), num_classes, width, depth, bias, leaky_slope)
+    return SeedMLP(block, math.prod(input_shape), num_classes, bias, leaky_slope)
+
+
+def blocks_of(model: nn.Module) -> list[Block]:
+    """The order-carrying blocks of a network, input to output."""
+    return [m for m in model.modules() if isinstance(m, Block)]

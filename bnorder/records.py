@@ -1,0 +1,142 @@
+"""Run records: one JSON file per run, written atomically, loaded into one DataFrame.
+
+A record holds the run's config (with a hash of everything that determines its numbers),
+its per-epoch metrics, its summary and its provenance (code version, torch, device, time).
+Path: ``<results_dir>/<profile>/<dataset>/<arch>/<block>/seed<k>.json``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import platform
+import subprocess
+import tempfile
+from pathlib import Path
+
+import torch
+
+from . import __version__
+from .config import RunConfig, config_hash
+
+SCHEMA = 1
+
+
+def record_path(cfg: RunConfig) -> Path:
+    return Path(cfg.results_dir) / cfg.profile / cfg.dataset / cfg.arch / cfg.block / f"seed{cfg.seed}.json"
+
+
+def git_commit(repo: Path | None = None) -> str | None:
+    """The code's git commit, with ``-dirty`` when tracked package files have uncommitted changes."""
+    repo = repo or Path(__file__).resolve().parent.parent
+    try:
+        sha = subprocess.run(["git", "rev-parse", "HEAD"], cwd=repo, capture_output=True,
+                             text=True, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--", "bnorder", "notebooks"],
+                               cwd=repo, capture_output=True, text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    return sha + ("-dirty" if dirty else "")
+
+
+def device_name(device: str) -> str:
+    if device.startswith("cuda") and torch.cuda.is_available():
+        return torch.cuda.get_device_name(torch.device(device))
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in open("/proc/cpuinfo"):
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return f"{cpu} ({os.cpu_count()} cores, {torch.get_num_threads()} torch threads)"
+
+
+def provenance(device: str, wall_seconds: float, started: dt.datetime) -> dict:
+    return {
+        "bnorder_version": __version__,
+        "git_commit": git_commit(),
+        "torch_version": torch.__version__,
+        "python_version": platform.python_version(),
+        "device": device,
+        "device_name": device_name(device),
+        "started_utc": started.isoformat(timespec="seconds"),
+        "wall_seconds": round(wall_seconds, 3),
+    }
+
+
+def make_record(cfg: RunConfig, result: dict, prov: dict) -> dict:
+    return {"schema": SCHEMA, "status": result["status"], "failure": result.get("failure"),
+            "config": cfg.as_dict(), "config_hash": config_hash(cfg),
+            "n_params": result.get("n_params"), "epochs": result["epochs"],
+            "summary": result["summary"], "provenance": prov}
+
+
+def write_json_atomic(path: Path, obj) -> Path:
+    """Write ``obj`` as JSON to ``path`` via a temporary file and a rename: a reader (or a
+    killed run) never sees a half-written file."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w") as f:
+            json.dump(obj, f, indent=1, allow_nan=False)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def save_record(record: dict) -> Path:
+    cfg = RunConfig(**record["config"])
+    return write_json_atomic(record_path(cfg), record)
+
+
+def load_record(path: Path) -> dict:
+    try:
+        with open(path) as f:
+            rec = json.load(f)
+    except json.JSONDecodeError as e:
+        raise ValueError(f"malformed record {path}: {e}; delete it and re-run that run") from e
+    if not isinstance(rec, dict) or "config" not in rec or "summary" not in rec:
+        raise ValueError(f"malformed record {path}: no config/summary; delete it and re-run that run")
+    return rec
+
+
+def find_records(results_dir: str | Path = "results", profile: str | None = None) -> list[Path]:
+    root = Path(results_dir) / profile if profile else Path(results_dir)
+    return sorted(root.rglob("seed*.json"))
+
+
+def load_records(results_dir: str | Path = "results", profile: str | None = None):
+    """Every record under ``results_dir`` (one profile, or all) as a pandas DataFrame.
+
+    One row per run: the config's knobs, ``status``, the summary keys, ``n_params``,
+    ``config_hash``, provenance columns prefixed ``prov_``, ``path``, and ``epochs`` (the
+    per-epoch list, for learning curves; see :func:`epochs_frame`).
+    """
+    import pandas as pd
+
+    rows = []
+    for path in find_records(results_dir, profile):
+        rec = load_record(path)
+        row = {**rec["config"], "status": rec["status"], **rec["summary"],
+               "n_params": rec.get("n_params"), "config_hash": rec.get("config_hash"),
+               **{f"prov_{k}": v for k, v in rec.get("provenance", {}).items()},
+               "path": str(path), "epochs": rec["epochs"]}
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def epochs_frame(runs):
+    """Long table of per-epoch metrics: one row per (run, epoch), with the run's knobs."""
+    import pandas as pd
+
+    keys = ["profile", "dataset", "arch", "block", "seed", "status"]
+    rows = [{**{k: r[k] for k in keys}, **e} for _, r in runs.iterrows() for e in r["epochs"]]
+    return pd.DataFrame(rows)

@@ -1,0 +1,129 @@
+"""A sweep: execute notebooks/train.ipynb with papermill once per run of a profile.
+
+Each run leaves two files: its record (written by the notebook) and its executed notebook
+``book/runs/<profile>/<dataset>-<arch>-<block>-seed<k>.ipynb`` (written to a temporary file
+and renamed, so a killed sweep never leaves half a notebook). A run whose record and notebook
+both exist is skipped: an interrupted sweep resumes where it stopped.
+"""
+
+from __future__ import annotations
+
+import os
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nbformat
+from tqdm.auto import tqdm
+
+from .blocks import canonical_block
+from .config import make_config
+from .profiles import get_profile
+from .records import load_record, record_path
+
+NOTEBOOK = Path(__file__).resolve().parent.parent / "notebooks" / "train.ipynb"
+FILTER_KEYS = ("arch", "block", "seed", "dataset")
+
+
+def parse_filters(only: list[str] | tuple[str, ...]) -> dict[str, set[str]]:
+    """``["arch=mlp", "seed=0,1"]`` -> ``{"arch": {"mlp"}, "seed": {"0", "1"}}``."""
+    filters: dict[str, set[str]] = {}
+    for item in only:
+        key, sep, value = item.partition("=")
+        if not sep or not key or not value:
+            raise ValueError(f"malformed filter {item!r}; write key=value[,value…] with key one of "
+                             f"{', '.join(FILTER_KEYS)} (e.g. --only arch=mlp --only seed=0,1)")
+        if key not in FILTER_KEYS:
+            raise ValueError(f"unknown filter key {key!r}; valid keys: {', '.join(FILTER_KEYS)}")
+        values = set(value.split(","))
+        if key == "block":
+            values = {canonical_block(v) for v in values}
+        filters.setdefault(key, set()).update(values)
+    return filters
+
+
+def plan(profile: str, only=(), results_dir: str = "results") -> list[dict]:
+    filters = parse_filters(only)
+    runs = []
+    for params in get_profile(profile).runs():
+        if all(str(params[k]) in v for k, v in filters.items()):
+            runs.append({**params, "results_dir": results_dir})
+    return runs
+
+
+def notebook_path(params: dict, runs_dir: str | Path = "book/runs") -> Path:
+    block = canonical_block(params["block"])
+    return (Path(runs_dir) / params["profile"]
+            / f"{params['dataset']}-{params['arch']}-{block}-seed{params['seed']}.ipynb")
+
+
+def is_done(params: dict, runs_dir: str | Path = "book/runs") -> bool:
+    rec = record_path(make_config(**params))
+    if not (rec.exists() and notebook_path(params, runs_dir).exists()):
+        return False
+    try:
+        return load_record(rec)["status"] in ("ok", "diverged")
+    except ValueError:
+        return False
+
+
+def run_title(params: dict) -> str:
+    return (f"Run: {params['profile']} · {params['dataset']} · {params['arch']} · "
+            f"{canonical_block(params['block'])} · seed {params['seed']}")
+
+
+def execute(params: dict, runs_dir: str | Path = "book/runs", notebook: Path = NOTEBOOK) -> Path:
+    """Execute one run's notebook with papermill; returns the executed notebook's path."""
+    import papermill as pm
+
+    out = notebook_path(params, runs_dir)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(f".{out.stem}.{os.getpid()}.tmp.ipynb")
+    try:
+        pm.execute_notebook(str(notebook), str(tmp), parameters={**params, "progress": False},
+                            progress_bar=False, cwd=os.getcwd(), kernel_name="python3")
+        nb = nbformat.read(tmp, as_version=4)
+        nb.cells[0].source = nb.cells[0].source.replace("# Training run", "# " + run_title(params), 1)
+        nbformat.write(nb, tmp)
+        os.replace(tmp, out)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return out
+
+
+@dataclass
+class SweepResult:
+    done: list[dict] = field(default_factory=list)
+    skipped: list[dict] = field(default_factory=list)
+    failed: list[tuple[dict, str]] = field(default_factory=list)
+
+
+def sweep(profile: str, jobs: int = 1, only=(), results_dir: str = "results",
+          runs_dir: str | Path = "book/runs", progress: bool = True) -> SweepResult:
+    """Run every missing run of ``profile``; failures are collected, not raised."""
+    if jobs < 1:
+        raise ValueError(f"--jobs must be a positive integer, got {jobs}")
+    runs = plan(profile, only, results_dir)
+    result = SweepResult()
+    todo = []
+    for params in runs:
+        (result.skipped if is_done(params, runs_dir) else todo).append(params)
+    # Share the cores between concurrent runs (each kernel inherits this environment).
+    os.environ.setdefault("OMP_NUM_THREADS", str(max(1, (os.cpu_count() or 1) // jobs)))
+    bar = tqdm(total=len(todo), desc=f"sweep {profile}", unit="run", disable=not progress)
+    bar.write(f"{len(runs)} runs in profile {profile!r}: {len(result.skipped)} done already, "
+              f"{len(todo)} to run")
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        futures = {pool.submit(execute, params, runs_dir): params for params in todo}
+        for fut in as_completed(futures):
+            params = futures[fut]
+            try:
+                fut.result()
+                result.done.append(params)
+            except Exception as e:  # one broken run must not stop the sweep
+                message = str(e).strip().splitlines()[-1] if str(e).strip() else repr(e)
+                result.failed.append((params, message))
+                bar.write(f"FAILED {run_title(params)}: {message}")
+            bar.update()
+    bar.close()
+    return result
