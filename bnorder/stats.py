@@ -1,0 +1,407 @@
+"""Statistics for the analysis chapters: summaries, paired comparisons, effect sizes, power.
+
+Everything is small and built on :mod:`scipy.stats` where scipy has the method; only the
+Holm-Bonferroni adjustment is written by hand, because scipy has no Holm adjustment.
+Bootstrap and permutation results are made repeatable by a fixed ``seed`` argument
+(default :data:`SEED`), so the same inputs always give the same intervals.
+
+Conventions:
+
+* ``a`` and ``b`` are accuracies of two blocks ("A" and "B"); a difference is ``a - b``, so a
+  positive difference, a positive effect size and a probability of improvement above 0.5 all
+  mean "A is better".
+* Paired functions pair ``a`` and ``b`` by seed: two :class:`pandas.Series` are aligned on their
+  index (seeds present in only one of them are dropped), anything else is paired by position.
+* Confidence intervals are 95 % bootstrap intervals (BCa by default). Where the bootstrap cannot
+  give one (fewer than two values) the interval is ``(nan, nan)``; where every resample gives the
+  same value (e.g. all values equal) the interval is that value at both ends.
+
+Two functions re-examine the original study (``reference/original-study-runs.csv``, columns
+``experiment, arch, case, run, epoch, test_acc``): :func:`original_consistency` and
+:func:`best_epoch_reanalysis`.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Iterable, Sequence
+
+import numpy as np
+import pandas as pd
+from scipy import special, stats
+
+SEED = 0               # default seed of every bootstrap / randomized permutation test
+N_RESAMPLES = 9999     # bootstrap resamples; also the permutation budget (exact up to 2**13 seeds)
+CONFIDENCE = 0.95
+
+__all__ = [
+    "describe", "summary_table", "paired_difference", "welch_test", "holm",
+    "probability_of_improvement", "power", "seeds_for_power", "compare",
+    "hedges_correction", "original_consistency", "best_epoch_reanalysis",
+]
+
+
+# --------------------------------------------------------------------------- helpers
+
+def _values(x) -> np.ndarray:
+    """``x`` as a 1-D float array with NaNs removed."""
+    arr = np.asarray(x, dtype=float).ravel()
+    return arr[~np.isnan(arr)]
+
+
+def _paired(a, b) -> tuple[np.ndarray, np.ndarray]:
+    """Pair ``a`` and ``b`` by seed: Series are aligned on their index, other inputs by position.
+    Pairs with a missing value on either side are dropped."""
+    if isinstance(a, pd.Series) and isinstance(b, pd.Series):
+        a, b = a.align(b, join="inner")
+    a = np.asarray(a, dtype=float).ravel()
+    b = np.asarray(b, dtype=float).ravel()
+    if a.shape != b.shape:
+        raise ValueError(f"paired samples need the same length, got {a.size} and {b.size}")
+    keep = ~(np.isnan(a) | np.isnan(b))
+    return a[keep], b[keep]
+
+
+def _bootstrap_ci(data: tuple, statistic, *, paired: bool = False, method: str = "BCa",
+                  n_resamples: int = N_RESAMPLES, confidence: float = CONFIDENCE,
+                  seed: int = SEED) -> tuple[float, float]:
+    """Two-sided bootstrap CI of ``statistic`` (vectorized, takes ``axis``) via scipy.
+
+    ``(nan, nan)`` if any sample has fewer than two values; the point value at both ends if the
+    bootstrap distribution is degenerate (BCa is undefined there)."""
+    if min(len(d) for d in data) < 2:
+        return (np.nan, np.nan)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", stats.DegenerateDataWarning)     # handled below
+        warnings.filterwarnings("ignore", "invalid value encountered", RuntimeWarning)
+        res = stats.bootstrap(data, statistic, paired=paired, vectorized=True, method=method,
+                              n_resamples=n_resamples, confidence_level=confidence,
+                              rng=np.random.default_rng(seed))
+    low, high = float(res.confidence_interval.low), float(res.confidence_interval.high)
+    if np.isnan(low) or np.isnan(high):
+        dist = res.bootstrap_distribution
+        if np.ptp(dist) == 0:                                   # every resample identical
+            return (float(dist.flat[0]), float(dist.flat[0]))
+        q = np.quantile(dist, [(1 - confidence) / 2, (1 + confidence) / 2])   # BCa failed:
+        return (float(q[0]), float(q[1]))                                     # percentile
+    return (low, high)
+
+
+def _mean(x, axis=-1):
+    return np.mean(x, axis=axis)
+
+
+def _mean_diff(x, y, axis=-1):
+    return np.mean(x - y, axis=axis)
+
+
+def hedges_correction(df: float) -> float:
+    """Hedges' small-sample correction factor J(df) = Γ(df/2) / (√(df/2) Γ((df-1)/2)), exact
+    (≈ 1 - 3/(4 df - 1)); multiplies Cohen's d to give the unbiased Hedges' g. NaN for df < 1."""
+    if df < 1:
+        return np.nan
+    return float(np.exp(special.gammaln(df / 2) - special.gammaln((df - 1) / 2)) / np.sqrt(df / 2))
+
+
+# --------------------------------------------------------------------------- describing
+
+def describe(x, *, method: str = "BCa", n_resamples: int = N_RESAMPLES,
+             seed: int = SEED) -> pd.Series:
+    """Summary of one group of runs (NaNs dropped).
+
+    Returns a float Series with ``n``, ``mean``, ``std`` (sample std, ddof=1; NaN for n < 2),
+    ``ci_low``/``ci_high`` (95 % bootstrap CI of the mean, ``scipy.stats.bootstrap`` with
+    ``method`` and a fixed ``seed``; NaN for n < 2) and ``iqm`` (interquartile mean,
+    ``scipy.stats.trim_mean(x, 0.25)``: the mean of the middle half, robust to an outlier run)."""
+    v = _values(x)
+    n = v.size
+    mean = float(np.mean(v)) if n else np.nan
+    std = float(np.std(v, ddof=1)) if n >= 2 else np.nan
+    low, high = _bootstrap_ci((v,), _mean, method=method, n_resamples=n_resamples, seed=seed)
+    iqm = float(stats.trim_mean(v, 0.25)) if n else np.nan
+    return pd.Series({"n": n, "mean": mean, "std": std, "ci_low": low, "ci_high": high,
+                      "iqm": iqm})
+
+
+def summary_table(df: pd.DataFrame, by: str | Sequence[str], value: str,
+                  **describe_kwargs) -> pd.DataFrame:
+    """:func:`describe` of ``df[value]`` for every group of ``by`` (e.g. ``["arch", "block"]``),
+    one row per group with the group keys as columns; ``n`` is an integer column."""
+    by = [by] if isinstance(by, str) else list(by)
+    rows = []
+    for key, group in df.groupby(by, sort=True):
+        key = key if isinstance(key, tuple) else (key,)
+        rows.append({**dict(zip(by, key)), **describe(group[value], **describe_kwargs).to_dict()})
+    out = pd.DataFrame(rows, columns=[*by, "n", "mean", "std", "ci_low", "ci_high", "iqm"])
+    return out.astype({"n": int})
+
+
+# --------------------------------------------------------------------------- two groups
+
+def paired_difference(a, b, *, method: str = "BCa", n_resamples: int = N_RESAMPLES,
+                      seed: int = SEED) -> dict:
+    """Paired comparison of A and B over seeds (see the module docstring for pairing).
+
+    Returns a dict:
+
+    * ``n``: number of pairs;
+    * ``mean_diff``: mean of ``a - b``;
+    * ``ci_low``, ``ci_high``: 95 % bootstrap CI of the mean difference, resampling seeds
+      (``scipy.stats.bootstrap(paired=True)``);
+    * ``hedges_g``: standardized mean difference for paired data, d_z = mean(d) / sd(d) times
+      the small-sample correction J(n - 1) (:func:`hedges_correction`); NaN if n < 2 or
+      sd(d) = 0 with a nonzero mean, 0 if all differences are 0;
+    * ``p``: two-sided paired permutation test of the mean difference
+      (``scipy.stats.permutation_test``, ``permutation_type='samples'``: swap A and B within
+      seeds); exact (all 2**n sign flips) when 2**n <= ``n_resamples``, else randomized with
+      ``seed``. Identical samples give p = 1; NaN if n < 2.
+    """
+    a, b = _paired(a, b)
+    n = a.size
+    d = a - b
+    mean_diff = float(np.mean(d)) if n else np.nan
+    low, high = _bootstrap_ci((a, b), _mean_diff, paired=True, method=method,
+                              n_resamples=n_resamples, seed=seed)
+    if n < 2:
+        g = np.nan
+    else:
+        sd = np.std(d, ddof=1)
+        g = 0.0 if mean_diff == 0 and sd == 0 else (np.nan if sd == 0 else
+                                                    mean_diff / sd * hedges_correction(n - 1))
+    if n < 2:
+        p = np.nan
+    else:
+        p = float(stats.permutation_test((a, b), _mean_diff, permutation_type="samples",
+                                         vectorized=True, n_resamples=n_resamples,
+                                         alternative="two-sided",
+                                         rng=np.random.default_rng(seed)).pvalue)
+    return {"n": n, "mean_diff": mean_diff, "ci_low": low, "ci_high": high,
+            "hedges_g": float(g), "p": min(p, 1.0)}
+
+
+def welch_test(a, b) -> dict:
+    """Two independent groups (e.g. unpaired runs): Welch's t-test and Hedges' g.
+
+    Returns ``n_a``, ``n_b``, ``mean_diff`` (mean a - mean b), ``t``, ``df`` (Welch-Satterthwaite),
+    ``p`` (two-sided, ``scipy.stats.ttest_ind(equal_var=False)``) and ``hedges_g``:
+    (mean a - mean b) / pooled SD, pooled SD = sqrt(((n_a-1) s_a² + (n_b-1) s_b²) / (n_a+n_b-2)),
+    times J(n_a + n_b - 2). NaN values are dropped."""
+    a, b = _values(a), _values(b)
+    na, nb = a.size, b.size
+    mean_diff = float(np.mean(a) - np.mean(b)) if na and nb else np.nan
+    if na < 2 or nb < 2:
+        return {"n_a": na, "n_b": nb, "mean_diff": mean_diff, "t": np.nan, "df": np.nan,
+                "p": np.nan, "hedges_g": np.nan}
+    res = stats.ttest_ind(a, b, equal_var=False)
+    dof = na + nb - 2
+    sp = np.sqrt(((na - 1) * np.var(a, ddof=1) + (nb - 1) * np.var(b, ddof=1)) / dof)
+    g = mean_diff / sp * hedges_correction(dof) if sp > 0 else (0.0 if mean_diff == 0 else np.nan)
+    return {"n_a": na, "n_b": nb, "mean_diff": mean_diff, "t": float(res.statistic),
+            "df": float(res.df), "p": float(res.pvalue), "hedges_g": float(g)}
+
+
+def probability_of_improvement(a, b, *, ci: bool = True, method: str = "BCa",
+                               n_resamples: int = N_RESAMPLES, seed: int = SEED) -> dict:
+    """P(A > B) + 0.5 P(A = B) over all pairs of runs (Agarwal et al. 2021; Bouthillier et al.
+    2021), i.e. the Mann-Whitney U statistic of A divided by n_a n_b (``scipy.stats.mannwhitneyu``).
+
+    Returns ``prob_improvement`` with ``ci_low``/``ci_high``, a 95 % bootstrap CI resampling each
+    group independently (NaN when ``ci=False``). 1: every A run beats every B run; 0.5: no
+    tendency either way; 0: every B run beats every A run."""
+    a, b = _values(a), _values(b)
+    if a.size == 0 or b.size == 0:
+        return {"prob_improvement": np.nan, "ci_low": np.nan, "ci_high": np.nan}
+
+    def statistic(x, y, axis=-1):
+        u = stats.mannwhitneyu(x, y, axis=axis, method="asymptotic").statistic
+        return u / (x.shape[axis] * y.shape[axis])
+
+    est = float(statistic(a, b))
+    if not ci:
+        return {"prob_improvement": est, "ci_low": np.nan, "ci_high": np.nan}
+    low, high = _bootstrap_ci((a, b), statistic, method=method, n_resamples=n_resamples,
+                              seed=seed)
+    return {"prob_improvement": est, "ci_low": low, "ci_high": high}
+
+
+# --------------------------------------------------------------------------- many comparisons
+
+def holm(pvalues) -> np.ndarray:
+    """Holm-Bonferroni adjusted p-values (step-down; controls the family-wise error rate).
+
+    With m p-values sorted ascending p(1) <= ... <= p(m), the adjusted value of p(i) is
+    max over j <= i of min(1, (m - j + 1) p(j)); results are returned in the input order.
+    NaNs stay NaN and do not count towards m. Reject at level alpha where adjusted <= alpha."""
+    p = np.asarray(pvalues, dtype=float)
+    out = np.full(p.shape, np.nan)
+    ok = ~np.isnan(p)
+    vals = p[ok]
+    m = vals.size
+    if m:
+        order = np.argsort(vals, kind="stable")
+        stepped = np.minimum(1.0, (m - np.arange(m)) * vals[order])
+        adjusted = np.empty(m)
+        adjusted[order] = np.maximum.accumulate(stepped)
+        out[ok] = adjusted
+    return out
+
+
+def compare(df: pd.DataFrame, value: str, pairs: Iterable[tuple[str, str]], *,
+            by: str | None = "arch", block: str = "block", seed: str = "seed",
+            **paired_kwargs) -> pd.DataFrame:
+    """Paired comparisons of blocks within each group of ``by`` (an architecture), Holm-adjusted
+    across every comparison made.
+
+    ``df`` has one row per run with columns ``by``, ``block``, ``seed`` and ``value``; runs of
+    two blocks are paired by ``seed`` (seeds missing from either block are left out, ``n`` says
+    how many pairs remain). For every group and every ``(a, b)`` in ``pairs`` whose two blocks
+    both occur in that group, :func:`paired_difference` of ``a - b`` is computed. ``by=None``
+    treats the whole frame as one group.
+
+    Returns one row per comparison: ``arch`` (the group; column named after ``by``), ``a``,
+    ``b``, ``n``, ``mean_diff``, ``ci_low``, ``ci_high``, ``hedges_g``, ``p``, ``p_holm``
+    (:func:`holm` over all rows) and ``prob_improvement`` (:func:`probability_of_improvement`
+    of A over B, point estimate)."""
+    pairs = list(pairs)
+    group_col = by if by is not None else "arch"
+    groups = df.groupby(by, sort=True) if by is not None else [("all", df)]
+    rows = []
+    for key, group in groups:
+        key = key[0] if isinstance(key, tuple) and len(key) == 1 else key
+        if group.duplicated([block, seed]).any():
+            raise ValueError(f"{group_col}={key!r}: more than one run per ({block}, {seed})")
+        wide = group.pivot(index=seed, columns=block, values=value)
+        for a, b in pairs:
+            if a not in wide.columns or b not in wide.columns:
+                continue
+            res = paired_difference(wide[a], wide[b], **paired_kwargs)
+            pi = probability_of_improvement(wide[a], wide[b], ci=False)["prob_improvement"]
+            rows.append({group_col: key, "a": a, "b": b, "n": res["n"],
+                         "mean_diff": res["mean_diff"], "ci_low": res["ci_low"],
+                         "ci_high": res["ci_high"], "hedges_g": res["hedges_g"], "p": res["p"],
+                         "prob_improvement": pi})
+    cols = [group_col, "a", "b", "n", "mean_diff", "ci_low", "ci_high", "hedges_g", "p",
+            "p_holm", "prob_improvement"]
+    out = pd.DataFrame(rows, columns=[c for c in cols if c != "p_holm"])
+    out.insert(cols.index("p_holm"), "p_holm", holm(out["p"].to_numpy()))
+    return out.astype({"n": int})
+
+
+# --------------------------------------------------------------------------- planning
+
+def power(n: int, effect_size: float, alpha: float = 0.05, paired: bool = True) -> float:
+    """Power of a two-sided t-test at level ``alpha`` to detect a standardized effect
+    ``effect_size`` (Cohen's d_z for paired, d for two-sample), computed exactly with the
+    noncentral t distribution (``scipy.stats.nct``).
+
+    ``n`` is the number of seeds: pairs when ``paired`` (df = n - 1, noncentrality d √n),
+    runs per group otherwise (df = 2n - 2, noncentrality d √(n/2))."""
+    if paired:
+        dof, ncp = n - 1, effect_size * np.sqrt(n)
+    else:
+        dof, ncp = 2 * n - 2, effect_size * np.sqrt(n / 2)
+    if dof < 1:
+        return np.nan
+    tcrit = stats.t.ppf(1 - alpha / 2, dof)
+    return float(stats.nct.sf(tcrit, dof, ncp) + stats.nct.cdf(-tcrit, dof, ncp))
+
+
+def seeds_for_power(effect_size: float, alpha: float = 0.05, power: float = 0.8,
+                    paired: bool = True, max_n: int = 100_000) -> int:
+    """Smallest number of seeds (pairs if ``paired``, else runs per group) at which a two-sided
+    t-test reaches ``power`` for the standardized effect ``effect_size`` (see :func:`power`).
+    E.g. d = 0.5, alpha 0.05, power 0.8: 34 pairs, or 64 runs per group unpaired."""
+    if effect_size == 0:
+        raise ValueError("an effect size of 0 cannot be detected with any number of seeds")
+    target = power
+    lo, hi = 2, 2                         # exponential search for an upper bound, then bisect
+    while _power(hi, effect_size, alpha, paired) < target:
+        lo, hi = hi + 1, hi * 2
+        if hi > max_n:
+            raise ValueError(f"more than {max_n} seeds needed")
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if _power(mid, effect_size, alpha, paired) >= target:
+            hi = mid
+        else:
+            lo = mid + 1
+    return lo
+
+
+_power = power   # seeds_for_power's ``power`` argument shadows the function
+
+
+# --------------------------------------------------------------------------- original study
+
+def _final_rows(df: pd.DataFrame, epoch: int | None) -> pd.DataFrame:
+    """For each run, the row at ``epoch`` (or at its last recorded epoch when None)."""
+    keys = ["experiment", "arch", "case", "run"]
+    if epoch is not None:
+        return df[df["epoch"] == epoch]
+    last = df.groupby(keys)["epoch"].transform("max")
+    return df[df["epoch"] == last]
+
+
+def original_consistency(df: pd.DataFrame, reported: pd.DataFrame | None = None,
+                         epoch: int | None = None) -> pd.DataFrame:
+    """Recompute the original study's per-case table from its per-run numbers.
+
+    ``df``: columns ``experiment, arch, case, run, epoch, test_acc``. Each run contributes its
+    accuracy at ``epoch`` (None: its last recorded epoch, i.e. epoch 10 for exp1 and the final
+    value for exp2). Returns one row per (experiment, arch, case) with ``n_runs``, ``mean``,
+    ``std_ddof0`` (population std) and ``std_ddof1`` (sample std).
+
+    ``reported`` (optional; columns ``experiment, arch, case, mean, std``, the table as printed)
+    adds ``reported_mean``, ``reported_std`` and the differences ``mean_diff``,
+    ``std_ddof0_diff``, ``std_ddof1_diff`` (recomputed minus reported), so one sees which std the
+    table used and whether it matches its own runs."""
+    keys = ["experiment", "arch", "case"]
+    final = _final_rows(df, epoch)
+    out = (final.groupby(keys)["test_acc"]
+           .agg(n_runs="count", mean="mean",
+                std_ddof0=lambda s: float(np.std(s, ddof=0)),
+                std_ddof1=lambda s: float(np.std(s, ddof=1)) if s.size > 1 else np.nan)
+           .reset_index())
+    if reported is not None:
+        rep = reported[keys + ["mean", "std"]].rename(
+            columns={"mean": "reported_mean", "std": "reported_std"})
+        out = out.merge(rep, on=keys, how="left")
+        out["mean_diff"] = out["mean"] - out["reported_mean"]
+        out["std_ddof0_diff"] = out["std_ddof0"] - out["reported_std"]
+        out["std_ddof1_diff"] = out["std_ddof1"] - out["reported_std"]
+    return out
+
+
+def best_epoch_reanalysis(df: pd.DataFrame, experiment: str = "exp1") -> pd.DataFrame:
+    """Does the ranking of the cases survive if each run is scored by its best test accuracy over
+    epochs (the optimistic choice of epoch on the test set) instead of its final epoch?
+
+    Uses the rows of ``experiment`` (``df`` as in :func:`original_consistency`). Returns one row
+    per (arch, case): ``n_runs``, ``final_mean`` (mean of each run's last-epoch accuracy),
+    ``best_mean`` (mean of each run's max over epochs), ``optimism`` (best_mean - final_mean),
+    ``mean_best_epoch`` (mean epoch at which the max occurs), ``rank_final`` and ``rank_best``
+    (1 = highest mean within the arch) and ``ranking_survives`` (True for every case of an arch
+    whose whole case ranking is the same under both scores)."""
+    sub = df[df["experiment"] == experiment]
+    if sub.empty:
+        raise ValueError(f"no rows for experiment {experiment!r}")
+    keys = ["arch", "case", "run"]
+    sub = sub.sort_values(keys + ["epoch"]).reset_index(drop=True)
+    runs = sub.groupby(keys)
+    best_rows = sub.loc[runs["test_acc"].idxmax()]          # first epoch reaching the max
+    per_run = (runs["test_acc"].last().rename("final").to_frame()
+               .join(best_rows.set_index(keys)[["test_acc", "epoch"]]
+                     .rename(columns={"test_acc": "best", "epoch": "best_epoch"}))
+               .reset_index())
+    out = (per_run.groupby(["arch", "case"])
+           .agg(n_runs=("run", "count"), final_mean=("final", "mean"), best_mean=("best", "mean"),
+                mean_best_epoch=("best_epoch", "mean"))
+           .reset_index())
+    out["optimism"] = out["best_mean"] - out["final_mean"]
+    by_arch = out.groupby("arch")
+    out["rank_final"] = by_arch["final_mean"].rank(ascending=False, method="min").astype(int)
+    out["rank_best"] = by_arch["best_mean"].rank(ascending=False, method="min").astype(int)
+    same = (out["rank_final"] == out["rank_best"]).groupby(out["arch"]).transform("all")
+    out["ranking_survives"] = same.astype(bool)
+    return out[["arch", "case", "n_runs", "final_mean", "best_mean", "optimism",
+                "mean_best_epoch", "rank_final", "rank_best", "ranking_survives"]]

@@ -1,0 +1,363 @@
+"""Tests of bnorder.stats against scipy and hand-computed cases."""
+
+import warnings
+from math import gamma, pi, sqrt
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats as sps
+
+from bnorder import stats as S
+
+REFERENCE_CSV = Path("/work/shared/reference/original-study-runs.csv")
+
+
+# --------------------------------------------------------------------------- describe
+
+def test_describe_reports_n_mean_sample_std_and_interquartile_mean():
+    x = [1.0, 2.0, 3.0, 4.0, 10.0]
+    out = S.describe(x)
+    assert out["n"] == 5
+    assert out["mean"] == pytest.approx(4.0)
+    assert out["std"] == pytest.approx(np.std(x, ddof=1))
+    assert out["iqm"] == pytest.approx(sps.trim_mean(x, 0.25))
+    assert out["iqm"] == pytest.approx(3.0)          # middle half of 5 values: 2, 3, 4
+
+
+def test_describe_bootstrap_ci_contains_the_mean_and_matches_scipy():
+    x = np.array([80.2, 81.0, 79.5, 80.7, 82.1, 80.0])
+    out = S.describe(x)
+    assert out["ci_low"] < out["mean"] < out["ci_high"]
+    ref = sps.bootstrap((x,), np.mean, method="BCa", n_resamples=S.N_RESAMPLES,
+                        rng=np.random.default_rng(S.SEED)).confidence_interval
+    assert (out["ci_low"], out["ci_high"]) == pytest.approx((ref.low, ref.high))
+
+
+def test_describe_bootstrap_ci_is_reproducible_and_depends_on_seed():
+    x = [80.2, 81.0, 79.5, 80.7, 82.1]
+    first, again = S.describe(x), S.describe(x)
+    assert (first["ci_low"], first["ci_high"]) == (again["ci_low"], again["ci_high"])
+    other = S.describe(x, seed=123)
+    assert (first["ci_low"], first["ci_high"]) != (other["ci_low"], other["ci_high"])
+
+
+def test_describe_single_value_gives_nan_std_and_ci():
+    out = S.describe([75.0])
+    assert out["n"] == 1 and out["mean"] == 75.0
+    assert np.isnan(out["std"]) and np.isnan(out["ci_low"]) and np.isnan(out["ci_high"])
+
+
+def test_describe_constant_values_give_zero_width_ci_without_warning():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        out = S.describe([3.0, 3.0, 3.0])
+    assert (out["ci_low"], out["ci_high"]) == (3.0, 3.0)
+
+
+def test_describe_ignores_nan_runs():
+    assert S.describe([1.0, np.nan, 3.0])["n"] == 2
+
+
+def test_summary_table_has_one_row_of_describe_per_group():
+    df = pd.DataFrame({"arch": ["cnn"] * 4 + ["mlp"] * 2,
+                       "block": ["bn-relu", "bn-relu", "relu-bn", "relu-bn", "bn-relu", "bn-relu"],
+                       "seed": [0, 1, 0, 1, 0, 1],
+                       "final_test_acc": [80.0, 82.0, 81.0, 81.5, 55.0, 56.0]})
+    table = S.summary_table(df, ["arch", "block"], "final_test_acc")
+    assert list(table[["arch", "block"]].itertuples(index=False, name=None)) == [
+        ("cnn", "bn-relu"), ("cnn", "relu-bn"), ("mlp", "bn-relu")]
+    assert list(table.columns[2:]) == ["n", "mean", "std", "ci_low", "ci_high", "iqm"]
+    row = table.iloc[0]
+    expected = S.describe([80.0, 82.0])
+    assert row["n"] == 2 and row["mean"] == expected["mean"] and row["std"] == expected["std"]
+    assert S.summary_table(df, "arch", "final_test_acc")["n"].tolist() == [4, 2]
+
+
+# --------------------------------------------------------------------------- effect sizes
+
+def test_hedges_correction_is_exact_gamma_form_close_to_the_usual_approximation():
+    assert S.hedges_correction(2) == pytest.approx(1 / sqrt(pi))       # Γ(1) / (1·Γ(1/2))
+    assert S.hedges_correction(4) == pytest.approx(sqrt(2 / pi))       # Γ(2) / (√2·Γ(3/2))
+    for df in (10, 50):
+        exact = gamma(df / 2) / (sqrt(df / 2) * gamma((df - 1) / 2))
+        assert S.hedges_correction(df) == pytest.approx(exact)
+        assert S.hedges_correction(df) == pytest.approx(1 - 3 / (4 * df - 1), abs=1e-3)
+
+
+def test_paired_hedges_g_matches_hand_computation():
+    # differences 1, 2, 3: mean 2, sd 1, d_z = 2, J(df=2) = 1/sqrt(pi)
+    out = S.paired_difference([11.0, 12.0, 13.0], [10.0, 10.0, 10.0])
+    assert out["mean_diff"] == pytest.approx(2.0)
+    assert out["hedges_g"] == pytest.approx(2 / sqrt(pi))
+
+
+def test_welch_hedges_g_uses_pooled_sd_and_matches_hand_computation():
+    # means 2 and 4, both variances 1 -> pooled sd 1, d = -2, J(df=4) = sqrt(2/pi)
+    out = S.welch_test([1.0, 2.0, 3.0], [3.0, 4.0, 5.0])
+    assert out["mean_diff"] == pytest.approx(-2.0)
+    assert out["hedges_g"] == pytest.approx(-2 * sqrt(2 / pi))
+
+
+def test_welch_test_matches_scipy_unequal_variance_t_test():
+    a, b = [80.1, 81.3, 79.8, 82.0, 80.6], [78.2, 81.9, 76.5, 80.0, 77.1, 79.4]
+    out = S.welch_test(a, b)
+    ref = sps.ttest_ind(a, b, equal_var=False)
+    assert out["t"] == pytest.approx(ref.statistic)
+    assert out["p"] == pytest.approx(ref.pvalue)
+    assert out["df"] == pytest.approx(ref.df)
+    assert (out["n_a"], out["n_b"]) == (5, 6)
+
+
+def test_welch_test_with_single_runs_returns_nan():
+    out = S.welch_test([1.0], [2.0])
+    assert np.isnan(out["p"]) and np.isnan(out["hedges_g"])
+
+
+# --------------------------------------------------------------------------- paired difference
+
+def test_paired_permutation_p_of_identical_samples_is_one():
+    x = [80.1, 81.3, 79.8, 82.0, 80.6]
+    out = S.paired_difference(x, x)
+    assert out["p"] == 1.0
+    assert out["mean_diff"] == 0.0 and out["hedges_g"] == 0.0
+    assert (out["ci_low"], out["ci_high"]) == (0.0, 0.0)
+
+
+def test_paired_permutation_p_is_exact_for_few_seeds():
+    # five positive differences: only the all-plus and all-minus sign patterns are as extreme,
+    # so the exact two-sided p is 2 / 2**5
+    out = S.paired_difference([2.0, 3.0, 4.0, 5.0, 6.0], [1.0, 1.0, 1.0, 1.0, 1.0])
+    assert out["p"] == pytest.approx(2 / 32)
+
+
+def test_paired_bootstrap_ci_contains_mean_difference_and_resamples_seeds():
+    a = np.array([80.1, 81.3, 79.8, 82.0, 80.6, 81.1])
+    b = np.array([79.0, 80.9, 79.9, 80.5, 80.0, 80.2])
+    out = S.paired_difference(a, b)
+    assert out["n"] == 6
+    assert out["ci_low"] < out["mean_diff"] < out["ci_high"]
+    ref = sps.bootstrap((a, b), lambda x, y, axis: np.mean(x - y, axis=axis), paired=True,
+                        n_resamples=S.N_RESAMPLES,
+                        rng=np.random.default_rng(S.SEED)).confidence_interval
+    assert (out["ci_low"], out["ci_high"]) == pytest.approx((ref.low, ref.high))
+    assert S.paired_difference(a, b) == out                       # reproducible
+
+
+def test_paired_difference_pairs_series_by_seed_index():
+    a = pd.Series([1.0, 2.0, 3.0], index=[0, 1, 2])
+    b = pd.Series([2.5, 1.0, 0.0, 99.0], index=[0, 1, 2, 7])   # seed 7 has no partner
+    out = S.paired_difference(a, b)
+    assert out["n"] == 3
+    assert out["mean_diff"] == pytest.approx(np.mean([1 - 2.5, 2 - 1, 3 - 0]))
+
+
+def test_paired_difference_rejects_unequal_lengths_without_index():
+    with pytest.raises(ValueError):
+        S.paired_difference([1.0, 2.0], [1.0, 2.0, 3.0])
+
+
+def test_paired_difference_with_one_seed_gives_nan_ci_g_and_p():
+    out = S.paired_difference([1.0], [2.0])
+    assert out["n"] == 1 and out["mean_diff"] == -1.0
+    assert all(np.isnan(out[k]) for k in ("ci_low", "ci_high", "hedges_g", "p"))
+
+
+# --------------------------------------------------------------------------- probability of improvement
+
+def test_probability_of_improvement_of_fully_separated_samples_is_one():
+    out = S.probability_of_improvement([5.0, 6.0, 7.0], [1.0, 2.0, 3.0])
+    assert out["prob_improvement"] == 1.0
+    assert (out["ci_low"], out["ci_high"]) == (1.0, 1.0)
+    assert S.probability_of_improvement([1.0, 2.0, 3.0], [5.0, 6.0, 7.0])["prob_improvement"] == 0.0
+
+
+def test_probability_of_improvement_of_identical_samples_is_one_half():
+    x = [80.1, 81.3, 79.8, 82.0]
+    out = S.probability_of_improvement(x, x)
+    assert out["prob_improvement"] == 0.5
+    assert out["ci_low"] <= 0.5 <= out["ci_high"]
+
+
+def test_probability_of_improvement_counts_ties_as_half_like_hand_count():
+    # pairs (1,1)=.5, (1,3)=0, (2,1)=1, (2,3)=0 -> 1.5 / 4
+    out = S.probability_of_improvement([1.0, 2.0], [1.0, 3.0], ci=False)
+    assert out["prob_improvement"] == pytest.approx(0.375)
+    a, b = [3.0, 1.0, 4.0, 1.5], [2.0, 7.0, 1.0]
+    u = sps.mannwhitneyu(a, b).statistic
+    assert S.probability_of_improvement(a, b, ci=False)["prob_improvement"] == pytest.approx(u / 12)
+
+
+def test_probability_of_improvement_ci_is_reproducible_and_brackets_estimate():
+    a, b = [80.1, 81.3, 79.8, 82.0, 80.6], [79.0, 80.9, 79.9, 80.5, 80.0]
+    out = S.probability_of_improvement(a, b)
+    assert out["ci_low"] <= out["prob_improvement"] <= out["ci_high"]
+    assert 0.0 <= out["ci_low"] and out["ci_high"] <= 1.0
+    assert S.probability_of_improvement(a, b) == out
+
+
+# --------------------------------------------------------------------------- Holm
+
+def test_holm_matches_hand_computed_case():
+    # sorted 0.01, 0.03, 0.04 -> 3*0.01, 2*0.03, max(0.06, 1*0.04); returned in input order
+    np.testing.assert_allclose(S.holm([0.01, 0.04, 0.03]), [0.03, 0.06, 0.06])
+
+
+def test_holm_is_capped_at_one_and_monotone_in_the_raw_p_values():
+    p = np.array([0.5, 0.02, 0.9, 0.001, 0.04])
+    adj = S.holm(p)
+    assert adj.max() <= 1.0 and np.all(adj >= p)
+    order = np.argsort(p)
+    assert np.all(np.diff(adj[order]) >= 0)
+    np.testing.assert_allclose(adj, [1.0, 0.08, 1.0, 0.005, 0.12])
+
+
+def test_holm_keeps_nan_out_of_the_family():
+    adj = S.holm([0.01, np.nan, 0.04])
+    assert np.isnan(adj[1])
+    np.testing.assert_allclose(adj[[0, 2]], [0.02, 0.04])
+    assert S.holm([]).size == 0
+
+
+# --------------------------------------------------------------------------- power
+
+def test_seeds_for_power_paired_medium_effect_needs_34_pairs():
+    assert S.seeds_for_power(0.5, alpha=0.05, power=0.8, paired=True) == 34
+
+
+def test_seeds_for_power_two_sample_medium_effect_needs_64_per_group():
+    assert S.seeds_for_power(0.5, alpha=0.05, power=0.8, paired=False) == 64
+
+
+def test_seeds_for_power_returns_the_smallest_sufficient_n():
+    for d, paired in [(0.8, True), (1.2, False), (2.0, True), (-0.5, True)]:
+        n = S.seeds_for_power(d, paired=paired)
+        assert S.power(n, d, paired=paired) >= 0.8
+        assert n == 2 or S.power(n - 1, d, paired=paired) < 0.8
+
+
+def test_power_equals_alpha_for_no_effect_and_grows_with_seeds():
+    assert S.power(10, 0.0) == pytest.approx(0.05)
+    powers = [S.power(n, 0.5) for n in range(2, 40)]
+    assert np.all(np.diff(powers) > 0)
+
+
+def test_power_matches_noncentral_t_by_hand():
+    n, d = 10, 0.7
+    tcrit = sps.t.ppf(0.975, n - 1)
+    expected = sps.nct.sf(tcrit, n - 1, d * sqrt(n)) + sps.nct.cdf(-tcrit, n - 1, d * sqrt(n))
+    assert S.power(n, d) == pytest.approx(expected)
+
+
+def test_seeds_for_power_rejects_zero_effect():
+    with pytest.raises(ValueError):
+        S.seeds_for_power(0.0)
+
+
+# --------------------------------------------------------------------------- compare
+
+def _runs():
+    rng = np.random.default_rng(1)
+    rows = []
+    for arch, shift in [("cnn", 1.0), ("mlp", 0.0)]:
+        for seed in range(6):
+            base = 80 + rng.normal()
+            for block, off in [("bn-relu", 0.0), ("relu-bn", shift), ("lrelu-bn", shift / 2)]:
+                rows.append({"arch": arch, "block": block, "seed": seed,
+                             "final_test_acc": base + off + 0.2 * rng.normal()})
+    return pd.DataFrame(rows).sample(frac=1.0, random_state=0)      # shuffled rows
+
+
+def test_compare_returns_tidy_table_with_holm_across_all_comparisons():
+    df = _runs()
+    pairs = [("relu-bn", "bn-relu"), ("lrelu-bn", "bn-relu")]
+    out = S.compare(df, "final_test_acc", pairs)
+    assert list(out.columns) == ["arch", "a", "b", "n", "mean_diff", "ci_low", "ci_high",
+                                 "hedges_g", "p", "p_holm", "prob_improvement"]
+    assert len(out) == 4 and set(out["arch"]) == {"cnn", "mlp"}
+    np.testing.assert_allclose(out["p_holm"], S.holm(out["p"]))
+    assert (out["n"] == 6).all()
+
+
+def test_compare_pairs_runs_by_seed_not_by_row_order():
+    df = _runs()
+    out = S.compare(df, "final_test_acc", [("relu-bn", "bn-relu")])
+    row = out[out["arch"] == "cnn"].iloc[0]
+    sub = df[df["arch"] == "cnn"].pivot(index="seed", columns="block", values="final_test_acc")
+    expected = S.paired_difference(sub["relu-bn"], sub["bn-relu"])
+    assert row["mean_diff"] == pytest.approx(expected["mean_diff"])
+    assert row["hedges_g"] == pytest.approx(expected["hedges_g"])
+    assert row["p"] == pytest.approx(expected["p"])
+
+
+def test_compare_drops_unpaired_seeds_and_skips_missing_blocks():
+    df = _runs()
+    df = df[~((df["arch"] == "mlp") & (df["block"] == "relu-bn") & (df["seed"] == 0))]
+    df = df[~((df["arch"] == "mlp") & (df["block"] == "lrelu-bn"))]
+    out = S.compare(df, "final_test_acc", [("relu-bn", "bn-relu"), ("lrelu-bn", "bn-relu")])
+    assert len(out) == 3
+    assert out.set_index(["arch", "a"]).loc[("mlp", "relu-bn"), "n"] == 5
+
+
+def test_compare_rejects_duplicate_runs_of_a_seed():
+    df = _runs()
+    df = pd.concat([df, df.iloc[[0]]])
+    with pytest.raises(ValueError):
+        S.compare(df, "final_test_acc", [("relu-bn", "bn-relu")])
+
+
+# --------------------------------------------------------------------------- original study
+
+def _original_like():
+    """Two cases, two runs, epochs 1-3. case1 finishes higher, case2 peaked higher earlier."""
+    rows = []
+    curves = {("case1", 1): [50, 60, 70], ("case1", 2): [52, 61, 72],
+              ("case2", 1): [55, 80, 65], ("case2", 2): [56, 79, 67]}
+    for (case, run), accs in curves.items():
+        for epoch, acc in enumerate(accs, start=1):
+            rows.append({"experiment": "exp1", "arch": "cnn", "case": case, "run": run,
+                         "epoch": epoch, "test_acc": float(acc)})
+    rows.append({"experiment": "exp2", "arch": "mlp", "case": "case1", "run": 1, "epoch": 3,
+                 "test_acc": 40.0})
+    rows.append({"experiment": "exp2", "arch": "mlp", "case": "case1", "run": 2, "epoch": 3,
+                 "test_acc": 44.0})
+    return pd.DataFrame(rows)
+
+
+def test_original_consistency_recomputes_final_epoch_mean_and_both_stds():
+    out = S.original_consistency(_original_like()).set_index(["experiment", "arch", "case"])
+    row = out.loc[("exp1", "cnn", "case1")]
+    assert row["n_runs"] == 2 and row["mean"] == pytest.approx(71.0)
+    assert row["std_ddof0"] == pytest.approx(1.0)
+    assert row["std_ddof1"] == pytest.approx(sqrt(2))
+    assert out.loc[("exp2", "mlp", "case1"), "mean"] == pytest.approx(42.0)
+
+
+def test_original_consistency_compares_with_a_reported_table():
+    reported = pd.DataFrame({"experiment": ["exp1"], "arch": ["cnn"], "case": ["case1"],
+                             "mean": [71.0], "std": [1.0]})
+    out = S.original_consistency(_original_like(), reported)
+    row = out.set_index(["experiment", "arch", "case"]).loc[("exp1", "cnn", "case1")]
+    assert row["mean_diff"] == pytest.approx(0.0)
+    assert row["std_ddof0_diff"] == pytest.approx(0.0)
+    assert row["std_ddof1_diff"] == pytest.approx(sqrt(2) - 1)
+
+
+def test_best_epoch_reanalysis_detects_a_ranking_that_flips():
+    out = S.best_epoch_reanalysis(_original_like()).set_index("case")
+    assert out.loc["case1", "final_mean"] == pytest.approx(71.0)
+    assert out.loc["case2", "best_mean"] == pytest.approx(79.5)
+    assert out.loc["case2", "mean_best_epoch"] == pytest.approx(2.0)
+    assert out.loc["case1", "optimism"] == pytest.approx(0.0)
+    assert (out.loc["case1", "rank_final"], out.loc["case1", "rank_best"]) == (1, 2)
+    assert not out["ranking_survives"].any()
+
+
+@pytest.mark.skipif(not REFERENCE_CSV.exists(), reason="reference CSV not available")
+def test_original_consistency_reproduces_the_studys_experiment1_table_with_ddof0():
+    out = S.original_consistency(pd.read_csv(REFERENCE_CSV))
+    exp1 = out[out["experiment"] == "exp1"].set_index("case")
+    np.testing.assert_allclose(exp1["mean"], [75.54, 80.91, 81.73], atol=0.006)
+    np.testing.assert_allclose(exp1["std_ddof0"], [2.28, 0.77, 0.92], atol=0.006)
+    assert (exp1["std_ddof1"] > exp1["std_ddof0"] + 0.05).all()
