@@ -82,7 +82,7 @@ def read_idx(path: Path) -> np.ndarray:
     if len(raw) - offset != expected:
         raise ValueError(f"corrupt idx file {path}: {len(raw) - offset} bytes of data, header says "
                          f"{expected}; delete it and download again")
-    return np.frombuffer(raw, dtype=np.uint8, offset=offset).reshape(shape)
+    return np.frombuffer(raw, dtype=np.uint8, offset=offset).reshape(shape).copy()
 
 
 # ---------------------------------------------------------------- data sets

@@ -91,6 +91,18 @@ def execute(params: dict, runs_dir: str | Path = "book/runs", notebook: Path = N
     return out
 
 
+def remove_stale_temporaries(folder: Path) -> None:
+    """Delete temporary notebooks left by a sweep that was killed (its process is gone)."""
+    for tmp in folder.glob(".*.tmp.ipynb"):
+        pid = tmp.name.rsplit(".tmp.ipynb", 1)[0].rsplit(".", 1)[-1]
+        try:
+            os.kill(int(pid), 0)
+        except (ValueError, ProcessLookupError):
+            tmp.unlink(missing_ok=True)
+        except PermissionError:
+            pass
+
+
 @dataclass
 class SweepResult:
     done: list[dict] = field(default_factory=list)
@@ -104,6 +116,7 @@ def sweep(profile: str, jobs: int = 1, only=(), results_dir: str = "results",
     if jobs < 1:
         raise ValueError(f"--jobs must be a positive integer, got {jobs}")
     runs = plan(profile, only, results_dir)
+    remove_stale_temporaries(Path(runs_dir) / profile)
     result = SweepResult()
     todo = []
     for params in runs:

@@ -1,0 +1,46 @@
+"""notebooks/train.ipynb: one papermill execution per run, bad parameters stop it at once."""
+
+import json
+
+import papermill as pm
+import pytest
+
+pytestmark = pytest.mark.slow
+
+SMOKE = dict(dataset="synthetic", arch="mlp", width=8, depth=2, epochs=1, profile="nbtest", progress=False)
+
+
+def execute(repo_root, tmp_path, **params):
+    out = tmp_path / "out.ipynb"
+    pm.execute_notebook(str(repo_root / "notebooks" / "train.ipynb"), str(out), kernel_name="python3",
+                        parameters={"results_dir": str(tmp_path / "results"), **params},
+                        progress_bar=False, cwd=str(tmp_path))
+    return out
+
+
+def test_source_notebook_is_committed_without_outputs(repo_root):
+    nb = json.loads((repo_root / "notebooks" / "train.ipynb").read_text())
+    assert all(not c.get("outputs") for c in nb["cells"] if c["cell_type"] == "code")
+    assert sum("parameters" in c["metadata"].get("tags", []) for c in nb["cells"]) == 1
+
+
+def test_papermill_run_with_smoke_parameters_writes_a_valid_record(repo_root, tmp_path):
+    execute(repo_root, tmp_path, block="case3", **SMOKE)
+    path = tmp_path / "results" / "nbtest" / "synthetic" / "mlp" / "lrelu-bn" / "seed0.json"
+    record = json.loads(path.read_text())
+    assert record["status"] == "ok" and record["config"]["block"] == "lrelu-bn"
+    assert len(record["epochs"]) == 1 and record["summary"]["final_test_acc"] is not None
+
+
+@pytest.mark.parametrize("params,message", [
+    (dict(block="case9"), "valid blocks: bn-relu"),
+    (dict(arch="resnet"), "valid archs: cnn, mlp, seed-mlp"),
+    (dict(epochs=0), "epochs must be a positive integer"),
+    (dict(lr=-1), "lr must be positive"),
+])
+def test_bad_parameter_stops_the_notebook_before_training_with_the_valid_values(repo_root, tmp_path,
+                                                                                params, message):
+    with pytest.raises(pm.PapermillExecutionError, match=message) as e:
+        execute(repo_root, tmp_path, **{**SMOKE, **params})
+    assert e.value.exec_count <= 3  # stopped in the validation cell, before training
+    assert not (tmp_path / "results").exists()

@@ -1,0 +1,68 @@
+"""Records are complete, written atomically, and load into one table."""
+
+import json
+
+import pytest
+
+from bnorder.config import make_config
+from bnorder.records import load_record, load_records, record_path, write_json_atomic
+from bnorder.run import run_and_record
+
+
+@pytest.fixture
+def record(tmp_path):
+    cfg = make_config(dataset="synthetic", arch="mlp", block="case3", width=8, depth=2, epochs=2,
+                      profile="t", results_dir=str(tmp_path), device="cpu")
+    return run_and_record(cfg, progress=False)
+
+
+def test_record_lands_under_profile_dataset_arch_canonical_block_seed(record, tmp_path):
+    rec, path = record
+    assert path == tmp_path / "t" / "synthetic" / "mlp" / "lrelu-bn" / "seed0.json"
+    assert json.loads(path.read_text()) == rec
+
+
+def test_record_has_config_epochs_summary_and_provenance(record):
+    rec, _ = record
+    assert rec["config"]["block"] == "lrelu-bn" and len(rec["epochs"]) == 2
+    assert {"final_test_acc", "best_val_epoch_test_acc"} <= set(rec["summary"])
+    prov = rec["provenance"]
+    for key in ("bnorder_version", "git_commit", "torch_version", "device", "device_name",
+                "started_utc", "wall_seconds"):
+        assert key in prov
+    assert len(rec["config_hash"]) == 16
+
+
+def test_atomic_write_leaves_no_temporary_files(tmp_path):
+    write_json_atomic(tmp_path / "a" / "r.json", {"x": 1})
+    assert [p.name for p in (tmp_path / "a").iterdir()] == ["r.json"]
+
+
+def test_a_write_that_fails_keeps_the_previous_record(tmp_path):
+    path = write_json_atomic(tmp_path / "r.json", {"x": 1})
+    with pytest.raises(ValueError):
+        write_json_atomic(path, {"x": float("nan")})  # NaN is not valid JSON
+    assert json.loads(path.read_text()) == {"x": 1}
+    assert [p.name for p in tmp_path.iterdir()] == ["r.json"]
+
+
+def test_load_records_gives_one_row_per_run(record, tmp_path):
+    df = load_records(tmp_path)
+    assert len(df) == 1
+    row = df.iloc[0]
+    assert row["block"] == "lrelu-bn" and row["status"] == "ok" and row["seed"] == 0
+    assert row["final_test_acc"] == record[0]["summary"]["final_test_acc"]
+    assert row["prov_torch_version"]
+
+
+def test_malformed_record_is_reported_with_its_path(tmp_path):
+    bad = tmp_path / "p" / "seed0.json"
+    bad.parent.mkdir()
+    bad.write_text("{not json")
+    with pytest.raises(ValueError, match="malformed record .*seed0.json"):
+        load_record(bad)
+
+
+def test_record_path_uses_the_canonical_block_name():
+    cfg = make_config(block="case2", profile="p", dataset="synthetic", arch="cnn", seed=4)
+    assert record_path(cfg).as_posix() == "results/p/synthetic/cnn/relu-bn/seed4.json"

@@ -1,0 +1,93 @@
+"""The sweep runs a profile through the notebook, skips finished runs and survives a kill."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import nbformat
+import pytest
+
+from bnorder.profiles import PROFILES, get_profile
+from bnorder.sweep import parse_filters, plan, sweep
+
+pytestmark = pytest.mark.slow
+
+
+def test_profiles_expand_to_valid_runs_with_canonical_blocks():
+    for name, profile in PROFILES.items():
+        runs = profile.runs()
+        assert len(runs) == len(profile.arms) * len(profile.blocks) * len(profile.seeds)
+    seed = get_profile("seed").runs()
+    assert {r["arch"] for r in seed} == {"cnn", "seed-mlp"} and {r["seed"] for r in seed} == set(range(5))
+    assert {r["block"] for r in seed} == {"bn-relu", "relu-bn", "lrelu-bn"}
+
+
+def test_only_filters_runs_and_accepts_aliases():
+    runs = plan("smoke", ["arch=mlp", "block=case1,case2"])
+    assert {(r["arch"], r["block"]) for r in runs} == {("mlp", "bn-relu"), ("mlp", "relu-bn")}
+
+
+@pytest.mark.parametrize("only,message", [(["arch"], "malformed filter"), (["colour=red"], "unknown filter key"),
+                                          (["block=case9"], "valid blocks")])
+def test_malformed_filters_are_rejected_with_the_valid_keys(only, message):
+    with pytest.raises(ValueError, match=message):
+        parse_filters(only)
+
+
+def test_unknown_profile_names_the_valid_profiles():
+    with pytest.raises(ValueError, match="valid profiles: smoke, seed, cpu"):
+        get_profile("huge")
+
+
+def test_cli_reports_bad_input_in_one_line_and_exits_nonzero(repo_root):
+    out = subprocess.run([sys.executable, "-m", "bnorder", "sweep", "--profile", "huge"], cwd=repo_root,
+                         capture_output=True, text=True)
+    assert out.returncode == 2 and out.stderr.strip().startswith("error: unknown profile 'huge'")
+
+
+def test_sweep_writes_records_and_titled_notebooks_and_skips_finished_runs(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    first = sweep("smoke", only=["arch=seed-mlp"], results_dir="results", runs_dir="runs", progress=False)
+    assert len(first.done) == 3 and not first.failed
+    record = tmp_path / "results/smoke/synthetic/seed-mlp/relu-bn/seed0.json"
+    nb = nbformat.read(tmp_path / "runs/smoke/synthetic-seed-mlp-relu-bn-seed0.ipynb", as_version=4)
+    assert nb.cells[0].source.startswith("# Run: smoke · synthetic · seed-mlp · relu-bn · seed 0")
+    mtime = record.stat().st_mtime_ns
+    again = sweep("smoke", only=["block=relu-bn"], results_dir="results", runs_dir="runs", progress=False)
+    assert len(again.skipped) == 1 and len(again.done) == 2
+    assert record.stat().st_mtime_ns == mtime
+
+
+def finished_notebooks(root):
+    return [p for p in (root / "runs").glob("smoke/*.ipynb") if not p.name.startswith(".")]
+
+
+def test_sweep_killed_mid_run_resumes_without_redoing_finished_runs(tmp_path, repo_root):
+    env = {**os.environ, "PYTHONPATH": str(repo_root)}
+    cmd = [sys.executable, "-m", "bnorder", "sweep", "--profile", "smoke", "--only", "arch=mlp",
+           "--results-dir", "results", "--runs-dir", "runs"]
+    proc = subprocess.Popen(cmd, cwd=tmp_path, env=env, start_new_session=True,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 180
+    while not finished_notebooks(tmp_path) and time.time() < deadline:
+        time.sleep(0.2)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    for p in (tmp_path / "results").rglob("seed*.json"):  # nothing half-written
+        json.loads(p.read_text())
+    notebooks = finished_notebooks(tmp_path)
+    for p in notebooks:
+        nbformat.read(p, as_version=4)
+    # a run is finished once its notebook is renamed into place (its record is written before)
+    records = {p: (tmp_path / "results/smoke/synthetic/mlp" / p.stem.split("-mlp-")[1].rsplit("-seed", 1)[0]
+                   / "seed0.json") for p in notebooks}
+    mtimes = {p: r.stat().st_mtime_ns for p, r in records.items()}
+    resumed = subprocess.run(cmd, cwd=tmp_path, env=env, capture_output=True, text=True)
+    assert resumed.returncode == 0, resumed.stderr
+    assert f"{3 - len(notebooks)} ran, {len(notebooks)} already done, 0 failed" in resumed.stdout
+    assert len(finished_notebooks(tmp_path)) == 3
+    assert not list((tmp_path / "runs").glob("smoke/.*"))  # no temporary leftovers
+    assert {p: r.stat().st_mtime_ns for p, r in records.items()} == mtimes

@@ -1,0 +1,63 @@
+"""Training lowers the loss, is reproducible on CPU, and records divergence instead of crashing."""
+
+import torch
+
+from bnorder.config import make_config
+from bnorder.data import load_dataset
+from bnorder.train import batch_slices, summarize, train_run
+
+SMALL = dict(dataset="synthetic", arch="mlp", width=16, depth=2, epochs=3, batch_size=64, device="cpu")
+
+
+def test_training_lowers_the_loss_and_beats_chance():
+    result = train_run(make_config(**SMALL), progress=False)
+    losses = [e["train_loss"] for e in result["epochs"]]
+    assert result["status"] == "ok"
+    assert losses[-1] < losses[0]
+    assert result["epochs"][-1]["test_acc"] > 50  # 4 classes: chance is 25%
+
+
+def test_same_config_and_seed_give_identical_cnn_numbers_on_cpu():
+    cfg = make_config(**{**SMALL, "arch": "cnn", "width": 4, "epochs": 2})
+    assert _without_time(train_run(cfg, progress=False)) == _without_time(train_run(cfg, progress=False))
+
+
+def _without_time(result):
+    return [{k: v for k, v in e.items() if k != "seconds"} for e in result["epochs"]]
+
+
+def test_same_seed_is_identical_and_another_seed_differs():
+    cfg = make_config(**SMALL)
+    a, b = train_run(cfg, progress=False), train_run(cfg, progress=False)
+    assert _without_time(a) == _without_time(b)
+    c = train_run(make_config(**{**SMALL, "seed": 1}), progress=False)
+    assert _without_time(a) != _without_time(c)
+
+
+def test_non_finite_loss_ends_the_run_as_diverged_with_epoch_and_step():
+    data = load_dataset("synthetic", val_fraction=0.1)
+    data.train_x[70] = float("nan")  # poisons the batch that contains image 70
+    result = train_run(make_config(**{**SMALL, "epochs": 2}), data=data, progress=False)
+    assert result["status"] == "diverged"
+    assert result["failure"]["epoch"] == 1 and result["failure"]["step"] >= 1
+    assert "non-finite loss" in result["failure"]["error"]
+    assert result["epochs"] == []
+
+
+def test_summary_reports_final_epoch_and_test_accuracy_at_the_best_validation_epoch():
+    epochs = [{"epoch": 1, "train_acc": 50, "val_acc": 60, "test_acc": 61},
+              {"epoch": 2, "train_acc": 70, "val_acc": 80, "test_acc": 79},
+              {"epoch": 3, "train_acc": 90, "val_acc": 75, "test_acc": 82}]
+    s = summarize(epochs)
+    assert s["final_test_acc"] == 82 and s["best_val_epoch"] == 2 and s["best_val_epoch_test_acc"] == 79
+    assert s["max_test_acc"] == 82
+
+
+def test_without_validation_split_there_is_no_validation_selection():
+    s = summarize([{"epoch": 1, "train_acc": 50, "val_acc": None, "test_acc": 61}])
+    assert s["best_val_epoch_test_acc"] is None and s["final_test_acc"] == 61
+
+
+def test_a_last_batch_of_one_image_is_dropped_for_batchnorm():
+    assert [s.stop - s.start for s in batch_slices(129, 64)] == [64, 64]
+    assert [s.stop - s.start for s in batch_slices(130, 64)] == [64, 64, 2]
