@@ -8,9 +8,10 @@ from dataclasses import asdict, dataclass, fields
 
 from .blocks import ALIASES, ORDERS, canonical_block
 from .data import DATASETS
-from .networks import ARCHS, DEFAULT_WIDTH
+from .networks import ARCHS, DEFAULT_WIDTH, HEADS
 
 DEVICES = ("auto", "cpu", "cuda", "mps")
+SCHEDULES = ("constant", "cosine")
 
 
 @dataclass
@@ -28,6 +29,9 @@ class RunConfig:
     train_subset: int = 0         # keep only this many training images (0: all)
     bias: bool = True             # bias of the conv/linear layer inside each block
     leaky_slope: float = 0.01     # negative slope of LeakyReLU
+    head: str = "linear"          # classifier: linear (the study) | bn-linear (same input for every order)
+    schedule: str = "constant"    # learning rate: constant (the study) | cosine (to 0 over the run)
+    probe: int = 0                # images in the fixed probe batch for mechanism diagnostics (0: off)
     data_root: str = "data"       # where data sets are looked for and downloaded to
     download: bool = True         # download a missing data set (CIFAR-10, Fashion-MNIST)
     device: str = "auto"          # auto | cpu | cuda | mps
@@ -38,8 +42,8 @@ class RunConfig:
         return asdict(self)
 
 
-# Knobs that change where or how a run executes, never what it computes.
-NOT_IN_HASH = ("data_root", "download", "device", "profile", "results_dir")
+# Knobs that change where or how a run executes or what it measures, never its numbers.
+NOT_IN_HASH = ("data_root", "download", "device", "profile", "results_dir", "probe")
 
 
 def _type_ok(value, kind) -> bool:
@@ -54,7 +58,7 @@ def _type_ok(value, kind) -> bool:
 
 _KINDS = {"dataset": str, "arch": str, "block": str, "seed": int, "epochs": int, "batch_size": int,
           "lr": float, "width": int, "depth": int, "val_fraction": float, "train_subset": int,
-          "bias": bool, "leaky_slope": float, "data_root": str, "download": bool, "device": str,
+          "bias": bool, "leaky_slope": float, "head": str, "schedule": str, "probe": int, "data_root": str, "download": bool, "device": str,
           "profile": str, "results_dir": str}
 
 
@@ -81,6 +85,12 @@ def make_config(**params) -> RunConfig:
     if cfg.block not in ORDERS and cfg.block not in ALIASES:
         raise ValueError(f"unknown block {cfg.block!r}; valid blocks: {', '.join([*ORDERS, *ALIASES])}")
     cfg.block = canonical_block(cfg.block)
+    if cfg.head not in HEADS:
+        raise ValueError(f"unknown head {cfg.head!r}; valid heads: {', '.join(HEADS)}")
+    if cfg.schedule not in SCHEDULES:
+        raise ValueError(f"unknown schedule {cfg.schedule!r}; valid schedules: {', '.join(SCHEDULES)}")
+    if cfg.probe < 0 or cfg.probe == 1:
+        raise ValueError(f"probe must be 0 (off) or at least 2 images, got {cfg.probe}")
     if cfg.device not in DEVICES:
         raise ValueError(f"unknown device {cfg.device!r}; valid devices: {', '.join(DEVICES)}")
     positive = {"epochs": cfg.epochs, "batch_size": cfg.batch_size, "depth": cfg.depth}

@@ -22,17 +22,29 @@ from .blocks import LEAKY_SLOPE, Block
 ARCHS = ("cnn", "mlp", "seed-mlp")
 DEFAULT_WIDTH = {"cnn": 64, "mlp": 512, "seed-mlp": 512}
 DEFAULT_DEPTH = 8
+HEADS = ("linear", "bn-linear")
+
+
+def make_head(head: str, width: int, num_classes: int) -> nn.Module:
+    """The classifier. ``linear`` is the study's; ``bn-linear`` normalizes the pooled features
+    first, so every block order hands the classifier the same kind of input."""
+    if head == "linear":
+        return nn.Linear(width, num_classes)
+    if head == "bn-linear":
+        return nn.Sequential(nn.BatchNorm1d(width), nn.Linear(width, num_classes))
+    raise ValueError(f"unknown head {head!r}; valid heads: {', '.join(HEADS)}")
 
 
 class CNN(nn.Module):
     def __init__(self, block: str, in_channels: int, num_classes: int, width: int = 64,
-                 depth: int = DEFAULT_DEPTH, bias: bool = True, leaky_slope: float = LEAKY_SLOPE):
+                 depth: int = DEFAULT_DEPTH, bias: bool = True, leaky_slope: float = LEAKY_SLOPE,
+                 head: str = "linear"):
         super().__init__()
         self.stem = nn.Conv2d(in_channels, width, kernel_size=3, padding=1)
         self.blocks = nn.Sequential(*[Block(block, "conv", width, width, bias, leaky_slope)
                                       for _ in range(depth)])
         self.pool = nn.AdaptiveAvgPool2d(1)
-        self.head = nn.Linear(width, num_classes)
+        self.head = make_head(head, width, num_classes)
 
     def forward(self, x):
         x = self.pool(self.blocks(self.stem(x)))
@@ -41,12 +53,13 @@ class CNN(nn.Module):
 
 class MLP(nn.Module):
     def __init__(self, block: str, in_features: int, num_classes: int, width: int = 512,
-                 depth: int = DEFAULT_DEPTH, bias: bool = True, leaky_slope: float = LEAKY_SLOPE):
+                 depth: int = DEFAULT_DEPTH, bias: bool = True, leaky_slope: float = LEAKY_SLOPE,
+                 head: str = "linear"):
         super().__init__()
         sizes = [in_features] + [width] * depth
         self.blocks = nn.Sequential(*[Block(block, "linear", a, b, bias, leaky_slope)
                                       for a, b in zip(sizes[:-1], sizes[1:])])
-        self.head = nn.Linear(width, num_classes)
+        self.head = make_head(head, width, num_classes)
 
     def forward(self, x):
         return self.head(self.blocks(x.flatten(1)))
@@ -68,15 +81,17 @@ class SeedMLP(nn.Module):
 
 def build_network(arch: str, block: str, input_shape: tuple[int, int, int], num_classes: int,
                   width: int | None = None, depth: int = DEFAULT_DEPTH, bias: bool = True,
-                  leaky_slope: float = LEAKY_SLOPE) -> nn.Module:
-    """Build ``arch`` with blocks of order ``block`` for inputs of shape (C, H, W)."""
+                  leaky_slope: float = LEAKY_SLOPE, head: str = "linear") -> nn.Module:
+    """Build ``arch`` with blocks of order ``block`` for inputs of shape (C, H, W).
+
+    ``head`` applies to cnn and mlp; seed-mlp keeps the original classifier."""
     if arch not in ARCHS:
         raise ValueError(f"unknown arch {arch!r}; valid archs: {', '.join(ARCHS)}")
     width = width or DEFAULT_WIDTH[arch]
     if arch == "cnn":
-        return CNN(block, input_shape[0], num_classes, width, depth, bias, leaky_slope)
+        return CNN(block, input_shape[0], num_classes, width, depth, bias, leaky_slope, head)
     if arch == "mlp":
-        return MLP(block, math.prod(input_shape), num_classes, width, depth, bias, leaky_slope)
+        return MLP(block, math.prod(input_shape), num_classes, width, depth, bias, leaky_slope, head)
     return SeedMLP(block, math.prod(input_shape), num_classes, bias, leaky_slope)
 
 

@@ -7,12 +7,14 @@ separate generator seeded with ``seed`` gives every block order the same data or
 
 from __future__ import annotations
 
+import math
 import time
 
 import torch
 import torch.nn.functional as F
 from tqdm.auto import tqdm
 
+from . import diagnostics as diag
 from .config import RunConfig
 from .data import Splits, load_dataset
 from .networks import build_network
@@ -88,18 +90,31 @@ def train_run(cfg: RunConfig, data: Splits | None = None, progress: bool = True)
     data = data.to(device)
     torch.manual_seed(cfg.seed)
     model = build_network(cfg.arch, cfg.block, data.input_shape, data.num_classes, cfg.width,
-                          cfg.depth, cfg.bias, cfg.leaky_slope).to(device)
+                          cfg.depth, cfg.bias, cfg.leaky_slope, cfg.head).to(device)
     opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
     order = torch.Generator().manual_seed(cfg.seed)
 
     steps_per_epoch = len(batch_slices(len(data.train_x), cfg.batch_size))
-    bar = tqdm(total=cfg.epochs * steps_per_epoch, disable=not progress, mininterval=2,
+    total_steps = cfg.epochs * steps_per_epoch
+    if cfg.schedule == "cosine":
+        sched = torch.optim.lr_scheduler.LambdaLR(
+            opt, lambda step: 0.5 * (1 + math.cos(math.pi * min(step, total_steps) / total_steps)))
+    else:
+        sched = None
+    probe = make_probe(data, cfg.probe) if cfg.probe else None
+    bar = tqdm(total=total_steps, disable=not progress, mininterval=2,
                desc=f"{cfg.arch} {cfg.block} seed {cfg.seed}", unit="step")
     epochs, status, failure = [], "ok", None
     for epoch in range(1, cfg.epochs + 1):
         t0 = time.perf_counter()
+        start_weights = diag.weight_snapshot(model) if probe else None
+
+        def on_step():
+            bar.update()
+            if sched is not None:
+                sched.step()
         losses, train_acc = train_epoch(model, opt, data.train_x, data.train_y, cfg.batch_size,
-                                        order, on_step=bar.update)
+                                        order, on_step=on_step)
         finite = torch.isfinite(losses)
         if not bool(finite.all()):
             step = int((~finite).nonzero()[0]) + 1
@@ -111,13 +126,35 @@ def train_run(cfg: RunConfig, data: Splits | None = None, progress: bool = True)
         epochs.append({"epoch": epoch, "train_loss": losses.mean().item(), "train_acc": train_acc,
                        "val_loss": val_loss, "val_acc": val_acc,
                        "test_loss": test_loss, "test_acc": test_acc,
-                       "seconds": time.perf_counter() - t0})
+                       "lr": opt.param_groups[0]["lr"], "seconds": time.perf_counter() - t0})
+        if probe:
+            epochs[-1]["diagnostics"] = epoch_diagnostics(model, probe, start_weights, cfg.batch_size)
         bar.set_postfix(epoch=epoch, train_loss=f"{epochs[-1]['train_loss']:.3f}",
                         val_acc=val_acc if val_acc is None else f"{val_acc:.2f}",
                         test_acc=f"{test_acc:.2f}")
     bar.close()
-    return {"status": status, "failure": failure, "epochs": epochs, "summary": summarize(epochs),
+    summary = summarize(epochs)
+    if probe and status == "ok":
+        summary["hessian_top_eig"] = diag.top_hessian_eigenvalue(model, probe["train_x"], probe["train_y"])
+    return {"status": status, "failure": failure, "epochs": epochs, "summary": summary,
             "n_params": sum(p.numel() for p in model.parameters()), "device": str(device)}
+
+
+def make_probe(data: Splits, size: int) -> dict:
+    """Fixed probe batches from the training and (when there is one) the validation split."""
+    t = diag.probe_indices(len(data.train_x), size).to(data.train_x.device)
+    probe = {"train_x": data.train_x[t], "train_y": data.train_y[t]}
+    held_x, held_y = (data.val_x, data.val_y) if len(data.val_x) else (data.test_x, data.test_y)
+    v = diag.probe_indices(len(held_x), size).to(held_x.device)
+    probe["held_x"], probe["held_y"] = held_x[v], held_y[v]
+    return probe
+
+
+def epoch_diagnostics(model, probe: dict, start_weights, batch_size: int) -> dict:
+    """The mechanism measurements of one epoch (see bnorder.diagnostics)."""
+    return {"blocks": diag.block_stats(model, probe["train_x"]),
+            "layers": diag.layer_stats(model, probe["train_x"], probe["train_y"], start_weights),
+            "bn_mode": diag.bn_mode_gap(model, probe["held_x"], probe["held_y"], batch_size)}
 
 
 def summarize(epochs: list[dict]) -> dict:

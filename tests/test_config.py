@@ -18,6 +18,9 @@ from bnorder.config import config_hash, make_config
     (dict(bias="yes"), "bias must be of type bool"),
     (dict(device="tpu"), "valid devices: auto, cpu, cuda, mps"),
     (dict(colour="red"), "unknown parameter"),
+    (dict(head="mlp"), "valid heads: linear, bn-linear"),
+    (dict(schedule="step"), "valid schedules: constant, cosine"),
+    (dict(probe=-5), "probe must be 0"),
 ])
 def test_bad_parameter_is_rejected_with_the_valid_values(params, message):
     with pytest.raises(ValueError, match=message):

@@ -61,3 +61,9 @@ def test_same_seed_gives_every_block_order_the_same_initial_weights():
 def test_unknown_arch_error_names_the_valid_archs():
     with pytest.raises(ValueError, match="cnn, mlp, seed-mlp"):
         build_network("resnet", "bn-relu", CIFAR, 10)
+
+
+def test_bn_linear_head_normalizes_pooled_features_for_every_order():
+    for block in ORDERS:
+        net = build_network("cnn", block, (1, 6, 6), 3, width=4, depth=2, head="bn-linear")
+        assert executed_ops(net, torch.randn(4, 1, 6, 6))[-2:] == ["bn", "layer"]
