@@ -10,7 +10,7 @@ import time
 import nbformat
 import pytest
 
-from bnorder.profiles import PROFILES, get_profile
+from bnorder.profiles import PROFILES, get_profile, match_profiles
 from bnorder.sweep import parse_filters, plan, sweep
 
 pytestmark = pytest.mark.slow
@@ -19,7 +19,9 @@ pytestmark = pytest.mark.slow
 def test_profiles_expand_to_valid_runs_with_canonical_blocks():
     for name, profile in PROFILES.items():
         runs = profile.runs()
-        assert len(runs) == len(profile.arms) * len(profile.blocks) * len(profile.seeds)
+        seeds = sum(len(arm.get("seeds", profile.seeds)) for arm in profile.arms)
+        assert len(runs) == seeds * len(profile.blocks)
+        assert len({(r["arch"], r["block"], r["seed"]) for r in runs}) == len(runs)  # one record path each
     seed = get_profile("seed").runs()
     assert {r["arch"] for r in seed} == {"cnn", "seed-mlp"} and {r["seed"] for r in seed} == set(range(5))
     assert {r["block"] for r in seed} == {"bn-relu", "relu-bn", "lrelu-bn"}
@@ -40,6 +42,21 @@ def test_malformed_filters_are_rejected_with_the_valid_keys(only, message):
 def test_unknown_profile_names_the_valid_profiles():
     with pytest.raises(ValueError, match="valid profiles: smoke, seed, cpu"):
         get_profile("huge")
+    with pytest.raises(ValueError, match="valid profiles: smoke, seed, cpu"):
+        match_profiles("nothing-*")
+
+
+def test_profile_patterns_select_several_profiles():
+    assert match_profiles("factorial-lr*") == ["factorial-lr1e-4", "factorial-lr3e-4", "factorial-lr3e-3"]
+    assert match_profiles("smoke,cpu") == ["smoke", "cpu"]
+
+
+def test_factorial_design_crosses_position_and_activation_with_paired_seeds():
+    runs = get_profile("factorial").runs()
+    mlp = [r for r in runs if r["arch"] == "mlp"]
+    assert {r["block"] for r in mlp} == {"bn-relu", "relu-bn", "bn-lrelu", "lrelu-bn", "relu"}
+    per_block = {b: sorted(r["seed"] for r in mlp if r["block"] == b) for b in {r["block"] for r in mlp}}
+    assert all(seeds == list(range(10)) for seeds in per_block.values())
 
 
 def test_cli_reports_bad_input_in_one_line_and_exits_nonzero(repo_root):
