@@ -16,10 +16,12 @@ from pathlib import Path
 import nbformat
 from tqdm.auto import tqdm
 
+from . import __version__
 from .blocks import canonical_block
-from .config import make_config
+from .config import config_hash, make_config
 from .profiles import get_profile
-from .records import load_record, record_path
+from .records import SCHEMA, git_commit, load_record, record_path, write_json_atomic
+from .train import summarize
 
 NOTEBOOK = Path(__file__).resolve().parent.parent / "notebooks" / "train.ipynb"
 FILTER_KEYS = ("arch", "block", "seed", "dataset")
@@ -108,6 +110,28 @@ class SweepResult:
     done: list[dict] = field(default_factory=list)
     skipped: list[dict] = field(default_factory=list)
     failed: list[tuple[dict, str]] = field(default_factory=list)
+    diverged: list[dict] = field(default_factory=list)
+
+
+def error_message(e: Exception) -> str:
+    """One line: the exception raised inside the notebook, or the exception itself."""
+    if getattr(e, "ename", None):
+        return f"{e.ename}: {e.evalue}"
+    text = str(e).strip()
+    return text.splitlines()[-1] if text else repr(e)
+
+
+def record_failure(params: dict, message: str) -> Path:
+    """A record with status "failed": the analysis lists it, the next sweep runs it again."""
+    import datetime as dt
+
+    cfg = make_config(**params)
+    record = {"schema": SCHEMA, "status": "failed", "failure": {"error": message},
+              "config": cfg.as_dict(), "config_hash": config_hash(cfg), "n_params": None,
+              "epochs": [], "summary": summarize([]),
+              "provenance": {"bnorder_version": __version__, "git_commit": git_commit(),
+                             "started_utc": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")}}
+    return write_json_atomic(record_path(cfg), record)
 
 
 def sweep(profile: str, jobs: int = 1, only=(), results_dir: str = "results",
@@ -133,9 +157,13 @@ def sweep(profile: str, jobs: int = 1, only=(), results_dir: str = "results",
             try:
                 fut.result()
                 result.done.append(params)
+                if load_record(record_path(make_config(**params)))["status"] == "diverged":
+                    result.diverged.append(params)
+                    bar.write(f"DIVERGED {run_title(params)}")
             except Exception as e:  # one broken run must not stop the sweep
-                message = str(e).strip().splitlines()[-1] if str(e).strip() else repr(e)
+                message = error_message(e)
                 result.failed.append((params, message))
+                record_failure(params, message)
                 bar.write(f"FAILED {run_title(params)}: {message}")
             bar.update()
     bar.close()

@@ -108,3 +108,24 @@ def test_sweep_killed_mid_run_resumes_without_redoing_finished_runs(tmp_path, re
     assert len(finished_notebooks(tmp_path)) == 3
     assert not list((tmp_path / "runs").glob("smoke/.*"))  # no temporary leftovers
     assert {p: r.stat().st_mtime_ns for p, r in records.items()} == mtimes
+
+
+def test_a_run_that_raises_is_recorded_as_failed_and_the_sweep_carries_on(tmp_path, monkeypatch):
+    from bnorder import profiles
+    from bnorder.records import load_record
+
+    broken = profiles.Profile(
+        name="broken", description="one run cannot find its data", common=dict(epochs=1, download=False),
+        arms=[dict(arch="seed-mlp", dataset="synthetic"),
+              dict(arch="seed-mlp", dataset="cifar10", data_root=str(tmp_path / "empty"))],
+        blocks=("bn-relu",), seeds=(0,))
+    monkeypatch.setitem(profiles.PROFILES, "broken", broken)
+    monkeypatch.chdir(tmp_path)
+    result = sweep("broken", results_dir="results", runs_dir="runs", progress=False)
+    assert len(result.done) == 1 and len(result.failed) == 1
+    params, message = result.failed[0]
+    assert params["dataset"] == "cifar10" and message.startswith("FileNotFoundError: CIFAR-10 is not in")
+    record = load_record(tmp_path / "results/broken/cifar10/seed-mlp/bn-relu/seed0.json")
+    assert record["status"] == "failed" and "cifar-10-batches-py" in record["failure"]["error"]
+    again = sweep("broken", results_dir="results", runs_dir="runs", progress=False)
+    assert len(again.skipped) == 1 and len(again.failed) == 1  # a failed run is tried again
