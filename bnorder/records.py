@@ -117,20 +117,37 @@ def load_records(results_dir: str | Path = "results", profile: str | None = None
     """Every record under ``results_dir`` (one profile, or all) as a pandas DataFrame.
 
     One row per run: the config's knobs, ``status``, the summary keys, ``n_params``,
-    ``config_hash``, provenance columns prefixed ``prov_``, ``path``, and ``epochs`` (the
-    per-epoch list, for learning curves; see :func:`epochs_frame`).
+    ``config_hash``, provenance columns prefixed ``prov_``, ``path``, and ``history`` (the
+    record's per-epoch list, for learning curves; see :func:`epochs_frame`).
     """
     import pandas as pd
 
+    defaults = RunConfig().as_dict()  # records written before a knob existed used its default
     rows = []
     for path in find_records(results_dir, profile):
         rec = load_record(path)
-        row = {**rec["config"], "status": rec["status"], **rec["summary"],
+        row = {**defaults, **rec["config"], "status": rec["status"], **rec["summary"],
                "n_params": rec.get("n_params"), "config_hash": rec.get("config_hash"),
                **{f"prov_{k}": v for k, v in rec.get("provenance", {}).items()},
-               "path": str(path), "epochs": rec["epochs"]}
+               "path": str(path), "history": rec["epochs"]}
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+def check_poolable(runs, by=("profile", "dataset", "arch", "block")) -> None:
+    """Refuse to pool runs whose configs differ in anything but the seed.
+
+    Raises ``ValueError`` naming the group and the knobs that differ within it.
+    """
+    from .config import NOT_IN_HASH
+
+    knobs = [k for k in RunConfig().as_dict() if k not in (*by, "seed", *NOT_IN_HASH)]
+    for key, group in runs.groupby(list(by)):
+        differing = [k for k in knobs if group[k].astype(str).nunique() > 1]
+        if differing:
+            values = {k: sorted(group[k].astype(str).unique()) for k in differing}
+            raise ValueError(f"runs of {dict(zip(by, key))} differ in {', '.join(differing)} "
+                             f"({values}); pool only runs that differ in the seed")
 
 
 def epochs_frame(runs):
@@ -138,5 +155,5 @@ def epochs_frame(runs):
     import pandas as pd
 
     keys = ["profile", "dataset", "arch", "block", "seed", "status"]
-    rows = [{**{k: r[k] for k in keys}, **e} for _, r in runs.iterrows() for e in r["epochs"]]
+    rows = [{**{k: r[k] for k in keys}, **e} for _, r in runs.iterrows() for e in r["history"]]
     return pd.DataFrame(rows)

@@ -66,3 +66,23 @@ def test_malformed_record_is_reported_with_its_path(tmp_path):
 def test_record_path_uses_the_canonical_block_name():
     cfg = make_config(block="case2", profile="p", dataset="synthetic", arch="cnn", seed=4)
     assert record_path(cfg).as_posix() == "results/p/synthetic/cnn/relu-bn/seed4.json"
+
+
+def test_runs_that_differ_in_more_than_the_seed_are_not_pooled(tmp_path):
+    from bnorder.records import check_poolable
+
+    base = dict(dataset="synthetic", arch="mlp", width=8, depth=2, epochs=1, profile="t",
+                results_dir=str(tmp_path), device="cpu")
+    run_and_record(make_config(**base, seed=0), progress=False)
+    run_and_record(make_config(**base, seed=1), progress=False)
+    check_poolable(load_records(tmp_path))  # seeds only: fine
+    run_and_record(make_config(**{**base, "lr": 3e-4}, seed=2), progress=False)
+    with pytest.raises(ValueError, match=r"differ in lr"):
+        check_poolable(load_records(tmp_path))
+
+
+def test_records_written_before_a_knob_existed_load_with_its_default(record, tmp_path):
+    rec, path = record
+    del rec["config"]["head"]
+    write_json_atomic(path, rec)
+    assert load_records(tmp_path).iloc[0]["head"] == "linear"
