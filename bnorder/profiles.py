@@ -93,7 +93,7 @@ PROFILES: dict[str, Profile] = {p.name: p for p in [
     ),
     Profile(
         name="cpu",
-        description="The same questions on Fashion-MNIST, sized so that a 2-core CPU finishes in "
+        description="The same questions on Fashion-MNIST, sized to train on a laptop CPU in "
                     "about an hour: the study's MLP exactly, an 8-block MLP in which every block "
                     "carries the order, and a narrow 8-block CNN on a subset of the images.",
         common=FASHION,
@@ -119,6 +119,16 @@ PROFILES: dict[str, Profile] = {p.name: p for p in [
             "mlp: 256 units per block instead of 512; 10 seeds",
             "cnn: 16 channels instead of 64, 4,000 training images, 5 epochs; 5 seeds",
         ],
+    ),
+    Profile(
+        name="smoke-factorial",
+        description="The factorial design on synthetic data with tiny networks: seconds. Used by "
+                    "the tests of the analysis chapters.",
+        common=dict(dataset="synthetic", epochs=2, batch_size=64, val_fraction=0.1, probe=32),
+        arms=[dict(arch="mlp", width=16, depth=2), dict(arch="cnn", width=4, depth=2)],
+        blocks=(*FACTORIAL, "relu"),
+        seeds=(0, 1, 2),
+        reductions=["synthetic 8x8 images, 4 classes", "tiny networks", "two epochs", "three seeds"],
     ),
     Profile(
         name="factorial-gpu",
