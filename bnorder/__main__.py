@@ -30,10 +30,17 @@ def main(argv: list[str] | None = None) -> int:
                     help="keep runs whose arch, block, seed or dataset is VALUE (comma list); repeatable")
     sw.add_argument("--results-dir", default="results", help="root of the results tree (default results)")
     sw.add_argument("--runs-dir", default="book/runs", help="executed notebooks go here (default book/runs)")
+    be = sub.add_parser("bench", help="images/s of the original study's loop against bnorder's "
+                                      "single and fused paths")
+    from .bench import add_arguments as _bench_arguments
+    _bench_arguments(be)
     args = parser.parse_args(argv)
     try:
         if args.command == "sweep":
             return _sweep(args)
+        if args.command == "bench":
+            from .bench import main_from_args
+            return main_from_args(args)
     except (ValueError, FileNotFoundError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2

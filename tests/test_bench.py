@@ -1,0 +1,96 @@
+"""python -m bnorder bench: runs, prints every path and a ratio, writes a valid JSON record.
+Timings are never asserted on."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from bnorder.__main__ import main
+from bnorder.bench import (OriginalStyleDataset, original_transform, raw_train_arrays,
+                           train_flops_per_image)
+from bnorder.config import make_config
+from bnorder.data import load_dataset
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+def test_bench_runs_on_synthetic_and_writes_json(tmp_path, capsys):
+    out = tmp_path / "bench" / "smoke.json"
+    rc = main(["bench", "--dataset", "synthetic", "--arch", "mlp", "--width", "8", "--depth", "2",
+               "--seeds", "2", "--max-batches", "2", "--batch-size", "32", "--warmup-batches", "1",
+               "--data-root", str(tmp_path), "--out", str(out)])
+    assert rc == 0
+    printed = capsys.readouterr().out
+    for path in ("original", "single", "fused"):
+        assert path in printed
+    assert "vs original" in printed and "1.00x" in printed
+    rec = json.loads(out.read_text())
+    assert rec["command"].startswith("python -m bnorder bench --dataset synthetic --arch mlp")
+    assert "--out" in rec["command"] and "--max-batches 2" in rec["command"]
+    assert set(rec["results"]) == {"original", "single", "fused"}
+    for r in rec["results"].values():
+        assert r["images"] == 2 * 2 * 32 and r["images_per_s"] > 0 and r["seconds"] > 0
+        assert r["ratio_vs_original"] > 0
+    assert rec["results"]["original"]["ratio_vs_original"] == pytest.approx(1.0)
+    assert rec["settings"]["fused_seeds"] == 2 and rec["settings"]["num_workers"] == 2
+    assert rec["settings"]["fused_flags"] == {"amp_bf16": False, "channels_last": False,
+                                              "compile": False, "fused_adam": False}
+    assert rec["train_flops_per_image"] > 0
+    prov = rec["provenance"]
+    for key in ("git_commit", "device", "device_name", "started_utc", "torch_version"):
+        assert key in prov
+
+
+def test_bench_subset_of_paths_and_flags(tmp_path, capsys):
+    out = tmp_path / "b.json"
+    rc = main(["bench", "--dataset", "synthetic", "--arch", "cnn", "--width", "4", "--depth", "1",
+               "--seeds", "2", "--max-batches", "1", "--batch-size", "16", "--paths", "single,fused",
+               "--repeats", "2", "--compile", "eager",
+               "--fused-adam", "--channels-last", "--data-root", str(tmp_path), "--out", str(out)])
+    assert rc == 0
+    rec = json.loads(out.read_text())
+    assert set(rec["results"]) == {"single", "fused"}
+    assert all(len(r["seconds_each"]) == 2 for r in rec["results"].values())
+    assert rec["results"]["fused"]["ratio_vs_original"] is None
+    assert rec["settings"]["fused_flags"]["fused_adam"] is True
+    assert rec["settings"]["fused_flags"]["compile"] == "eager"
+    assert "--fused-adam" in rec["command"] and "--channels-last" in rec["command"]
+
+
+def test_bench_refuses_unknown_path(tmp_path, capsys):
+    rc = main(["bench", "--dataset", "synthetic", "--paths", "original,warp", "--out",
+               str(tmp_path / "x.json"), "--data-root", str(tmp_path)])
+    assert rc == 2
+    assert "warp" in capsys.readouterr().err
+
+
+def test_original_style_dataset_gives_bnorder_images():
+    """The original loop's per-sample PIL transforms and bnorder's one-off normalization agree,
+    so both paths train on the same inputs."""
+    images, labels = raw_train_arrays("synthetic")
+    ds = OriginalStyleDataset(images, labels, original_transform(1))
+    data = load_dataset("synthetic", val_fraction=0.0)
+    for i in (0, 7, len(ds) - 1):
+        x, y = ds[i]
+        assert x.shape == data.train_x[i].shape and y == int(data.train_y[i])
+        torch.testing.assert_close(x, data.train_x[i], rtol=0, atol=1e-6)
+    rgb = OriginalStyleDataset(np.zeros((1, 3, 4, 5), np.uint8), np.zeros(1), original_transform(3))
+    assert rgb[0][0].shape == (3, 4, 5) and float(rgb[0][0].min()) == -1.0
+
+
+def test_flop_count_of_an_mlp_training_image():
+    cfg = make_config(dataset="synthetic", arch="mlp", width=8, depth=2)
+    macs_forward = 64 * 8 + 8 * 8 + 8 * 4
+    # forward + weight gradients + input gradients (none for the first layer's input)
+    expected = 2 * macs_forward + 2 * macs_forward + 2 * (macs_forward - 64 * 8)
+    assert train_flops_per_image(cfg, (1, 8, 8), 4) == pytest.approx(expected)
