@@ -12,7 +12,7 @@ import time
 
 import torch
 import torch.nn.functional as F
-from tqdm.auto import tqdm
+from tqdm import tqdm
 
 from . import diagnostics as diag
 from .config import RunConfig

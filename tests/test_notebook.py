@@ -37,6 +37,7 @@ def test_papermill_run_with_smoke_parameters_writes_a_valid_record(repo_root, tm
     (dict(arch="resnet"), "valid archs: cnn, mlp, seed-mlp"),
     (dict(epochs=0), "epochs must be a positive integer"),
     (dict(lr=-1), "lr must be positive"),
+    (dict(n_seeds=0), "n_seeds must be a positive integer"),
 ])
 def test_bad_parameter_stops_the_notebook_before_training_with_the_valid_values(repo_root, tmp_path,
                                                                                 params, message):
@@ -44,3 +45,12 @@ def test_bad_parameter_stops_the_notebook_before_training_with_the_valid_values(
         execute(repo_root, tmp_path, **{**SMOKE, **params})
     assert e.value.exec_count <= 3  # stopped in the validation cell, before training
     assert not (tmp_path / "results").exists()
+
+
+def test_n_seeds_trains_seeds_together_and_writes_one_record_per_seed(repo_root, tmp_path):
+    execute(repo_root, tmp_path, block="relu-bn", n_seeds=2, seed=3, **SMOKE)
+    folder = tmp_path / "results" / "nbtest" / "synthetic" / "mlp" / "relu-bn"
+    records = [json.loads((folder / f"seed{k}.json").read_text()) for k in (3, 4)]
+    assert [r["config"]["seed"] for r in records] == [3, 4]
+    assert all(r["provenance"]["fused_seeds"] == 2 for r in records)
+    assert records[0]["epochs"][0]["test_acc"] != records[1]["epochs"][0]["test_acc"]
