@@ -45,7 +45,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from .config import make_config
-from .data import DATASETS, _cifar10, _fashion_mnist, _synthetic, load_dataset
+from .data import DATASETS, load_dataset, load_raw
 from .fused import SpeedFlags, build_fused, fused_train_epoch, make_adam
 from .networks import ARCHS, build_network
 from .records import provenance, write_json_atomic
@@ -86,15 +86,7 @@ def original_transform(channels: int):
 
 def raw_train_arrays(dataset: str, data_root: str = "data", download: bool = True):
     """The uint8 training images (N, C, H, W) and labels that :mod:`bnorder.data` reads."""
-    root = Path(data_root)
-    if dataset == "fashion-mnist":
-        tx, ty, *_ = _fashion_mnist(root, download)
-    elif dataset == "cifar10":
-        tx, ty, *_ = _cifar10(root, download)
-    elif dataset == "synthetic":
-        tx, ty, *_ = _synthetic()
-    else:
-        raise ValueError(f"unknown dataset {dataset!r}; valid datasets: {', '.join(DATASETS)}")
+    tx, ty, *_ = load_raw(dataset, data_root, download)
     return np.ascontiguousarray(tx), np.asarray(ty)
 
 

@@ -172,6 +172,19 @@ def _normalize(x: np.ndarray) -> torch.Tensor:
     return torch.from_numpy(np.ascontiguousarray(x)).float().div_(255).sub_(0.5).div_(0.5)
 
 
+def load_raw(name: str, data_root: str | Path = "data", download: bool = True):
+    """The data set as stored: uint8 images (N, C, H, W) and int64 labels for training and
+    test, and the number of classes."""
+    root = Path(data_root)
+    if name == "cifar10":
+        return _cifar10(root, download)
+    if name == "fashion-mnist":
+        return _fashion_mnist(root, download)
+    if name == "synthetic":
+        return _synthetic()
+    raise ValueError(f"unknown dataset {name!r}; valid datasets: {', '.join(DATASETS)}")
+
+
 def load_dataset(name: str, data_root: str | Path = "data", download: bool = True,
                  val_fraction: float = 0.1, train_subset: int = 0) -> Splits:
     """Load ``name`` as normalized tensors with a validation split held out of training.
@@ -179,16 +192,7 @@ def load_dataset(name: str, data_root: str | Path = "data", download: bool = Tru
     ``train_subset`` > 0 keeps only that many training images (after the validation split),
     the same images for every seed.
     """
-    root = Path(data_root)
-    if name == "cifar10":
-        raw = _cifar10(root, download)
-    elif name == "fashion-mnist":
-        raw = _fashion_mnist(root, download)
-    elif name == "synthetic":
-        raw = _synthetic()
-    else:
-        raise ValueError(f"unknown dataset {name!r}; valid datasets: {', '.join(DATASETS)}")
-    train_x, train_y, test_x, test_y, classes = raw
+    train_x, train_y, test_x, test_y, classes = load_raw(name, data_root, download)
     if not 0 <= val_fraction < 1:
         raise ValueError(f"val_fraction must be in [0, 1), got {val_fraction}")
     order = torch.randperm(len(train_x), generator=torch.Generator().manual_seed(SPLIT_SEED)).numpy()

@@ -35,7 +35,6 @@ import contextlib
 import copy
 import dataclasses
 import datetime as dt
-import math
 import time
 from pathlib import Path
 
@@ -47,7 +46,7 @@ from tqdm import tqdm
 from .config import RunConfig
 from .data import Splits, load_dataset
 from .networks import build_network
-from .train import batch_slices, pick_device, summarize
+from .train import batch_slices, make_schedule, pick_device, summarize
 
 
 # ---------------------------------------------------------------- fused layers
@@ -384,10 +383,7 @@ def train_fused(cfg: RunConfig, seeds, data: Splits | None = None, progress: boo
 
     steps_per_epoch = len(batch_slices(len(data.train_x), cfg.batch_size))
     total_steps = cfg.epochs * steps_per_epoch
-    sched = None
-    if cfg.schedule == "cosine":  # as train_run (one lr for every model)
-        sched = torch.optim.lr_scheduler.LambdaLR(
-            opt, lambda step: 0.5 * (1 + math.cos(math.pi * min(step, total_steps) / total_steps)))
+    sched = make_schedule(opt, cfg.schedule, total_steps)  # one lr for every model
     bar = tqdm(total=total_steps, disable=not progress, mininterval=2,
                desc=f"{cfg.arch} {cfg.block} seeds {','.join(map(str, seeds))}", unit="step")
 

@@ -78,6 +78,14 @@ def train_epoch(model, opt, x, y, batch_size, generator, on_step=lambda: None):
     return losses, 100.0 * correct.item() / seen
 
 
+def make_schedule(opt, schedule: str, total_steps: int):
+    """None for a constant learning rate; for ``cosine`` a per-step decay to 0 over the run."""
+    if schedule == "constant":
+        return None
+    return torch.optim.lr_scheduler.LambdaLR(
+        opt, lambda step: 0.5 * (1 + math.cos(math.pi * min(step, total_steps) / total_steps)))
+
+
 def train_run(cfg: RunConfig, data: Splits | None = None, progress: bool = True) -> dict:
     """Train one network as ``cfg`` says and return its metrics (no provenance, no file).
 
@@ -96,11 +104,7 @@ def train_run(cfg: RunConfig, data: Splits | None = None, progress: bool = True)
 
     steps_per_epoch = len(batch_slices(len(data.train_x), cfg.batch_size))
     total_steps = cfg.epochs * steps_per_epoch
-    if cfg.schedule == "cosine":
-        sched = torch.optim.lr_scheduler.LambdaLR(
-            opt, lambda step: 0.5 * (1 + math.cos(math.pi * min(step, total_steps) / total_steps)))
-    else:
-        sched = None
+    sched = make_schedule(opt, cfg.schedule, total_steps)
     probe = make_probe(data, cfg.probe) if cfg.probe else None
     bar = tqdm(total=total_steps, disable=not progress, mininterval=2,
                desc=f"{cfg.arch} {cfg.block} seed {cfg.seed}", unit="step")
