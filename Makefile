@@ -11,16 +11,23 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/python -m pip install -e '.[test]'
 	touch $@
 
+# The tests' extras on top: Ray (tests/test_backends.py starts a Ray cluster on 127.0.0.1) and
+# Playwright (tests/test_site.py reads the built site in Debian's /usr/bin/chromium).
+$(VENV)/.installed-test: $(VENV)/.installed
+	$(BIN)/python -m pip install -e '.[test,ray,site]'
+	touch $@
+
 # Build the website from the results committed in this repository.
 book: $(VENV)/.installed
 	$(BIN)/jupyter-book build . -W -n --keep-going
 	@echo "The book: file://$(CURDIR)/_build/html/index.html"
 
-# The whole test suite, the notebook, sweep and book-build tests included.
-test: $(VENV)/.installed
+# The whole test suite, the notebook, sweep, Ray, book-build and browser tests included.
+# (The browser test is skipped without /usr/bin/chromium: apt-get install -y chromium.)
+test: $(VENV)/.installed-test
 	$(BIN)/python -m pytest
 
-# Only the quick tests (no notebook executions, no book build).
+# Only the quick tests (no notebook executions, no book build, no Ray cluster, no browser).
 test-fast: $(VENV)/.installed
 	$(BIN)/python -m pytest -m "not slow"
 

@@ -1,4 +1,5 @@
-"""Command line: ``python -m bnorder sweep --profile cpu [--jobs N] [--only key=value ...]``."""
+"""Command line: ``python -m bnorder sweep --profile cpu [--jobs N] [--only key=value ...]
+[--backend local|ray [--address HOST:PORT]]``."""
 
 from __future__ import annotations
 
@@ -9,27 +10,45 @@ from .profiles import PROFILES
 
 
 def _sweep(args) -> int:
-    from .sweep import sweep
+    from .backends import make_backend
+    from .profiles import match_profiles
+    from .sweep import parse_filters, sweep
 
-    result = sweep(args.profile, jobs=args.jobs, only=args.only, results_dir=args.results_dir,
-                   runs_dir=args.runs_dir)
-    print(f"sweep {args.profile}: {len(result.done)} ran, {len(result.skipped)} already done, "
-          f"{len(result.failed)} failed")
-    for params, message in result.failed:
-        print(f"  failed: {params['arch']} {params['block']} seed {params['seed']}: {message}")
-    return 1 if result.failed else 0
+    # Check every argument before any run starts or any record is touched.
+    profiles = match_profiles(args.profile)
+    parse_filters(args.only)
+    backend = make_backend(args.backend, jobs=args.jobs, address=args.address)
+    failed = 0
+    for profile in profiles:
+        result = sweep(profile, only=args.only, results_dir=args.results_dir,
+                       runs_dir=args.runs_dir, backend=backend)
+        print(f"sweep {profile}: {len(result.done)} ran, {len(result.skipped)} already done, "
+              f"{len(result.failed)} failed, {len(result.diverged)} diverged")
+        for params, message in result.failed:
+            print(f"  failed: {params['arch']} {params['block']} seed {params['seed']}: {message}")
+        for params in result.diverged:
+            print(f"  diverged: {params['arch']} {params['block']} seed {params['seed']} (recorded)")
+        failed += len(result.failed)
+    return 1 if failed else 0
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bnorder", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     sw = sub.add_parser("sweep", help="execute notebooks/train.ipynb once per run of a profile")
-    sw.add_argument("--profile", required=True, help=f"one of: {', '.join(PROFILES)}")
+    sw.add_argument("--profile", required=True,
+                    help=f"a profile, a comma list or a pattern like 'factorial-*'; profiles: {', '.join(PROFILES)}")
     sw.add_argument("--jobs", type=int, default=1, help="runs executed at the same time (default 1)")
     sw.add_argument("--only", action="append", default=[], metavar="KEY=VALUE",
                     help="keep runs whose arch, block, seed or dataset is VALUE (comma list); repeatable")
     sw.add_argument("--results-dir", default="results", help="root of the results tree (default results)")
     sw.add_argument("--runs-dir", default="book/runs", help="executed notebooks go here (default book/runs)")
+    sw.add_argument("--backend", default="local", metavar="NAME",
+                    help="where runs execute: local (default: --jobs at a time on this machine, one "
+                         "GPU each) or ray (one Ray task per run on a cluster; pip install -e '.[ray]')")
+    sw.add_argument("--address", default=None, metavar="HOST:PORT",
+                    help="with --backend ray: the cluster's head, as printed by `ray start --head` "
+                         "(default: $RAY_ADDRESS, else a Ray started on this machine)")
     be = sub.add_parser("bench", help="images/s of the original study's loop against bnorder's "
                                       "single and fused paths")
     from .bench import add_arguments as _bench_arguments

@@ -3,18 +3,18 @@
 Each run leaves two files: its record (written by the notebook) and its executed notebook
 ``book/runs/<profile>/<dataset>-<arch>-<block>-seed<k>.ipynb`` (written to a temporary file
 and renamed, so a killed sweep never leaves half a notebook). A run whose record and notebook
-both exist is skipped: an interrupted sweep resumes where it stopped.
+both exist is skipped: an interrupted sweep resumes where it stopped. Where the runs execute (a
+pool on this machine, a Ray cluster) is up to a backend, :mod:`bnorder.backends`.
 """
 
 from __future__ import annotations
 
 import os
-from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import nbformat
-from tqdm.auto import tqdm
+from tqdm import tqdm
 
 from . import __version__
 from .blocks import canonical_block
@@ -37,11 +37,28 @@ def parse_filters(only: list[str] | tuple[str, ...]) -> dict[str, set[str]]:
                              f"{', '.join(FILTER_KEYS)} (e.g. --only arch=mlp --only seed=0,1)")
         if key not in FILTER_KEYS:
             raise ValueError(f"unknown filter key {key!r}; valid keys: {', '.join(FILTER_KEYS)}")
-        values = set(value.split(","))
+        values = {v.strip() for v in value.split(",")}
         if key == "block":
             values = {canonical_block(v) for v in values}
+        for v in values:
+            check_filter_value(key, v)
+        if key == "seed":
+            values = {str(int(v)) for v in values}
         filters.setdefault(key, set()).update(values)
     return filters
+
+
+def check_filter_value(key: str, value: str) -> None:
+    """``ValueError`` naming the valid values when ``--only key=value`` can match no run."""
+    from .data import DATASETS
+    from .networks import ARCHS
+
+    valid = {"arch": ARCHS, "dataset": DATASETS}.get(key)
+    if valid is not None and value not in valid:
+        raise ValueError(f"unknown {key} {value!r} in --only; valid {key}s: {', '.join(valid)}")
+    if key == "seed" and not value.isdigit():
+        raise ValueError(f"seed {value!r} in --only is not a seed; write non-negative integers, "
+                         f"e.g. --only seed=0,1")
 
 
 def plan(profile: str, only=(), results_dir: str = "results") -> list[dict]:
@@ -74,16 +91,35 @@ def run_title(params: dict) -> str:
             f"{canonical_block(params['block'])} · seed {params['seed']}")
 
 
-def execute(params: dict, runs_dir: str | Path = "book/runs", notebook: Path = NOTEBOOK) -> Path:
-    """Execute one run's notebook with papermill; returns the executed notebook's path."""
+def kernel_manager_with(env: dict):
+    """A kernel manager class whose kernels get ``env`` on top of this process's environment
+    (e.g. ``CUDA_VISIBLE_DEVICES``): threads of one sweep cannot each set ``os.environ``."""
+    from jupyter_client import AsyncKernelManager
+
+    class EnvKernelManager(AsyncKernelManager):
+        async def start_kernel(self, **kw):
+            kw["env"] = {**kw.get("env", os.environ), **env}
+            return await super().start_kernel(**kw)
+
+    return EnvKernelManager
+
+
+def execute(params: dict, runs_dir: str | Path = "book/runs", notebook: Path = NOTEBOOK,
+            cwd: str | Path | None = None, env: dict | None = None) -> Path:
+    """Execute one run's notebook with papermill; returns the executed notebook's path.
+
+    The kernel runs in ``cwd`` (default: this process's working directory) with ``env`` added to
+    its environment."""
     import papermill as pm
 
     out = notebook_path(params, runs_dir)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(f".{out.stem}.{os.getpid()}.tmp.ipynb")
+    extra = {"kernel_manager_class": kernel_manager_with(env)} if env else {}
     try:
         pm.execute_notebook(str(notebook), str(tmp), parameters={**params, "progress": False},
-                            progress_bar=False, cwd=os.getcwd(), kernel_name="python3")
+                            progress_bar=False, cwd=str(cwd or os.getcwd()), kernel_name="python3",
+                            **extra)
         nb = nbformat.read(tmp, as_version=4)
         nb.cells[0].source = nb.cells[0].source.replace("# Training run", "# " + run_title(params), 1)
         nbformat.write(nb, tmp)
@@ -114,11 +150,12 @@ class SweepResult:
 
 
 def error_message(e: Exception) -> str:
-    """One line: the exception raised inside the notebook, or the exception itself."""
+    """One line: the exception raised inside the notebook, or the exception itself (e.g.
+    ``DeadKernelError: Kernel died`` when the kernel was killed)."""
     if getattr(e, "ename", None):
         return f"{e.ename}: {e.evalue}"
     text = str(e).strip()
-    return text.splitlines()[-1] if text else repr(e)
+    return f"{type(e).__name__}: {text.splitlines()[-1]}" if text else repr(e)
 
 
 def record_failure(params: dict, message: str) -> Path:
@@ -135,36 +172,38 @@ def record_failure(params: dict, message: str) -> Path:
 
 
 def sweep(profile: str, jobs: int = 1, only=(), results_dir: str = "results",
-          runs_dir: str | Path = "book/runs", progress: bool = True) -> SweepResult:
-    """Run every missing run of ``profile``; failures are collected, not raised."""
-    if jobs < 1:
-        raise ValueError(f"--jobs must be a positive integer, got {jobs}")
+          runs_dir: str | Path = "book/runs", progress: bool = True,
+          backend="local", address: str | None = None) -> SweepResult:
+    """Run every missing run of ``profile``; failures are collected, not raised.
+
+    ``backend`` is ``"local"`` (``jobs`` runs at a time on this machine), ``"ray"`` (one Ray task
+    per run on the cluster at ``address``) or a backend object (see :mod:`bnorder.backends`).
+    Bad arguments raise ``ValueError`` before any record is touched."""
+    from .backends import make_backend
+
+    if isinstance(backend, str):
+        backend = make_backend(backend, jobs=jobs, address=address)
     runs = plan(profile, only, results_dir)
     remove_stale_temporaries(Path(runs_dir) / profile)
     result = SweepResult()
     todo = []
     for params in runs:
         (result.skipped if is_done(params, runs_dir) else todo).append(params)
-    # Share the cores between concurrent runs (each kernel inherits this environment).
-    os.environ.setdefault("OMP_NUM_THREADS", str(max(1, (os.cpu_count() or 1) // jobs)))
     bar = tqdm(total=len(todo), desc=f"sweep {profile}", unit="run", disable=not progress)
     bar.write(f"{len(runs)} runs in profile {profile!r}: {len(result.skipped)} done already, "
-              f"{len(todo)} to run")
-    with ThreadPoolExecutor(max_workers=jobs) as pool:
-        futures = {pool.submit(execute, params, runs_dir): params for params in todo}
-        for fut in as_completed(futures):
-            params = futures[fut]
-            try:
-                fut.result()
+              f"{len(todo)} to run ({backend.describe()})")
+    try:
+        for params, error in (backend.run(todo, runs_dir) if todo else ()):
+            if error is None:
                 result.done.append(params)
                 if load_record(record_path(make_config(**params)))["status"] == "diverged":
                     result.diverged.append(params)
                     bar.write(f"DIVERGED {run_title(params)}")
-            except Exception as e:  # one broken run must not stop the sweep
-                message = error_message(e)
-                result.failed.append((params, message))
-                record_failure(params, message)
-                bar.write(f"FAILED {run_title(params)}: {message}")
+            else:
+                result.failed.append((params, error))
+                record_failure(params, error)
+                bar.write(f"FAILED {run_title(params)}: {error}")
             bar.update()
-    bar.close()
+    finally:
+        bar.close()
     return result

@@ -129,3 +129,54 @@ def test_a_run_that_raises_is_recorded_as_failed_and_the_sweep_carries_on(tmp_pa
     assert record["status"] == "failed" and "cifar-10-batches-py" in record["failure"]["error"]
     again = sweep("broken", results_dir="results", runs_dir="runs", progress=False)
     assert len(again.skipped) == 1 and len(again.failed) == 1  # a failed run is tried again
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+BAD_INPUT = [  # (arguments, the problem named, the fix named)
+    (["--profile", "huge"], "unknown profile 'huge'", "valid profiles: smoke"),
+    (["--only", "arch=resnet"], "unknown arch 'resnet'", "valid archs: cnn, mlp, seed-mlp"),
+    (["--only", "block=case9"], "unknown block 'case9'", "valid blocks: bn-relu"),
+    (["--only", "dataset=mnist"], "unknown dataset 'mnist'", "valid datasets: cifar10"),
+    (["--only", "seed=first"], "seed 'first'", "write non-negative integers"),
+    (["--only", "arch"], "malformed filter 'arch'", "write key=value"),
+    (["--only", "colour=red"], "unknown filter key 'colour'", "valid keys: arch, block, seed, dataset"),
+    (["--backend", "spark"], "unknown backend 'spark'", "valid backends: local, ray"),
+    (["--address", "127.0.0.1:6379"], "--address is for --backend ray", "add --backend ray"),
+    (["--jobs", "0"], "--jobs must be a positive integer", "got 0"),
+    (["--backend", "ray", "--address", "CLOSED"], "no Ray cluster answers at 127.0.0.1:", "ray start --head"),
+]
+
+
+@pytest.mark.parametrize("args,problem,fix", BAD_INPUT, ids=[" ".join(a) for a, _, _ in BAD_INPUT])
+def test_bad_sweep_arguments_get_one_line_naming_problem_and_fix_and_touch_nothing(
+        tmp_path, monkeypatch, capsys, args, problem, fix):
+    from bnorder.__main__ import main
+
+    if "ray" in args:
+        pytest.importorskip("ray", reason="the ray extra is not installed")
+    args = [f"127.0.0.1:{free_port()}" if a == "CLOSED" else a for a in args]
+    # a finished run, a failed one, and the temporary notebook of a killed sweep (pid 0)
+    monkeypatch.chdir(tmp_path)
+    for rel, text in {"results/smoke/synthetic/mlp/bn-relu/seed0.json": '{"status": "ok"}',
+                      "results/smoke/synthetic/mlp/relu-bn/seed0.json": '{"status": "failed"}',
+                      "runs/smoke/synthetic-mlp-bn-relu-seed0.ipynb": "{}",
+                      "runs/smoke/.synthetic-mlp-relu-bn-seed0.999999999.tmp.ipynb": "{"}.items():
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text(text)
+    before = {p: (p.stat().st_mtime_ns, p.read_bytes()) for p in tmp_path.rglob("*") if p.is_file()}
+    argv = ["sweep", "--profile", "smoke", "--results-dir", "results", "--runs-dir", "runs", *args]
+    if args[:2] == ["--profile", "huge"]:
+        argv = ["sweep", *args, "--results-dir", "results", "--runs-dir", "runs"]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1, err
+    assert err.startswith("error: ") and problem in err and fix in err, err
+    after = {p: (p.stat().st_mtime_ns, p.read_bytes()) for p in tmp_path.rglob("*") if p.is_file()}
+    assert after == before
