@@ -95,3 +95,614 @@ def volatility(runs: pd.DataFrame) -> pd.DataFrame:
             row[f"{split}_volatility"] = acc.diff().abs().mean() if len(acc) > 1 else np.nan
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+# --------------------------------------------------------------------------- book helpers
+#
+# The analysis chapters of the book share these: where the records are, which profiles
+# exist, how a setting is described in a caption, and how an interval becomes a sentence.
+
+BLOCK_ORDER = ["bn-relu", "relu-bn", "bn-lrelu", "lrelu-bn", "relu"]
+FACTORIAL_CELLS = ["bn-relu", "relu-bn", "bn-lrelu", "lrelu-bn"]
+ARCH_ORDER = ["mlp", "cnn", "seed-mlp"]
+DATASET_NAMES = {"cifar10": "CIFAR-10", "fashion-mnist": "Fashion-MNIST",
+                 "synthetic": "synthetic images"}
+POSITION, ACTIVATION, INTERACTION, MIXED = CONTRASTS
+# How each contrast reads in words when it is positive and when it is negative.
+DIRECTIONS = {
+    POSITION: ("BatchNorm after the activation is higher", "BatchNorm before the activation is higher"),
+    ACTIVATION: ("LeakyReLU is higher", "ReLU is higher"),
+    INTERACTION: ("the advantage of BatchNorm after the activation is larger with LeakyReLU",
+                  "the advantage of BatchNorm after the activation is larger with ReLU"),
+    MIXED: ("the original case 3 (lrelu-bn) is higher than case 1 (bn-relu)",
+            "the original case 1 (bn-relu) is higher than case 3 (lrelu-bn)"),
+}
+
+
+def block_palette() -> dict:
+    """One colour per block, the same in every figure (seaborn's colour-blind palette)."""
+    import seaborn as sns
+
+    cb = sns.color_palette("colorblind")
+    return {"bn-relu": cb[0], "relu-bn": cb[1], "lrelu-bn": cb[2], "bn-lrelu": cb[4], "relu": cb[7]}
+
+
+def legend_below(fig, ax, height: float) -> None:
+    """Move the legend of ``ax`` below the figure's panels, in one row."""
+    legend = ax.get_legend()
+    if legend is None:
+        return
+    handles, labels = ax.get_legend_handles_labels()
+    legend.remove()
+    fig.legend(handles, labels, loc="lower center", ncol=len(labels), frameon=False)
+    fig.tight_layout(rect=(0, 0.45 / height, 1, 1))
+
+
+def results_root(root, env=None):
+    """The records' folder: ``$BNORDER_RESULTS`` (default ``results``), relative to ``root``."""
+    import os
+    from pathlib import Path
+
+    env = os.environ if env is None else env
+    path = Path(env.get("BNORDER_RESULTS", "results"))
+    return path if path.is_absolute() else Path(root) / path
+
+
+def variant_profiles(base: str) -> dict[str, str]:
+    """``{variant: profile name}`` for every one-knob variant of the factorial ``base``."""
+    from .profiles import VARIANTS
+
+    return {name: f"{base}-{name}" for name in VARIANTS}
+
+
+def ordered(values, order) -> list:
+    values = list(dict.fromkeys(values))
+    return [v for v in order if v in values] + sorted(v for v in values if v not in order)
+
+
+def span(values) -> str:
+    """'0–4' for a contiguous run of integers, else a comma list; '—' when empty."""
+    values = sorted(set(int(v) for v in values))
+    if not values:
+        return "—"
+    if len(values) > 2 and values == list(range(values[0], values[-1] + 1)):
+        return f"{values[0]}–{values[-1]}"
+    return ", ".join(map(str, values))
+
+
+def plural(n: int, word: str) -> str:
+    return f"{n} {word}" + ("" if n == 1 else "s")
+
+
+class ProfileRuns:
+    """The records of one profile: ``runs`` (every record), ``ok`` (completed runs),
+    ``pool_problem`` (why the records must not be pooled, from
+    :func:`bnorder.records.check_poolable`, or None) and ``have`` (any completed run)."""
+
+    def __init__(self, profile: str, runs: pd.DataFrame):
+        from .records import check_poolable
+
+        self.profile = profile
+        self.runs = runs
+        self.ok = runs[runs["status"] == "ok"].copy() if len(runs) else runs
+        self.pool_problem = None
+        if len(self.ok):
+            try:
+                check_poolable(self.ok)
+            except ValueError as e:
+                self.pool_problem = str(e)
+
+    @property
+    def have(self) -> bool:
+        return len(self.ok) > 0
+
+    @property
+    def archs(self) -> list[str]:
+        return ordered(self.ok["arch"], ARCH_ORDER) if self.have else []
+
+    def status_counts(self) -> dict[str, int]:
+        counts = self.runs["status"].value_counts() if len(self.runs) else pd.Series(dtype=int)
+        return {s: int(counts.get(s, 0)) for s in ("ok", "diverged", "failed")}
+
+
+def load_profile_runs(results, profile: str) -> ProfileRuns:
+    """:class:`ProfileRuns` of ``profile`` under ``results`` (empty when it has no records)."""
+    from pathlib import Path
+
+    from .records import load_records
+
+    folder = Path(results) / profile
+    runs = load_records(results, profile) if folder.is_dir() else pd.DataFrame()
+    return ProfileRuns(profile, runs)
+
+
+def planned_archs(profile: str) -> list[str]:
+    """The architectures a profile plans (empty for a profile that is not defined)."""
+    from .profiles import PROFILES
+
+    p = PROFILES.get(profile)
+    return ordered([a["arch"] for a in p.arms], ARCH_ORDER) if p else []
+
+
+def sweep_command(profile: str, only: str | None = None) -> str:
+    return f"python -m bnorder sweep --profile {profile}" + (f" --only {only}" if only else "")
+
+
+def not_run_sentence(profile: str, what: str = "") -> str:
+    """A plain sentence (MyST markdown) for a profile without completed runs."""
+    from .profiles import PROFILES
+
+    subject = f"The profile `{profile}`" + (f" ({what})" if what else "")
+    if profile not in PROFILES:
+        return (f"{subject} has not been run yet, and it is not defined in `bnorder.profiles`, "
+                f"so there is nothing to run: no numbers are shown for it.")
+    return (f"{subject} has not been run yet: no completed run records were found, so no "
+            f"numbers are shown for it. Run it with `{sweep_command(profile)}` and build the "
+            f"book again.")
+
+
+def _seeds_epochs(frame: pd.DataFrame) -> str:
+    epochs = sorted(int(e) for e in frame["epochs"].unique())
+    seeds = ("seed " if frame["seed"].nunique() == 1 else "seeds ") + span(frame["seed"])
+    return f"{seeds}, {' or '.join(map(str, epochs))} epoch" + ("" if epochs == [1] else "s")
+
+
+def setting(ok: pd.DataFrame) -> str:
+    """Data set, profile(s), network(s), seeds and epochs of a set of runs, for a caption:
+    e.g. 'Fashion-MNIST, profile factorial; mlp: seeds 0–9, 10 epochs; cnn: seeds 0–4, 5 epochs'."""
+    if ok is None or len(ok) == 0:
+        return "no runs"
+    datasets = ", ".join(DATASET_NAMES.get(d, d) for d in sorted(ok["dataset"].unique()))
+    profiles = list(dict.fromkeys(ok["profile"]))
+    head = f"{datasets}, profile{'s' if len(profiles) > 1 else ''} {', '.join(profiles)}"
+    groups = []
+    for profile in profiles:
+        for arch in ordered(ok.loc[ok["profile"] == profile, "arch"], ARCH_ORDER):
+            g = ok[(ok["profile"] == profile) & (ok["arch"] == arch)]
+            groups.append(((profile, arch), _seeds_epochs(g)))
+    archs = ordered(ok["arch"], ARCH_ORDER)
+    if len({text for _, text in groups}) == 1:
+        return f"{head}, {', '.join(archs)}, {groups[0][1]}"
+    label = (lambda p, a: a) if len(profiles) == 1 else (lambda p, a: f"{p} {a}")
+    return head + "; " + "; ".join(f"{label(p, a)}: {text}" for (p, a), text in groups)
+
+
+def fmt(x, digits: int = 2, sign: bool = False) -> str:
+    if x is None or pd.isna(x):
+        return "—"
+    return f"{float(x):+.{digits}f}" if sign else f"{float(x):.{digits}f}"
+
+
+def ci_text(lo, hi, digits: int = 2, sign: bool = True) -> str:
+    if pd.isna(lo) or pd.isna(hi):
+        return "—"
+    return f"{fmt(lo, digits, sign)} to {fmt(hi, digits, sign)}"
+
+
+def resolved(lo, hi) -> int:
+    """+1 when the interval lies above zero, -1 below, 0 when it includes zero or is missing."""
+    if pd.isna(lo) or pd.isna(hi):
+        return 0
+    return 1 if lo > 0 else -1 if hi < 0 else 0
+
+
+def interval_verdict(mean, lo, hi, higher: str, lower: str, unit: str = "points",
+                     digits: int = 2) -> str:
+    """A sentence chosen by the 95% interval: '<higher> by X <unit> (95% CI a to b)' when it
+    lies above zero, '<lower> by …' when below, 'no detectable effect …' otherwise."""
+    if pd.isna(mean) or pd.isna(lo) or pd.isna(hi):
+        return "too few seeds to tell"
+    side = resolved(lo, hi)
+    unit = f" {unit}" if unit else ""
+    if side > 0:
+        return f"{higher} by {fmt(mean, digits)}{unit} (95% CI {fmt(lo, digits)} to {fmt(hi, digits)})"
+    if side < 0:
+        return f"{lower} by {fmt(-mean, digits)}{unit} (95% CI {fmt(-hi, digits)} to {fmt(-lo, digits)})"
+    return f"no detectable effect: {fmt(mean, digits, True)}{unit}, 95% CI {ci_text(lo, hi, digits)}"
+
+
+def effect_verdict(row, unit: str = "points") -> str:
+    """:func:`interval_verdict` for one row of :func:`effects_table`, with a caveat when the
+    interval excludes zero but the Holm-adjusted p-value does not reach 0.05."""
+    higher, lower = DIRECTIONS[row["contrast"]]
+    text = interval_verdict(row["mean_diff"], row["ci_low"], row["ci_high"], higher, lower, unit)
+    if resolved(row["ci_low"], row["ci_high"]) and not row.get("p_holm", 0) <= 0.05:
+        text += f", though not after Holm's correction for multiple tests (adjusted p = {fmt(row['p_holm'], 3)})"
+    return text
+
+
+def cell_means(ok: pd.DataFrame, value: str, arch: str) -> pd.Series:
+    """Mean of ``value`` for each cell of the 2x2 design in ``arch``, highest first."""
+    sub = ok[(ok["arch"] == arch) & ok["block"].isin(FACTORIAL_CELLS)]
+    return sub.groupby("block")[value].mean().sort_values(ascending=False)
+
+
+def ranking(ok: pd.DataFrame, value: str, arch: str) -> list[str]:
+    """The 2x2 cells of ``arch`` from the highest to the lowest mean ``value``."""
+    return list(cell_means(ok, value, arch).index)
+
+
+def ranking_agreement(base: list[str], other: list[str]) -> dict:
+    """Does ``other`` rank the cells as ``base`` does? ``same`` (identical order),
+    ``top_same`` (same best cell) and Kendall's ``tau`` over the common cells."""
+    from scipy import stats as sps
+
+    common = [c for c in base if c in other]
+    if len(common) < 2:
+        return {"same": False, "top_same": False, "tau": np.nan}
+    tau = sps.kendalltau([base.index(c) for c in common], [other.index(c) for c in common]).statistic
+    return {"same": base == other, "top_same": base[0] == other[0], "tau": float(tau)}
+
+
+# --------------------------------------------------------------------------- mechanisms per run
+
+def run_measures(runs: pd.DataFrame) -> pd.DataFrame:
+    """One row per completed run with the mechanism measurements the book tests, each averaged
+    over the run's order-carrying layers:
+
+    ``out_mean_first``/``out_mean`` (mean of what the next layer receives, first/last epoch),
+    ``dead_frac`` (last epoch), ``grad_norm``, ``weight_norm``, ``eff_step`` (last epoch),
+    ``weight_growth`` (weight norm last epoch / first epoch), ``bn_gap`` (train-mode minus
+    eval-mode accuracy on the held-out probe, last epoch), ``bn_gap_abs_mean`` (mean absolute gap
+    over epochs), ``hessian_top_eig``, ``train_loss_first``, ``final_train_loss``,
+    ``val_volatility`` and ``test_volatility`` (:func:`volatility`). Runs without diagnostics
+    get NaN for the diagnostic columns."""
+    ok = runs[runs["status"] == "ok"]
+    vol = volatility(ok).set_index(["arch", "block", "seed"]) if len(ok) else None
+    rows = []
+    for _, r in ok.iterrows():
+        h = r["history"]
+        row = {k: r[k] for k in ("profile", "dataset", "arch", "block", "seed", "epochs")}
+        row["train_loss_first"] = h[0]["train_loss"] if h else np.nan
+        row["final_train_loss"] = h[-1]["train_loss"] if h else np.nan
+        row["hessian_top_eig"] = r.get("hessian_top_eig", np.nan)
+        diags = [e["diagnostics"] for e in h if e.get("diagnostics")]
+        if diags:
+            first, last = diags[0], diags[-1]
+            row["out_mean_first"] = np.mean([b["mean"] for b in first["blocks"]])
+            row["out_mean"] = np.mean([b["mean"] for b in last["blocks"]])
+            row["dead_frac"] = np.mean([b["dead_frac"] for b in last["blocks"]])
+            for m in ("grad_norm", "weight_norm", "eff_step"):
+                row[m] = np.mean([layer[m] for layer in last["layers"]])
+            row["weight_growth"] = (np.mean([l["weight_norm"] for l in last["layers"]])
+                                    / np.mean([l["weight_norm"] for l in first["layers"]]))
+            row["bn_gap"] = last["bn_mode"]["gap"]
+            row["bn_gap_abs_mean"] = np.mean([abs(d["bn_mode"]["gap"]) for d in diags])
+        key = (r["arch"], r["block"], r["seed"])
+        if vol is not None and key in vol.index:
+            row.update(vol.loc[key, ["val_volatility", "test_volatility"]].to_dict())
+        rows.append(row)
+    cols = ["profile", "dataset", "arch", "block", "seed", "epochs", "out_mean_first", "out_mean",
+            "dead_frac", "grad_norm", "weight_norm", "eff_step", "weight_growth", "bn_gap",
+            "bn_gap_abs_mean", "hessian_top_eig", "train_loss_first", "final_train_loss",
+            "val_volatility", "test_volatility"]
+    out = pd.DataFrame(rows).reindex(columns=cols)
+    out["status"] = "ok"
+    return out
+
+
+# --------------------------------------------------------------------------- mechanism verdicts
+
+BN_CELLS_BEFORE = list(BEFORE.values())
+BN_CELLS_AFTER = list(AFTER.values())
+RELU_MEAN = 1 / np.sqrt(2 * np.pi)      # mean of ReLU(z), z ~ N(0, 1): what BN -> ReLU passes on
+
+# key: (mechanism, prediction from the literature)
+MECHANISMS = {
+    "mean_shift": (
+        "Mean shift",
+        "BatchNorm → activation passes on a non-negative signal (mean 1/√(2π) ≈ 0.40 for a unit "
+        "normal input); activation → BatchNorm passes on a centred one (mean β, 0 at the start)."),
+    "mean_shift_speed": (
+        "Mean shift slows training",
+        "Inputs with a non-zero mean slow down the next layer's learning, so BatchNorm after the "
+        "activation reaches a lower training loss in the first epoch."),
+    "dead_units": (
+        "Dead units",
+        "With BatchNorm before ReLU the activation's input is normalized per unit, so few units "
+        "are inactive for a whole batch; with ReLU first its input is the raw layer output, so "
+        "more ReLU units die."),
+    "weight_growth": (
+        "Scale invariance: weight norms grow",
+        "Weights followed by BatchNorm are scale-invariant in both orders (ReLU and LeakyReLU are "
+        "positively homogeneous), so their norm grows during training in both."),
+    "eff_step": (
+        "Scale invariance: same effective step",
+        "Because both orders are scale-invariant, the effective step (update norm / weight norm) "
+        "does not differ systematically between them."),
+    "bn_gap": (
+        "Train/eval mismatch",
+        "Running statistics lag behind the changing network, so accuracy with batch statistics "
+        "exceeds accuracy with running statistics at the end of training."),
+    "volatility": (
+        "Stability (the original study's claim)",
+        "BatchNorm after the activation makes training more stable: smaller epoch-to-epoch "
+        "changes of test accuracy."),
+    "sharpness": (
+        "Smoothness",
+        "BatchNorm smooths the loss landscape: a smaller top Hessian eigenvalue than the same "
+        "network without BatchNorm."),
+}
+
+
+def _per_seed(m: pd.DataFrame, col: str, cells: list[str]) -> pd.Series:
+    """Per seed, the mean of ``col`` over ``cells`` (seeds with every cell only)."""
+    wide = m.pivot_table(index="seed", columns="block", values=col, aggfunc="first")
+    if not set(cells) <= set(wide.columns):
+        return pd.Series(dtype=float)
+    return wide[cells].dropna().mean(axis=1)
+
+
+def _diff(a: pd.Series, b: pd.Series) -> dict:
+    return stats.paired_difference(a, b)
+
+
+def _words(d: dict, higher: str, lower: str, unit: str = "", digits: int = 2) -> str:
+    return interval_verdict(d["mean_diff"], d["ci_low"], d["ci_high"], higher, lower,
+                            unit=unit, digits=digits)
+
+
+def _mean_ci(x: pd.Series, digits: int = 2) -> str:
+    d = stats.describe(x)
+    return f"{fmt(d['mean'], digits)} (95% CI {ci_text(d['ci_low'], d['ci_high'], digits, sign=False)})"
+
+
+def mechanism_verdicts(measures: pd.DataFrame) -> pd.DataFrame:
+    """For every network and mechanism of :data:`MECHANISMS`: the measurement in words (with
+    95% bootstrap intervals over seeds, paired by seed) and a verdict computed from the
+    intervals: 'held', 'did not hold', 'not resolved' (the interval includes zero), 'consistent'
+    (a prediction of no difference, and none detected), 'too few seeds' (no interval: fewer than
+    two seeds) or 'not measured'.
+
+    ``measures`` is :func:`run_measures` of the runs."""
+    rows = []
+    for arch in ordered(measures["arch"], ARCH_ORDER):
+        m = measures[measures["arch"] == arch]
+
+        def add(key, measured, verdict):
+            name, prediction = MECHANISMS[key]
+            rows.append({"arch": arch, "key": key, "mechanism": name, "prediction": prediction,
+                         "measured": measured, "verdict": verdict})
+
+        def position(col, log=False):
+            v = m.assign(v=np.log(m[col]) if log else m[col])
+            before, after = _per_seed(v, "v", BN_CELLS_BEFORE), _per_seed(v, "v", BN_CELLS_AFTER)
+            return _diff(after, before) if len(before) and len(after) else None
+
+        def by_sign(side, expected):
+            return "not resolved" if side == 0 else ("held" if side == expected else "did not hold")
+
+        def few(*intervals):
+            """No interval: fewer than two seeds."""
+            return any(pd.isna(lo) or pd.isna(hi) for lo, hi in intervals)
+
+        def judge(d, expected):
+            return "too few seeds" if few((d["ci_low"], d["ci_high"])) else by_sign(
+                resolved(d["ci_low"], d["ci_high"]), expected)
+
+        has_diag = m["out_mean"].notna().any()
+        # mean shift
+        d = position("out_mean") if has_diag else None
+        if d is None or pd.isna(d["mean_diff"]):
+            add("mean_shift", "no diagnostics recorded", "not measured")
+        else:
+            before = _per_seed(m, "out_mean", BN_CELLS_BEFORE)
+            after = _per_seed(m, "out_mean", BN_CELLS_AFTER)
+            first = _per_seed(m, "out_mean_first", BN_CELLS_BEFORE)
+            measured = (f"mean of the next layer's input at the last epoch: {_mean_ci(before)} with "
+                        f"BatchNorm before, {_mean_ci(after)} with BatchNorm after the activation "
+                        f"(after the first epoch, BatchNorm before: {fmt(first.mean())}; theory at "
+                        f"the start {fmt(RELU_MEAN)}); after minus before "
+                        f"{fmt(d['mean_diff'], sign=True)} (95% CI {ci_text(d['ci_low'], d['ci_high'])})")
+            shift = resolved(d["ci_low"], d["ci_high"])
+            before_ci = tuple(stats.describe(before)[["ci_low", "ci_high"]])
+            before_pos = resolved(*before_ci)
+            add("mean_shift", measured, "too few seeds" if few((d["ci_low"], d["ci_high"]), before_ci)
+                else "held" if shift < 0 and before_pos > 0
+                else by_sign(shift, -1) if shift >= 0 else "not resolved")
+        # consequence: training speed
+        d = position("train_loss_first")
+        if d is None or pd.isna(d["mean_diff"]):
+            add("mean_shift_speed", "no runs with all four cells", "not measured")
+        else:
+            add("mean_shift_speed",
+                "training loss in the first epoch: " + _words(
+                    d, "higher with BatchNorm after the activation",
+                    "lower with BatchNorm after the activation", unit="", digits=3),
+                judge(d, -1))
+        # dead units (ReLU cells: a LeakyReLU unit is never without gradient)
+        if has_diag:
+            dead_before = _per_seed(m, "dead_frac", ["bn-relu"])
+            dead_after = _per_seed(m, "dead_frac", ["relu-bn"])
+        if not has_diag or not len(dead_before) or not len(dead_after):
+            add("dead_units", "no diagnostics recorded", "not measured")
+        else:
+            d = _diff(100 * dead_after, 100 * dead_before)
+            measured = (f"units inactive on the whole probe batch at the last epoch: "
+                        f"{fmt(100 * dead_before.mean())} % with bn-relu, "
+                        f"{fmt(100 * dead_after.mean())} % with relu-bn; difference "
+                        f"{fmt(d['mean_diff'], sign=True)} points (95% CI {ci_text(d['ci_low'], d['ci_high'])})")
+            if dead_before.max() == 0 and dead_after.max() == 0 and d["n"] >= 2:
+                add("dead_units", measured + "; no dead unit in any run", "did not hold")
+            else:
+                add("dead_units", measured, judge(d, +1))
+        # scale invariance: weight growth in both orders
+        if not has_diag:
+            add("weight_growth", "no diagnostics recorded", "not measured")
+            add("eff_step", "no diagnostics recorded", "not measured")
+        else:
+            parts, sides, cis = [], [], []
+            for label, cells in (("BatchNorm before", BN_CELLS_BEFORE), ("BatchNorm after", BN_CELLS_AFTER)):
+                g = _per_seed(m, "weight_growth", cells)
+                desc = stats.describe(g)
+                cis.append((desc["ci_low"], desc["ci_high"]))
+                sides.append(resolved(desc["ci_low"] - 1, desc["ci_high"] - 1))
+                parts.append(f"{label} ×{_mean_ci(g, 3)}")
+            relu = m[m["block"] == "relu"]["weight_growth"]
+            measured = ("weight norm at the last epoch relative to the first: " + ", ".join(parts)
+                        + (f"; without BatchNorm ×{fmt(relu.mean(), 3)}" if len(relu) else ""))
+            verdict = ("too few seeds" if few(*cis) else "held" if all(s > 0 for s in sides) else
+                       "did not hold" if any(s < 0 for s in sides) else "not resolved")
+            add("weight_growth", measured, verdict)
+            d = position("eff_step", log=True)
+            if d is None or pd.isna(d["mean_diff"]):
+                add("eff_step", "no runs with all four cells", "not measured")
+            else:
+                ratio = {k: np.exp(d[k]) for k in ("mean_diff", "ci_low", "ci_high")}
+                measured = (f"effective step in the last epoch, BatchNorm after / before the "
+                            f"activation: ×{fmt(ratio['mean_diff'], 3)} (95% CI "
+                            f"{ci_text(ratio['ci_low'], ratio['ci_high'], 3, sign=False)})")
+                side = resolved(d["ci_low"], d["ci_high"])
+                add("eff_step", measured, "too few seeds" if few((d["ci_low"], d["ci_high"]))
+                    else "consistent" if side == 0 else "did not hold")
+        # train/eval mismatch
+        bn_cells = m[m["block"].isin(FACTORIAL_CELLS)]
+        if not has_diag or bn_cells["bn_gap"].isna().all():
+            add("bn_gap", "no diagnostics recorded", "not measured")
+        else:
+            gap = _per_seed(m, "bn_gap", FACTORIAL_CELLS)
+            desc = stats.describe(gap)
+            d = position("bn_gap_abs_mean")
+            order = ("" if d is None else "; mean absolute gap over epochs, " + _words(
+                d, "larger with BatchNorm after the activation",
+                "larger with BatchNorm before the activation", unit="points"))
+            measured = (f"accuracy with batch statistics minus running statistics at the last "
+                        f"epoch, held-out probe: {_mean_ci(gap)} points" + order)
+            add("bn_gap", measured, judge({"ci_low": desc["ci_low"], "ci_high": desc["ci_high"]}, +1))
+        # stability
+        d = position("test_volatility")
+        if d is None or pd.isna(d["mean_diff"]):
+            add("volatility", "no runs with two epochs or more", "not measured")
+        else:
+            add("volatility", "mean absolute epoch-to-epoch change of test accuracy: " + _words(
+                d, "larger with BatchNorm after the activation",
+                "smaller with BatchNorm after the activation", unit="points"),
+                judge(d, -1))
+        # smoothness
+        eig = m.dropna(subset=["hessian_top_eig"])
+        if not len(eig) or "relu" not in set(eig["block"]) or (eig["hessian_top_eig"] <= 0).any():
+            add("sharpness", "top Hessian eigenvalue not recorded for BatchNorm and baseline runs",
+                "not measured")
+        else:
+            v = eig.assign(v=np.log(eig["hessian_top_eig"]))
+            bn = _per_seed(v, "v", FACTORIAL_CELLS)
+            base = _per_seed(v, "v", ["relu"])
+            d = _diff(bn, base)
+            ratio = {k: np.exp(d[k]) for k in ("mean_diff", "ci_low", "ci_high")}
+            dp = position("hessian_top_eig", log=True)
+            order = "" if dp is None else (
+                f"; BatchNorm after / before the activation ×{fmt(np.exp(dp['mean_diff']), 2)} (95% CI "
+                f"{ci_text(np.exp(dp['ci_low']), np.exp(dp['ci_high']), 2, sign=False)})")
+            measured = (f"top Hessian eigenvalue at the end, BatchNorm blocks / no BatchNorm: "
+                        f"×{fmt(ratio['mean_diff'])} (95% CI "
+                        f"{ci_text(ratio['ci_low'], ratio['ci_high'], sign=False)})" + order)
+            add("sharpness", measured, judge(d, -1))
+    return pd.DataFrame(rows, columns=["arch", "key", "mechanism", "prediction", "measured", "verdict"])
+
+
+# --------------------------------------------------------------------------- robustness
+
+def _pairwise_signs(ok: pd.DataFrame, value: str, arch: str) -> dict:
+    """For every pair of 2x2 cells (a, b): +1/-1 when a - b is resolved (95% CI), else 0."""
+    wide = by_seed(ok, value, arch)
+    out = {}
+    for i, a in enumerate(FACTORIAL_CELLS):
+        for b in FACTORIAL_CELLS[i + 1:]:
+            if a in wide and b in wide:
+                d = stats.paired_difference(wide[a], wide[b])
+                out[(a, b)] = resolved(d["ci_low"], d["ci_high"])
+    return out
+
+
+def robustness_table(results, base: str, value: str = "final_test_acc",
+                     arch: str = "mlp") -> pd.DataFrame:
+    """One row for the base profile's ``arch`` and one per one-knob variant ``<base>-<name>``.
+
+    Columns: ``variant``, ``profile``, ``change``, ``status`` ('ok', 'not run', or 'incomplete'
+    when no seed has all four cells), ``runs`` (records), ``n`` (seeds with all four cells),
+    ``seeds``/``epochs`` (text), ``pool_problem``; for the position and activation effects
+    ``<effect>_mean``, ``<effect>_lo``, ``<effect>_hi``, ``<effect>_verdict``;
+    ``position_change_*`` (variant minus base position effect, paired by seed); ``ranking`` of
+    the four cells (best first), ``same`` (identical ranking), ``top_same``, ``tau`` (Kendall, against the
+    base) and ``reversed`` (pairs of cells whose order is resolved in both and opposite)."""
+    from .profiles import VARIANTS
+
+    def load(profile):
+        d = load_profile_runs(results, profile)
+        ok = d.ok[d.ok["arch"] == arch] if d.have else d.ok
+        return d, ok
+
+    base_data, base_ok = load(base)
+    base_contrasts = factorial_contrasts(base_ok, value) if len(base_ok) else pd.DataFrame()
+    base_rank = ranking(base_ok, value, arch) if len(base_ok) else []
+    base_signs = _pairwise_signs(base_ok, value, arch) if len(base_ok) else {}
+    entries = [("(base)", base, "none: the base profile", base_data, base_ok)]
+    for name, profile in variant_profiles(base).items():
+        entries.append((name, profile, VARIANTS[name][1], *load(profile)))
+    rows = []
+    for name, profile, change, d, ok in entries:
+        row = {"variant": name, "profile": profile, "change": change, "runs": len(d.runs),
+               "pool_problem": d.pool_problem, "n": 0}
+        if not len(ok):
+            rows.append({**row, "status": "not run"})
+            continue
+        row["seeds"] = ("seed " if ok["seed"].nunique() == 1 else "seeds ") + span(ok["seed"])
+        row["epochs"] = ", ".join(str(int(e)) for e in sorted(ok["epochs"].unique()))
+        eff = effects_table(ok, value)
+        if not len(eff):
+            rows.append({**row, "status": "incomplete"})
+            continue
+        eff = eff.set_index("contrast")
+        row["status"], row["n"] = "ok", int(eff["n"].iloc[0])
+        for key, c in (("position", POSITION), ("activation", ACTIVATION)):
+            r = eff.loc[c]
+            row.update({f"{key}_mean": r["mean_diff"], f"{key}_lo": r["ci_low"],
+                        f"{key}_hi": r["ci_high"],
+                        f"{key}_verdict": interval_verdict(r["mean_diff"], r["ci_low"], r["ci_high"],
+                                                           *DIRECTIONS[c])})
+        rank = ranking(ok, value, arch)
+        row["ranking"] = rank
+        if name != "(base)" and base_rank:
+            row.update(ranking_agreement(base_rank, rank))
+            cv = factorial_contrasts(ok, value)
+            pos_v = cv[cv["contrast"] == POSITION].set_index("seed")["value"]
+            pos_b = base_contrasts[base_contrasts["contrast"] == POSITION].set_index("seed")["value"]
+            dd = stats.paired_difference(pos_v, pos_b)
+            row.update({"position_change_n": dd["n"], "position_change_mean": dd["mean_diff"],
+                        "position_change_lo": dd["ci_low"], "position_change_hi": dd["ci_high"]})
+            signs = _pairwise_signs(ok, value, arch)
+            row["reversed"] = [f"{a} vs {b}" for (a, b), s in signs.items()
+                               if s and base_signs.get((a, b), 0) == -s]
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+# --------------------------------------------------------------------------- planning
+
+def detectable_effect(n: int, alpha: float = 0.05, target: float = 0.8, paired: bool = True) -> float:
+    """The smallest standardized effect (d_z if ``paired``, else d) that a two-sided t-test with
+    ``n`` seeds (pairs, or runs per group) detects with probability ``target``
+    (:func:`bnorder.stats.power`, solved for the effect by bisection). NaN for n < 2."""
+    if n < 2:
+        return np.nan
+    lo, hi = 0.0, 1.0
+    while stats.power(n, hi, alpha, paired) < target:
+        hi *= 2
+        if hi > 1e6:
+            return np.inf
+    for _ in range(60):
+        mid = (lo + hi) / 2
+        lo, hi = (mid, hi) if stats.power(n, mid, alpha, paired) < target else (lo, mid)
+    return hi
+
+
+def seeds_needed_text(effect_size: float, paired: bool = True, max_n: int = 100_000) -> str:
+    """:func:`bnorder.stats.seeds_for_power` at 80 % power as text ('more than …' past ``max_n``)."""
+    if effect_size is None or pd.isna(effect_size):
+        return "—"
+    if effect_size == 0:
+        return "none suffices (no effect observed)"
+    try:
+        return str(stats.seeds_for_power(abs(effect_size), paired=paired, max_n=max_n))
+    except ValueError:
+        return f"more than {max_n:,}"

@@ -56,3 +56,148 @@ def test_diagnostics_frame_has_one_row_per_layer_metric_and_epoch(tmp_path):
     assert set(d["epoch"]) == {1, 2}
     assert set(d[d["metric"] == "dead_frac"]["layer"]) == {1, 2}
     assert {"mean", "std", "grad_norm", "weight_norm", "eff_step", "bn_gap"} <= set(d["metric"])
+
+
+# --------------------------------------------------------------------------- book helpers
+
+import json
+
+import numpy as np
+
+from bnorder import analysis as an
+
+
+def test_setting_names_dataset_profile_and_per_arch_seeds_and_epochs():
+    ok = pd.DataFrame([{"dataset": "fashion-mnist", "profile": "factorial", "arch": a, "seed": s, "epochs": e}
+                       for a, seeds, e in (("mlp", range(10), 10), ("cnn", range(5), 5)) for s in seeds])
+    assert an.setting(ok) == ("Fashion-MNIST, profile factorial; mlp: seeds 0–9, 10 epochs; "
+                              "cnn: seeds 0–4, 5 epochs")
+    same = ok[ok["arch"] == "cnn"]
+    assert an.setting(same) == "Fashion-MNIST, profile factorial, cnn, seeds 0–4, 5 epochs"
+    assert an.span([0, 2]) == "0, 2" and an.span([]) == "—"
+
+
+def test_interval_verdict_picks_the_words_from_the_interval():
+    up = an.interval_verdict(1.2, 0.3, 2.0, "A is higher", "B is higher")
+    assert up == "A is higher by 1.20 points (95% CI 0.30 to 2.00)"
+    down = an.interval_verdict(-1.2, -2.0, -0.3, "A is higher", "B is higher")
+    assert down == "B is higher by 1.20 points (95% CI 0.30 to 2.00)"
+    assert an.interval_verdict(0.1, -0.5, 0.7, "A", "B").startswith("no detectable effect: +0.10 points")
+    assert an.interval_verdict(np.nan, np.nan, np.nan, "A", "B") == "too few seeds to tell"
+
+
+def test_effect_verdict_says_when_holm_does_not_confirm_the_interval():
+    row = {"contrast": an.POSITION, "mean_diff": 1.0, "ci_low": 0.2, "ci_high": 1.8, "p_holm": 0.4}
+    assert "BatchNorm after the activation is higher" in an.effect_verdict(row)
+    assert "not after Holm's correction" in an.effect_verdict(row)
+    assert "Holm" not in an.effect_verdict({**row, "p_holm": 0.01})
+
+
+def test_not_run_sentence_gives_the_command_only_for_a_defined_profile():
+    text = an.not_run_sentence("factorial-nobias")
+    assert "has not been run yet" in text and "python -m bnorder sweep --profile factorial-nobias" in text
+    text = an.not_run_sentence("nonsense-nobias")
+    assert "has not been run yet" in text and "not defined" in text and "sweep" not in text
+
+
+def test_ranking_agreement():
+    base = ["relu-bn", "lrelu-bn", "bn-relu", "bn-lrelu"]
+    assert an.ranking_agreement(base, list(base)) == {"same": True, "top_same": True, "tau": 1.0}
+    other = ["relu-bn", "bn-relu", "lrelu-bn", "bn-lrelu"]
+    a = an.ranking_agreement(base, other)
+    assert not a["same"] and a["top_same"] and 0 < a["tau"] < 1
+
+
+def test_detectable_effect_inverts_power():
+    from bnorder import stats
+
+    d = an.detectable_effect(10)
+    assert stats.power(10, d) == pytest.approx(0.8, abs=1e-6)
+    assert an.detectable_effect(5, paired=False) > an.detectable_effect(5)
+    assert an.seeds_needed_text(0.5) == "34"
+    assert an.seeds_needed_text(1e-4).startswith("more than")
+
+
+def history(block, epochs=3):
+    """Per-epoch records with diagnostics shaped like the training loop's."""
+    before = block.startswith("bn-")
+    has_bn = block != "relu"
+    out = []
+    for e in range(1, epochs + 1):
+        out.append({
+            "epoch": e, "train_loss": 1.0 / e + (0.1 if before else 0.0), "val_acc": 80 + e,
+            "test_acc": 79 + e + (0.5 if e == 2 else 0),
+            "diagnostics": {
+                "blocks": [{"mean": 0.4 if before or not has_bn else 0.0, "std": 0.6,
+                            "dead_frac": 0.0 if before else 0.05} for _ in range(2)],
+                "layers": [{"grad_norm": 1.0, "weight_norm": 1.0 + 0.1 * e, "eff_step": 0.1}
+                           for _ in range(2)],
+                "bn_mode": {"acc_batch_stats": 90.0, "acc_running_stats": 89.0 if has_bn else 90.0,
+                            "gap": 1.0 if has_bn else 0.0},
+            }})
+    return out
+
+
+def fake_runs(seeds=range(6)):
+    rows = []
+    for s in seeds:
+        for b in an.BLOCK_ORDER:
+            h = history(b)
+            rows.append({"profile": "p", "dataset": "synthetic", "arch": "mlp", "block": b, "seed": s,
+                         "epochs": 3, "status": "ok", "history": h,
+                         "hessian_top_eig": (10.0 if b == "relu" else 2.0) * (1 + 0.01 * s)})
+    return pd.DataFrame(rows)
+
+
+def test_mechanism_verdicts_follow_the_intervals():
+    v = an.mechanism_verdicts(an.run_measures(fake_runs())).set_index("key")["verdict"]
+    assert v["mean_shift"] == "held"              # 0.4 before, 0 after
+    assert v["mean_shift_speed"] == "held"        # lower first-epoch loss with BN after
+    assert v["dead_units"] == "held"              # 5 % dead with relu-bn, none with bn-relu
+    assert v["weight_growth"] == "held"           # norms grow in both orders
+    assert v["eff_step"] == "consistent"          # identical effective steps
+    assert v["bn_gap"] == "held"                  # batch statistics 1 point better
+    assert v["volatility"] == "not resolved"      # identical curves: no difference
+    assert v["sharpness"] == "held"               # BatchNorm 5x flatter than without
+
+
+def test_run_measures_without_diagnostics_leaves_them_missing():
+    runs = fake_runs(range(2))
+    runs["history"] = [[{k: v for k, v in e.items() if k != "diagnostics"} for e in h] for h in runs["history"]]
+    m = an.run_measures(runs)
+    assert m["out_mean"].isna().all() and m["train_loss_first"].notna().all()
+    v = an.mechanism_verdicts(m).set_index("key")["verdict"]
+    assert v["mean_shift"] == "not measured" and v["dead_units"] == "not measured"
+
+
+def write_records(root, profile, shift, seeds=range(5), **knobs):
+    """Minimal records of the 2x2 cells: BN after the activation is ``shift`` points better."""
+    from bnorder.config import make_config
+
+    for s in seeds:
+        for b in an.FACTORIAL_CELLS:
+            acc = 80 + s * 0.7 + (shift if b in an.BN_CELLS_AFTER else 0) + (0.01 * s if "lrelu" in b else 0)
+            cfg = make_config(dataset="synthetic", arch="mlp", block=b, seed=s, profile=profile, **knobs)
+            path = root / profile / "synthetic" / "mlp" / b / f"seed{s}.json"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(json.dumps({
+                "status": "ok", "config": cfg.as_dict(), "epochs": history(b),
+                "summary": {"final_test_acc": acc, "best_val_epoch_test_acc": acc, "max_test_acc": acc}}))
+
+
+def test_robustness_table_compares_variants_with_the_base_and_lists_the_rest(tmp_path):
+    write_records(tmp_path, "factorial", 1.0)
+    write_records(tmp_path, "factorial-nobias", -1.0, bias=False)
+    t = an.robustness_table(tmp_path, "factorial").set_index("variant")
+    assert t.loc["(base)", "status"] == "ok" and t.loc["(base)", "position_mean"] == pytest.approx(1.0)
+    nb = t.loc["nobias"]
+    assert nb["status"] == "ok" and nb["position_mean"] == pytest.approx(-1.0)
+    assert nb["position_change_mean"] == pytest.approx(-2.0)
+    assert not nb["same"] and nb["reversed"]
+    assert nb["position_verdict"].startswith("BatchNorm before the activation is higher")
+    assert (t.drop(["(base)", "nobias"])["status"] == "not run").all()
+
+
+def test_load_profile_runs_of_a_missing_profile_is_empty(tmp_path):
+    d = an.load_profile_runs(tmp_path, "factorial")
+    assert not d.have and d.archs == [] and d.status_counts() == {"ok": 0, "diverged": 0, "failed": 0}

@@ -1,15 +1,18 @@
-"""The book builds without warnings from smoke records, and its Replication page shows them.
+"""The book builds without warnings from smoke records, and its chapters show them.
 
 The book is built in a temporary copy of the repository's book files (``_config.yml``,
 ``_toc.yml``, ``references.bib``, ``book/``, ``notebooks/``), never in the repository itself:
 
 1. the smoke sweep writes its records to ``<tmp>/results`` and its executed notebooks to
-   ``<tmp>/book/runs/smoke``;
-2. ``jupyter-book build . -W -n --keep-going`` runs with ``BNORDER_BOOK_PROFILE=smoke``;
-3. the Replication page must hold a table with every smoke record's accuracy.
+   ``<tmp>/book/runs/smoke``; the smoke-factorial sweep does the same for the analysis chapters;
+2. ``jupyter-book build . -W -n --keep-going`` runs with ``BNORDER_BOOK_PROFILE=smoke`` and
+   ``BNORDER_FACTORIAL_PROFILE=smoke-factorial``;
+3. the Replication page must hold a table with every smoke record's accuracy, and the analysis
+   chapters (factorial design, mechanisms, robustness, statistics, conclusion) their computed
+   tables, with the variant profiles, which have no records, listed as not run.
 
-A second build with an empty results folder checks that the Replication chapter says plainly
-that there are no records instead of failing.
+A second build with an empty results folder checks that every chapter says plainly that there
+are no records instead of failing.
 """
 
 from __future__ import annotations
@@ -27,6 +30,9 @@ ROOT = Path(__file__).resolve().parent.parent
 BOOK_FILES = ("_config.yml", "_toc.yml", "references.bib")
 BOOK_DIRS = ("book", "notebooks")
 IGNORE = shutil.ignore_patterns(".*", "_build", "__pycache__", ".ipynb_checkpoints")
+
+FACTORIAL = "smoke-factorial"
+ANALYSIS_PAGES = ("factorial", "mechanisms", "robustness", "statistics", "conclusion")
 
 pytestmark = pytest.mark.slow
 
@@ -57,6 +63,7 @@ def env_for(results: Path) -> dict:
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
     env["BNORDER_BOOK_PROFILE"] = "smoke"
+    env["BNORDER_FACTORIAL_PROFILE"] = FACTORIAL
     env["BNORDER_RESULTS"] = str(results)
     return env
 
@@ -81,6 +88,18 @@ def tree(tmp_path_factory) -> Path:
          "--results-dir", str(tree / "results"), "--runs-dir", str(tree / "book" / "runs")],
         cwd=tree, env=env_for(tree / "results"), capture_output=True, text=True, timeout=1800)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+
+    # The analysis chapters' records: the factorial design on synthetic data, in seconds a run.
+    from bnorder.sweep import sweep
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.chdir(tree)
+        mp.setenv("OMP_NUM_THREADS", "1")
+        for key, value in env_for(tree / "results").items():
+            mp.setenv(key, value)
+        result = sweep(FACTORIAL, jobs=2, results_dir=str(tree / "results"),
+                       runs_dir=tree / "book" / "runs", progress=False)
+    assert not result.failed, result.failed
     return tree
 
 
@@ -112,8 +131,76 @@ def test_book_builds_and_shows_the_smoke_records(tree):
     assert "Ioffe" in html_of(tree, "bibliography")
 
 
-def test_replication_says_so_when_there_are_no_records(tree, tmp_path):
+def text_of(tree: Path, page: str) -> str:
+    """A page's text without tags, whitespace collapsed."""
+    import html as htmllib
+
+    return " ".join(htmllib.unescape(re.sub(r"<[^>]+>", " ", html_of(tree, page))).split())
+
+
+def test_analysis_chapters_show_the_factorial_records(tree):
+    """Runs after the build of the first test (same module-scoped tree)."""
+    from bnorder.analysis import setting, variant_profiles
+    from bnorder.records import load_records
+
+    runs = load_records(tree / "results", FACTORIAL)
+    assert len(runs) == 30 and (runs["status"] == "ok").all()
+    caption = setting(runs)
+    pages = {page: html_of(tree, page) for page in ANALYSIS_PAGES}
+    texts = {page: text_of(tree, page) for page in ANALYSIS_PAGES}
+    for page, text in texts.items():
+        assert FACTORIAL in text, page
+        if page in ("factorial", "mechanisms", "statistics"):
+            assert "has not been run yet" not in text, page
+
+    # factorial: the per-block table (each block's mean at the final epoch), the effects with
+    # intervals and Holm's p, the verdicts in words, and two figures with computed captions
+    fact, ftext = pages["factorial"], texts["factorial"]
+    assert fact.count("<table") >= 5
+    ok = runs[runs["status"] == "ok"]
+    for (arch, block), g in ok.groupby(["arch", "block"]):
+        assert f"{g['final_test_acc'].mean():.2f}" in fact, (arch, block)
+    for contrast in ("position (BN after − BN before)", "activation (LeakyReLU − ReLU)",
+                     "interaction", "original case 3 − case 1 (both changed)"):
+        assert contrast in ftext
+    assert "p (Holm)" in ftext and "Hedges' g" in ftext
+    assert re.search(r"BatchNorm (after|before) the activation is higher by|no detectable effect", ftext)
+    assert len(re.findall(r"<img[^>]+_images/", fact)) >= 2
+    assert ftext.count(caption) >= 3
+
+    # mechanisms: a verdict for every mechanism and network, heatmaps and curves
+    mtext = texts["mechanisms"]
+    assert pages["mechanisms"].count("<table") >= 1
+    assert "Verdict:" in mtext and re.search(r"\b(held|did not hold|not resolved|consistent)\b", mtext)
+    assert len(re.findall(r"<img[^>]+_images/", pages["mechanisms"])) >= 3
+    assert "Lecun" in mtext or "LeCun" in mtext
+
+    # robustness: the base in the table; every variant listed as not run, with its name
+    rtext = texts["robustness"]
+    assert pages["robustness"].count("<table") >= 2
+    for profile in variant_profiles(FACTORIAL).values():
+        assert f"{profile}" in rtext
+    assert rtext.count("not run yet") >= len(variant_profiles(FACTORIAL))
+
+    # statistics: probability of improvement, seeds for power, the original study rechecked
+    stext = texts["statistics"]
+    assert pages["statistics"].count("<table") >= 6
+    for phrase in ("P(A > B)", "seeds for 80% power", "population standard deviation (ddof = 0)",
+                   "ranking survives"):
+        assert phrase in stext, phrase
+
+    # conclusion: where the numbers come from, the reductions, and the full-size rerun
+    ctext = texts["conclusion"]
+    assert "synthetic images" in ctext and "tiny networks" in ctext
+    assert "python -m bnorder sweep --profile factorial-gpu" in ctext
+    assert "It has not been run yet" in ctext
+
+
+def test_every_chapter_says_so_when_there_are_no_records(tree, tmp_path):
     build(tree, tmp_path / "no-results")
     text = re.sub(r"<[^>]+>", "", html_of(tree, "replication"))
     assert "No completed run records of profile smoke were found" in text
     assert "python -m bnorder sweep --profile smoke" in text
+    for page in ANALYSIS_PAGES:
+        text = text_of(tree, page)
+        assert f"The profile {FACTORIAL}" in text and "has not been run yet" in text, page
