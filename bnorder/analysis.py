@@ -574,9 +574,14 @@ def mechanism_verdicts(measures: pd.DataFrame) -> pd.DataFrame:
         if d is None or pd.isna(d["mean_diff"]):
             add("volatility", "no runs with two epochs or more", "not measured")
         else:
+            dv = position("val_volatility")
+            val = "" if dv is None or pd.isna(dv["mean_diff"]) else (
+                "; of validation accuracy: " + _words(dv, "larger with BatchNorm after the activation",
+                                                     "smaller with BatchNorm after the activation",
+                                                     unit="points"))
             add("volatility", "mean absolute epoch-to-epoch change of test accuracy: " + _words(
                 d, "larger with BatchNorm after the activation",
-                "smaller with BatchNorm after the activation", unit="points"),
+                "smaller with BatchNorm after the activation", unit="points") + val,
                 judge(d, -1))
         # smoothness
         eig = m.dropna(subset=["hessian_top_eig"])
