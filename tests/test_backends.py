@@ -185,7 +185,7 @@ def test_local_sweep_survives_a_killed_kernel_and_resumes(tmp_path):
             procs = processes()
             kernels = [p for p in descendants(proc.pid, procs) if "ipykernel_launcher" in procs[p][1]]
             if kernels:
-                time.sleep(1.0)  # let it get going: imports, parameters
+                time.sleep(0.5)  # let it get going: imports, parameters
                 os.kill(kernels[0], signal.SIGKILL)
                 kernel = kernels[0]
             time.sleep(0.1)
@@ -298,7 +298,7 @@ def test_ray_sweep_gathers_every_record_and_notebook_on_the_driver_even_when_a_w
             for worker in ray_worker_of(victim):
                 if worker not in killed and any("ipykernel_launcher" in procs.get(k, (0, ""))[1]
                                                 for k in descendants(worker, procs)):
-                    time.sleep(1.0)  # mid-run: its kernel is up
+                    time.sleep(0.5)  # mid-run: its kernel is up
                     os.kill(worker, signal.SIGKILL)
                     killed.append(worker)
             time.sleep(0.2)
