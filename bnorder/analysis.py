@@ -386,6 +386,7 @@ def run_measures(runs: pd.DataFrame) -> pd.DataFrame:
 BN_CELLS_BEFORE = list(BEFORE.values())
 BN_CELLS_AFTER = list(AFTER.values())
 RELU_MEAN = 1 / np.sqrt(2 * np.pi)      # mean of ReLU(z), z ~ N(0, 1): what BN -> ReLU passes on
+EQUIVALENCE = 0.10   # a ratio within 10 % of 1 counts as "no systematic difference"
 
 # key: (mechanism, prediction from the literature)
 MECHANISMS = {
@@ -451,8 +452,8 @@ def mechanism_verdicts(measures: pd.DataFrame) -> pd.DataFrame:
     """For every network and mechanism of :data:`MECHANISMS`: the measurement in words (with
     95% bootstrap intervals over seeds, paired by seed) and a verdict computed from the
     intervals: 'held', 'did not hold', 'not resolved' (the interval includes zero), 'consistent'
-    (a prediction of no difference, and none detected), 'too few seeds' (no interval: fewer than
-    two seeds) or 'not measured'.
+    (a prediction of no difference, and none detected or one smaller than :data:`EQUIVALENCE`),
+    'too few seeds' (no interval: fewer than two seeds) or 'not measured'.
 
     ``measures`` is :func:`run_measures` of the runs."""
     rows = []
@@ -553,8 +554,9 @@ def mechanism_verdicts(measures: pd.DataFrame) -> pd.DataFrame:
                             f"activation: ×{fmt(ratio['mean_diff'], 3)} (95% CI "
                             f"{ci_text(ratio['ci_low'], ratio['ci_high'], 3, sign=False)})")
                 side = resolved(d["ci_low"], d["ci_high"])
+                small = abs(d["mean_diff"]) < np.log1p(EQUIVALENCE)
                 add("eff_step", measured, "too few seeds" if few((d["ci_low"], d["ci_high"]))
-                    else "consistent" if side == 0 else "did not hold")
+                    else "consistent" if side == 0 or small else "did not hold")
         # train/eval mismatch
         bn_cells = m[m["block"].isin(FACTORIAL_CELLS)]
         if not has_diag or bn_cells["bn_gap"].isna().all():

@@ -201,3 +201,21 @@ def test_robustness_table_compares_variants_with_the_base_and_lists_the_rest(tmp
 def test_load_profile_runs_of_a_missing_profile_is_empty(tmp_path):
     d = an.load_profile_runs(tmp_path, "factorial")
     assert not d.have and d.archs == [] and d.status_counts() == {"ok": 0, "diverged": 0, "failed": 0}
+
+
+def test_effective_step_differences_beyond_the_margin_break_the_scale_invariance_prediction():
+    runs = fake_runs()
+    for h, b, s in zip(runs["history"], runs["block"], runs["seed"]):
+        for e in h:
+            for layer in e["diagnostics"]["layers"]:
+                after = b in an.BN_CELLS_AFTER
+                layer["eff_step"] = 0.1 * (1.5 if after else 1.0) * (1 + 0.01 * s)
+    v = an.mechanism_verdicts(an.run_measures(runs)).set_index("key")
+    assert v.loc["eff_step", "verdict"] == "did not hold"
+    assert "×1.500" in v.loc["eff_step", "measured"]
+    for h, b in zip(runs["history"], runs["block"]):
+        for e in h:
+            for layer in e["diagnostics"]["layers"]:
+                layer["eff_step"] *= (1.02 / 1.5) if b in an.BN_CELLS_AFTER else 1.0
+    v = an.mechanism_verdicts(an.run_measures(runs)).set_index("key")
+    assert v.loc["eff_step", "verdict"] == "consistent"     # 2 %: within the margin
