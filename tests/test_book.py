@@ -28,7 +28,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 BOOK_FILES = ("_config.yml", "_toc.yml", "references.bib")
-BOOK_DIRS = ("book", "notebooks")
+BOOK_DIRS = ("book", "notebooks", "_ext")
 IGNORE = shutil.ignore_patterns(".*", "_build", "__pycache__", ".ipynb_checkpoints")
 
 FACTORIAL = "smoke-factorial"
