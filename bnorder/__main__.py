@@ -21,7 +21,7 @@ def _sweep(args) -> int:
     failed = 0
     for profile in profiles:
         result = sweep(profile, only=args.only, results_dir=args.results_dir,
-                       runs_dir=args.runs_dir, backend=backend)
+                       runs_dir=args.runs_dir, backend=backend, fuse_seeds=args.fuse_seeds)
         print(f"sweep {profile}: {len(result.done)} ran, {len(result.skipped)} already done, "
               f"{len(result.failed)} failed, {len(result.diverged)} diverged")
         for params, message in result.failed:
@@ -41,6 +41,9 @@ def main(argv: list[str] | None = None) -> int:
     sw.add_argument("--jobs", type=int, default=1, help="runs executed at the same time (default 1)")
     sw.add_argument("--only", action="append", default=[], metavar="KEY=VALUE",
                     help="keep runs whose arch, block, seed or dataset is VALUE (comma list); repeatable")
+    sw.add_argument("--fuse-seeds", action="store_true",
+                    help="train the seeds of each configuration together as one stacked model "
+                         "(one record per seed; local backend; not with probe diagnostics)")
     sw.add_argument("--results-dir", default="results", help="root of the results tree (default results)")
     sw.add_argument("--runs-dir", default="book/runs", help="executed notebooks go here (default book/runs)")
     sw.add_argument("--backend", default="local", metavar="NAME",

@@ -70,15 +70,51 @@ def plan(profile: str, only=(), results_dir: str = "results") -> list[dict]:
     return runs
 
 
+def seeds_of(params: dict) -> list[int]:
+    """The seeds one execution trains: ``seed`` alone, or ``n_seeds`` of them fused."""
+    return list(range(params["seed"], params["seed"] + params.get("n_seeds", 1)))
+
+
 def notebook_path(params: dict, runs_dir: str | Path = "book/runs") -> Path:
     block = canonical_block(params["block"])
-    return (Path(runs_dir) / params["profile"]
-            / f"{params['dataset']}-{params['arch']}-{block}-seed{params['seed']}.ipynb")
+    seeds = seeds_of(params)
+    tag = f"seed{seeds[0]}" if len(seeds) == 1 else f"seed{seeds[0]}-{seeds[-1]}"
+    return Path(runs_dir) / params["profile"] / f"{params['dataset']}-{params['arch']}-{block}-{tag}.ipynb"
+
+
+def has_notebook(params: dict, runs_dir: str | Path) -> bool:
+    """Whether an executed notebook shows this seed: its own, or that of a fused group."""
+    if notebook_path(params, runs_dir).exists():
+        return True
+    own = notebook_path(params, runs_dir)
+    for group in own.parent.glob(own.name.replace(f"seed{params['seed']}.ipynb", "seed*-*.ipynb")):
+        first, last = group.stem.rsplit("-seed", 1)[1].split("-")
+        if int(first) <= params["seed"] <= int(last):
+            return True
+    return False
+
+
+def fuse(todo: list[dict]) -> list[dict]:
+    """Group runs that differ only in consecutive seeds into one execution with ``n_seeds``."""
+    groups: list[dict] = []
+    for params in sorted(todo, key=lambda p: (repr(sorted((k, str(v)) for k, v in p.items() if k != "seed")),
+                                              p["seed"])):
+        last = groups[-1] if groups else None
+        same = last is not None and all(last.get(k) == v for k, v in params.items() if k != "seed") \
+            and len(params) == len(last) - 1 and last["seed"] + last["n_seeds"] == params["seed"]
+        if same:
+            last["n_seeds"] += 1
+        else:
+            groups.append({**params, "n_seeds": 1})
+    if any(g.get("probe") for g in groups):
+        raise ValueError("--fuse-seeds cannot record the probe diagnostics of this profile; "
+                         "run it without --fuse-seeds")
+    return groups
 
 
 def is_done(params: dict, runs_dir: str | Path = "book/runs") -> bool:
     rec = record_path(make_config(**params))
-    if not (rec.exists() and notebook_path(params, runs_dir).exists()):
+    if not (rec.exists() and has_notebook(params, runs_dir)):
         return False
     try:
         return load_record(rec)["status"] in ("ok", "diverged")
@@ -87,8 +123,10 @@ def is_done(params: dict, runs_dir: str | Path = "book/runs") -> bool:
 
 
 def run_title(params: dict) -> str:
+    seeds = seeds_of(params)
+    seed = f"seed {seeds[0]}" if len(seeds) == 1 else f"seeds {seeds[0]}–{seeds[-1]}"
     return (f"Run: {params['profile']} · {params['dataset']} · {params['arch']} · "
-            f"{canonical_block(params['block'])} · seed {params['seed']}")
+            f"{canonical_block(params['block'])} · {seed}")
 
 
 def kernel_manager_with(env: dict):
@@ -173,11 +211,13 @@ def record_failure(params: dict, message: str) -> Path:
 
 def sweep(profile: str, jobs: int = 1, only=(), results_dir: str = "results",
           runs_dir: str | Path = "book/runs", progress: bool = True,
-          backend="local", address: str | None = None) -> SweepResult:
+          backend="local", address: str | None = None, fuse_seeds: bool = False) -> SweepResult:
     """Run every missing run of ``profile``; failures are collected, not raised.
 
     ``backend`` is ``"local"`` (``jobs`` runs at a time on this machine), ``"ray"`` (one Ray task
     per run on the cluster at ``address``) or a backend object (see :mod:`bnorder.backends`).
+    ``fuse_seeds`` trains the missing seeds of each configuration together as one stacked model
+    (one notebook per group, one record per seed; local backend only).
     Bad arguments raise ``ValueError`` before any record is touched."""
     from .backends import make_backend
 
@@ -189,21 +229,29 @@ def sweep(profile: str, jobs: int = 1, only=(), results_dir: str = "results",
     todo = []
     for params in runs:
         (result.skipped if is_done(params, runs_dir) else todo).append(params)
+    units = todo
+    if fuse_seeds:
+        if getattr(backend, "name", "") != "local":
+            raise ValueError("--fuse-seeds runs on the local backend only; drop it or use --backend local")
+        units = fuse(todo)
     bar = tqdm(total=len(todo), desc=f"sweep {profile}", unit="run", disable=not progress)
     bar.write(f"{len(runs)} runs in profile {profile!r}: {len(result.skipped)} done already, "
-              f"{len(todo)} to run ({backend.describe()})")
+              f"{len(todo)} to run ({backend.describe()}"
+              f"{f', {len(units)} fused groups' if fuse_seeds else ''})")
     try:
-        for params, error in (backend.run(todo, runs_dir) if todo else ()):
-            if error is None:
-                result.done.append(params)
-                if load_record(record_path(make_config(**params)))["status"] == "diverged":
-                    result.diverged.append(params)
-                    bar.write(f"DIVERGED {run_title(params)}")
-            else:
-                result.failed.append((params, error))
-                record_failure(params, error)
-                bar.write(f"FAILED {run_title(params)}: {error}")
-            bar.update()
+        for unit, error in (backend.run(units, runs_dir) if units else ()):
+            for seed in seeds_of(unit):
+                params = {k: v for k, v in unit.items() if k != "n_seeds"} | {"seed": seed}
+                if error is None:
+                    result.done.append(params)
+                    if load_record(record_path(make_config(**params)))["status"] == "diverged":
+                        result.diverged.append(params)
+                        bar.write(f"DIVERGED {run_title(params)}")
+                else:
+                    result.failed.append((params, error))
+                    record_failure(params, error)
+                    bar.write(f"FAILED {run_title(params)}: {error}")
+                bar.update()
     finally:
         bar.close()
     return result

@@ -180,3 +180,28 @@ def test_bad_sweep_arguments_get_one_line_naming_problem_and_fix_and_touch_nothi
     assert err.startswith("error: ") and problem in err and fix in err, err
     after = {p: (p.stat().st_mtime_ns, p.read_bytes()) for p in tmp_path.rglob("*") if p.is_file()}
     assert after == before
+
+
+def test_fuse_seeds_trains_each_configuration_once_and_writes_one_record_per_seed(tmp_path, monkeypatch):
+    from bnorder import profiles
+    from bnorder.records import load_records
+
+    two_seeds = profiles.Profile(name="fused", description="two seeds of two blocks",
+                                 common=dict(dataset="synthetic", epochs=1, width=8, depth=2),
+                                 arms=[dict(arch="mlp")], blocks=("bn-relu", "relu-bn"), seeds=(0, 1))
+    monkeypatch.setitem(profiles.PROFILES, "fused", two_seeds)
+    monkeypatch.chdir(tmp_path)
+    result = sweep("fused", results_dir="results", runs_dir="runs", progress=False, fuse_seeds=True)
+    assert len(result.done) == 4 and not result.failed
+    notebooks = sorted(p.name for p in (tmp_path / "runs" / "fused").glob("*.ipynb"))
+    assert notebooks == ["synthetic-mlp-bn-relu-seed0-1.ipynb", "synthetic-mlp-relu-bn-seed0-1.ipynb"]
+    runs = load_records(tmp_path / "results")
+    assert sorted(zip(runs["block"], runs["seed"])) == [("bn-relu", 0), ("bn-relu", 1), ("relu-bn", 0), ("relu-bn", 1)]
+    assert set(runs["prov_fused_seeds"]) == {2}
+    again = sweep("fused", results_dir="results", runs_dir="runs", progress=False, fuse_seeds=True)
+    assert len(again.skipped) == 4 and not again.done
+
+
+def test_fuse_seeds_refuses_profiles_with_probe_diagnostics():
+    with pytest.raises(ValueError, match="cannot record the probe diagnostics"):
+        sweep("smoke-factorial", fuse_seeds=True, results_dir="/nonexistent", progress=False)
