@@ -626,7 +626,7 @@ def robustness_table(results, base: str, value: str = "final_test_acc",
     """One row for the base profile's ``arch`` and one per one-knob variant ``<base>-<name>``.
 
     Columns: ``variant``, ``profile``, ``change``, ``status`` ('ok', 'not run', or 'incomplete'
-    when no seed has all four cells), ``runs`` (records), ``n`` (seeds with all four cells),
+    when fewer than two seeds have all four cells), ``runs`` (records), ``n`` (seeds with all four cells),
     ``seeds``/``epochs`` (text), ``pool_problem``; for the position and activation effects
     ``<effect>_mean``, ``<effect>_lo``, ``<effect>_hi``, ``<effect>_verdict``;
     ``position_change_*`` (variant minus base position effect, paired by seed); ``ranking`` of
@@ -656,8 +656,8 @@ def robustness_table(results, base: str, value: str = "final_test_acc",
         row["seeds"] = ("seed " if ok["seed"].nunique() == 1 else "seeds ") + span(ok["seed"])
         row["epochs"] = ", ".join(str(int(e)) for e in sorted(ok["epochs"].unique()))
         eff = effects_table(ok, value)
-        if not len(eff):
-            rows.append({**row, "status": "incomplete"})
+        if not len(eff) or eff["n"].max() < 2:   # no interval without two complete seeds
+            rows.append({**row, "status": "incomplete", "n": int(eff["n"].max()) if len(eff) else 0})
             continue
         eff = eff.set_index("contrast")
         row["status"], row["n"] = "ok", int(eff["n"].iloc[0])

@@ -219,3 +219,10 @@ def test_effective_step_differences_beyond_the_margin_break_the_scale_invariance
                 layer["eff_step"] *= (1.02 / 1.5) if b in an.BN_CELLS_AFTER else 1.0
     v = an.mechanism_verdicts(an.run_measures(runs)).set_index("key")
     assert v.loc["eff_step", "verdict"] == "consistent"     # 2 %: within the margin
+
+
+def test_a_variant_with_one_complete_seed_is_incomplete_not_compared(tmp_path):
+    write_records(tmp_path, "factorial", 1.0)
+    write_records(tmp_path, "factorial-cosine", 1.0, seeds=[0], schedule="cosine")
+    row = an.robustness_table(tmp_path, "factorial").set_index("variant").loc["cosine"]
+    assert row["status"] == "incomplete" and row["n"] == 1 and pd.isna(row.get("position_mean"))
