@@ -75,3 +75,14 @@ def original_summary(runs=None):
     out["std_ddof0"] = acc.std(ddof=0).to_numpy()
     out["std_ddof1"] = acc.std(ddof=1).to_numpy()
     return out
+
+
+ORIGINAL_PRINTED_CSV = ORIGINAL_RUNS_CSV.with_name("original-study-printed.csv")
+
+
+def load_original_printed(path: str | Path | None = None):
+    """The original study's result tables as it printed them: mean and ± per (experiment, arch,
+    case), as text, so that the rounding of every printed number is known."""
+    import pandas as pd
+
+    return pd.read_csv(path or ORIGINAL_PRINTED_CSV, dtype=str)

@@ -70,3 +70,12 @@ def test_malformed_file_names_the_problem(tmp_path):
     pd.DataFrame({"experiment": ["exp1"]}).to_csv(bad, index=False)
     with pytest.raises(ValueError, match="missing column"):
         load_original_runs(bad)
+
+
+def test_printed_tables_keep_the_studys_rounding_and_match_its_runs():
+    from bnorder.reference import load_original_printed
+
+    printed = load_original_printed()
+    assert len(printed) == 9 and printed.loc[0, "mean"] == "75.5"  # printed with one decimal
+    exp1 = printed[printed["experiment"] == "exp1"]
+    assert set(exp1["case"]) == {"case1", "case2", "case3"}
