@@ -53,7 +53,7 @@ def factorial_contrasts(runs: pd.DataFrame, value: str) -> pd.DataFrame:
 
 
 def effects_table(runs: pd.DataFrame, value: str) -> pd.DataFrame:
-    """Each contrast per arch: mean over seeds, 95% bootstrap CI, Hedges' g, exact paired
+    """Each contrast per arch: mean over seeds, 95% CI (:func:`bnorder.stats.mean_interval`), Hedges' g, exact paired
     permutation p-value, and Holm-adjusted p across every contrast in the table."""
     contrasts = factorial_contrasts(runs, value)
     rows = []
@@ -450,7 +450,7 @@ def _mean_ci(x: pd.Series, digits: int = 2) -> str:
 
 def mechanism_verdicts(measures: pd.DataFrame) -> pd.DataFrame:
     """For every network and mechanism of :data:`MECHANISMS`: the measurement in words (with
-    95% bootstrap intervals over seeds, paired by seed) and a verdict computed from the
+    95% intervals over seeds, paired by seed; see :func:`bnorder.stats.mean_interval`) and a verdict computed from the
     intervals: 'held', 'did not hold', 'not resolved' (the interval includes zero), 'consistent'
     (a prediction of no difference, and none detected or one smaller than :data:`EQUIVALENCE`),
     'too few seeds' (no interval: fewer than two seeds) or 'not measured'.

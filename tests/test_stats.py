@@ -28,7 +28,7 @@ def test_describe_reports_n_mean_sample_std_and_interquartile_mean():
 
 def test_describe_bootstrap_ci_contains_the_mean_and_matches_scipy():
     x = np.array([80.2, 81.0, 79.5, 80.7, 82.1, 80.0])
-    out = S.describe(x)
+    out = S.describe(x, method="BCa")
     assert out["ci_low"] < out["mean"] < out["ci_high"]
     ref = sps.bootstrap((x,), np.mean, method="BCa", n_resamples=S.N_RESAMPLES,
                         rng=np.random.default_rng(S.SEED)).confidence_interval
@@ -37,10 +37,48 @@ def test_describe_bootstrap_ci_contains_the_mean_and_matches_scipy():
 
 def test_describe_bootstrap_ci_is_reproducible_and_depends_on_seed():
     x = [80.2, 81.0, 79.5, 80.7, 82.1]
-    first, again = S.describe(x), S.describe(x)
+    first, again = S.describe(x, method="BCa"), S.describe(x, method="BCa")
     assert (first["ci_low"], first["ci_high"]) == (again["ci_low"], again["ci_high"])
-    other = S.describe(x, seed=123)
+    other = S.describe(x, method="BCa", seed=123)
     assert (first["ci_low"], first["ci_high"]) != (other["ci_low"], other["ci_high"])
+
+
+def test_few_seeds_get_the_t_interval_by_hand():
+    x = np.array([80.2, 81.0, 79.5, 80.7, 82.1])
+    half = sps.t.ppf(0.975, 4) * np.std(x, ddof=1) / np.sqrt(5)
+    out = S.describe(x)
+    assert (out["ci_low"], out["ci_high"]) == pytest.approx((x.mean() - half, x.mean() + half))
+    assert S.describe(x, seed=123)["ci_low"] == out["ci_low"]          # no resampling involved
+
+
+def test_t_interval_is_wider_than_the_bootstrap_with_five_seeds():
+    x = [80.2, 81.0, 79.5, 80.7, 82.1]
+    t, bca = S.describe(x), S.describe(x, method="BCa")
+    assert t["ci_high"] - t["ci_low"] > bca["ci_high"] - bca["ci_low"]
+
+
+def test_t_interval_covers_the_true_mean_and_few_seed_bootstrap_does_not():
+    t = S.interval_coverage(5, "t", reps=400)
+    assert 0.92 <= t <= 0.98                          # nominal 95 %, Monte Carlo sd ≈ 0.011
+    assert S.interval_coverage(5, "BCa", reps=400) < t - 0.05
+    assert S.interval_coverage(5, "t", reps=400) == t                 # repeatable
+
+
+def test_coverage_rejects_an_unknown_population():
+    with pytest.raises(ValueError, match="valid populations: normal, outliers"):
+        S.interval_coverage(5, "t", population="cauchy")
+
+
+def test_many_seeds_get_the_bca_bootstrap():
+    x = np.random.default_rng(3).normal(80, 1, S.BOOTSTRAP_FROM)
+    assert S.interval_method(x.size) == "BCa" and S.interval_method(x.size - 1) == "t"
+    assert S.mean_interval(x) == S.mean_interval(x, method="BCa")
+    assert S.mean_interval(x) != S.mean_interval(x, method="t")
+
+
+def test_unknown_interval_method_names_the_valid_ones():
+    with pytest.raises(ValueError, match="valid methods: auto, t, BCa"):
+        S.describe([1.0, 2.0, 3.0], method="studentised")
 
 
 def test_describe_single_value_gives_nan_std_and_ci():
@@ -135,14 +173,23 @@ def test_paired_permutation_p_is_exact_for_few_seeds():
 def test_paired_bootstrap_ci_contains_mean_difference_and_resamples_seeds():
     a = np.array([80.1, 81.3, 79.8, 82.0, 80.6, 81.1])
     b = np.array([79.0, 80.9, 79.9, 80.5, 80.0, 80.2])
-    out = S.paired_difference(a, b)
+    out = S.paired_difference(a, b, method="BCa")
     assert out["n"] == 6
     assert out["ci_low"] < out["mean_diff"] < out["ci_high"]
     ref = sps.bootstrap((a, b), lambda x, y, axis: np.mean(x - y, axis=axis), paired=True,
                         n_resamples=S.N_RESAMPLES,
                         rng=np.random.default_rng(S.SEED)).confidence_interval
     assert (out["ci_low"], out["ci_high"]) == pytest.approx((ref.low, ref.high))
-    assert S.paired_difference(a, b) == out                       # reproducible
+    assert S.paired_difference(a, b, method="BCa") == out          # reproducible
+
+
+def test_paired_interval_of_few_seeds_is_the_t_interval_of_the_differences():
+    a = np.array([80.1, 81.3, 79.8, 82.0, 80.6])
+    b = np.array([79.0, 80.9, 79.9, 80.5, 80.0])
+    d = a - b
+    half = sps.t.ppf(0.975, 4) * np.std(d, ddof=1) / np.sqrt(5)
+    out = S.paired_difference(a, b)
+    assert (out["ci_low"], out["ci_high"]) == pytest.approx((d.mean() - half, d.mean() + half))
 
 
 def test_paired_difference_pairs_series_by_seed_index():
