@@ -13,7 +13,9 @@
    needs no network; they are listed in the artifacts. Two console errors of the pinned theme
    stack (``KNOWN_THEME_ERRORS``) are tolerated and reported as a warning.
 
-Screenshots of the main chapters go to ``_build/test-artifacts/site/``.
+Screenshots of the main chapters go to ``_build/test-artifacts/site/``. With
+``BNORDER_SITE_HTML=_build/html`` the test reads the site ``make book`` built instead of building
+its own copy (CI does this: the same book, built once).
 Needs ``pip install -e '.[site]'`` and ``apt-get install chromium``; skipped otherwise.
 """
 
@@ -151,11 +153,28 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def prebuilt_site() -> Path | None:
+    """The html folder named by ``BNORDER_SITE_HTML`` (a site ``make book`` just built from this
+    repository, which CI reads instead of building the same book twice), or None."""
+    folder = os.environ.get("BNORDER_SITE_HTML")
+    if not folder:
+        return None
+    html = Path(folder)
+    if not (html / "index.html").exists():
+        pytest.fail(f"BNORDER_SITE_HTML={folder} holds no built book (no index.html); "
+                    f"run `make book` first or unset it", pytrace=False)
+    return html
+
+
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
     """(base URL, html folder, source tree) of the built book served on 127.0.0.1."""
-    tree = tmp_path_factory.mktemp("site")
-    html = build_site(tree)
+    html = prebuilt_site()
+    if html is not None:
+        tree = ROOT
+    else:
+        tree = tmp_path_factory.mktemp("site")
+        html = build_site(tree)
     port = free_port()
     server = subprocess.Popen([sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1",
                                "--directory", str(html)],
