@@ -37,7 +37,8 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     sw = sub.add_parser("sweep", help="execute notebooks/train.ipynb once per run of a profile")
     sw.add_argument("--profile", required=True,
-                    help=f"a profile, a comma list or a pattern like 'factorial-*'; profiles: {', '.join(PROFILES)}")
+                    help=f"a profile, a comma list, a pattern like 'factorial-lr*' or 'variants' (every "
+                         f"confound and robustness variant); profiles: {', '.join(PROFILES)}")
     sw.add_argument("--jobs", type=int, default=1, help="runs executed at the same time (default 1)")
     sw.add_argument("--only", action="append", default=[], metavar="KEY=VALUE",
                     help="keep runs whose arch, block, seed or dataset is VALUE (comma list); repeatable")

@@ -141,19 +141,37 @@ PROFILES: dict[str, Profile] = {p.name: p for p in [
         reductions=["Fashion-MNIST (28x28 grey) instead of CIFAR-10 (32x32 colour)",
                     "10% of the training images held out for validation"],
     ),
+    Profile(
+        name="cifar10-factorial",
+        description="The factorial design on the original study's data and at its size: "
+                    "CIFAR-10, the CNN with 64 channels and the MLP with 512 units, 8 blocks "
+                    "each, 10 epochs, 10 seeds, the mechanism diagnostics on a probe batch. "
+                    "Takes a GPU.",
+        common=dict(dataset="cifar10", epochs=10, batch_size=128, lr=1e-3, val_fraction=0.1,
+                    probe=512),
+        arms=[dict(arch="cnn", width=64, depth=8), dict(arch="mlp", width=512, depth=8)],
+        blocks=(*FACTORIAL, "relu"),
+        seeds=tuple(range(10)),
+        reductions=["10% of the training images held out for validation"],
+    ),
     *[_variant(name, change, what) for name, (change, what) in VARIANTS.items()],
 ]}
 
+# Names that stand for several profiles on the command line (``--profile variants``).
+GROUPS: dict[str, list[str]] = {"variants": [f"factorial-{name}" for name in VARIANTS]}
+
 
 def match_profiles(pattern: str) -> list[str]:
-    """Profile names matching a name, a comma list, or shell patterns like ``factorial-*``."""
+    """Profile names matching a name, a group of :data:`GROUPS` (``variants``: every confound
+    and robustness variant), a comma list, or shell patterns like ``factorial-lr*``."""
     import fnmatch
 
     names = []
     for part in pattern.split(","):
-        found = [n for n in PROFILES if fnmatch.fnmatchcase(n, part)]
+        found = GROUPS.get(part) or [n for n in PROFILES if fnmatch.fnmatchcase(n, part)]
         if not found:
-            raise ValueError(f"unknown profile {part!r}; valid profiles: {', '.join(PROFILES)}")
+            raise ValueError(f"unknown profile {part!r}; valid profiles: {', '.join(PROFILES)} "
+                             f"(or the group{'s' if len(GROUPS) > 1 else ''} {', '.join(GROUPS)})")
         names += [n for n in found if n not in names]
     return names
 

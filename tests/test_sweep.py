@@ -51,6 +51,24 @@ def test_profile_patterns_select_several_profiles():
     assert match_profiles("smoke,cpu") == ["smoke", "cpu"]
 
 
+def test_variants_group_names_every_confound_and_robustness_profile_and_nothing_else():
+    from bnorder.profiles import VARIANTS
+
+    names = match_profiles("variants")
+    assert names == [f"factorial-{v}" for v in VARIANTS]
+    assert "factorial-gpu" not in names and "cifar10-factorial" not in names
+    assert match_profiles("variants,factorial") == [*names, "factorial"]
+
+
+def test_cifar10_factorial_runs_the_design_at_the_original_size_on_cifar10():
+    runs = get_profile("cifar10-factorial").runs()
+    assert {r["dataset"] for r in runs} == {"cifar10"}
+    assert {r["block"] for r in runs} == {"bn-relu", "relu-bn", "bn-lrelu", "lrelu-bn", "relu"}
+    cnn = [r for r in runs if r["arch"] == "cnn"]
+    assert {(r["width"], r["depth"], r["epochs"], r["batch_size"]) for r in cnn} == {(64, 8, 10, 128)}
+    assert all(r["probe"] for r in runs) and len({r["seed"] for r in runs}) == 10
+
+
 def test_factorial_design_crosses_position_and_activation_with_paired_seeds():
     runs = get_profile("factorial").runs()
     mlp = [r for r in runs if r["arch"] == "mlp"]
