@@ -388,6 +388,18 @@ BN_CELLS_AFTER = list(AFTER.values())
 RELU_MEAN = 1 / np.sqrt(2 * np.pi)      # mean of ReLU(z), z ~ N(0, 1): what BN -> ReLU passes on
 EQUIVALENCE = 0.10   # a ratio within 10 % of 1 counts as "no systematic difference"
 
+def equivalence_verdict(log_ratio: float, low: float, high: float) -> str:
+    """Verdict on a prediction of *no* difference, from a log ratio and its 95% interval:
+    'consistent' when the interval includes zero (none detected) or lies within
+    ±:data:`EQUIVALENCE` (a difference too small to matter); 'did not hold' when the estimate
+    itself is beyond the margin; 'not resolved' when the estimate is within it but the interval
+    reaches beyond it."""
+    margin = np.log1p(EQUIVALENCE)
+    if resolved(low, high) == 0 or (-margin < low and high < margin):
+        return "consistent"
+    return "did not hold" if abs(log_ratio) >= margin else "not resolved"
+
+
 # key: (mechanism, prediction from the literature)
 MECHANISMS = {
     "mean_shift": (
@@ -452,7 +464,8 @@ def mechanism_verdicts(measures: pd.DataFrame) -> pd.DataFrame:
     """For every network and mechanism of :data:`MECHANISMS`: the measurement in words (with
     95% intervals over seeds, paired by seed; see :func:`bnorder.stats.mean_interval`) and a verdict computed from the
     intervals: 'held', 'did not hold', 'not resolved' (the interval includes zero), 'consistent'
-    (a prediction of no difference, and none detected or one smaller than :data:`EQUIVALENCE`),
+    (a prediction of no difference, and none detected or an interval within ±:data:`EQUIVALENCE`;
+    see :func:`equivalence_verdict`),
     'too few seeds' (no interval: fewer than two seeds) or 'not measured'.
 
     ``measures`` is :func:`run_measures` of the runs."""
@@ -553,10 +566,8 @@ def mechanism_verdicts(measures: pd.DataFrame) -> pd.DataFrame:
                 measured = (f"effective step in the last epoch, BatchNorm after / before the "
                             f"activation: ×{fmt(ratio['mean_diff'], 3)} (95% CI "
                             f"{ci_text(ratio['ci_low'], ratio['ci_high'], 3, sign=False)})")
-                side = resolved(d["ci_low"], d["ci_high"])
-                small = abs(d["mean_diff"]) < np.log1p(EQUIVALENCE)
                 add("eff_step", measured, "too few seeds" if few((d["ci_low"], d["ci_high"]))
-                    else "consistent" if side == 0 or small else "did not hold")
+                    else equivalence_verdict(d["mean_diff"], d["ci_low"], d["ci_high"]))
         # train/eval mismatch
         bn_cells = m[m["block"].isin(FACTORIAL_CELLS)]
         if not has_diag or bn_cells["bn_gap"].isna().all():

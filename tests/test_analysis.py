@@ -221,6 +221,26 @@ def test_effective_step_differences_beyond_the_margin_break_the_scale_invariance
     assert v.loc["eff_step", "verdict"] == "consistent"     # 2 %: within the margin
 
 
+def test_a_small_effective_step_difference_whose_interval_leaves_the_margin_is_not_resolved():
+    runs = fake_runs()
+    for h, b, s in zip(runs["history"], runs["block"], runs["seed"]):
+        for e in h:
+            for layer in e["diagnostics"]["layers"]:
+                after = b in an.BN_CELLS_AFTER
+                layer["eff_step"] = 0.1 * (1.08 * (1 + 0.02 * (s - 2.5)) if after else 1.0)
+    v = an.mechanism_verdicts(an.run_measures(runs)).set_index("key")
+    assert "×1.079 (95% CI 1.038 to 1.123)" in v.loc["eff_step", "measured"]  # within 10 % ...
+    assert v.loc["eff_step", "verdict"] == "not resolved"     # ... its interval reaches beyond
+
+
+def test_equivalence_verdict_needs_the_interval_inside_the_margin():
+    m = np.log1p(an.EQUIVALENCE)
+    assert an.equivalence_verdict(0.0, -0.01, 0.01) == "consistent"        # none detected
+    assert an.equivalence_verdict(0.05, 0.02, 0.08) == "consistent"        # tiny, resolved
+    assert an.equivalence_verdict(0.07, 0.03, m + 0.02) == "not resolved"
+    assert an.equivalence_verdict(m + 0.1, m + 0.05, m + 0.15) == "did not hold"
+
+
 def test_a_variant_with_one_complete_seed_is_incomplete_not_compared(tmp_path):
     write_records(tmp_path, "factorial", 1.0)
     write_records(tmp_path, "factorial-cosine", 1.0, seeds=[0], schedule="cosine")
