@@ -53,8 +53,9 @@ def factorial_contrasts(runs: pd.DataFrame, value: str) -> pd.DataFrame:
 
 
 def effects_table(runs: pd.DataFrame, value: str) -> pd.DataFrame:
-    """Each contrast per arch: mean over seeds, 95% CI (:func:`bnorder.stats.mean_interval`), Hedges' g, exact paired
-    permutation p-value, and Holm-adjusted p across every contrast in the table."""
+    """Each contrast per arch: mean over seeds, 95% CI (:func:`bnorder.stats.mean_interval`),
+    Hedges' g, exact paired permutation p-value, and Holm-adjusted p across every contrast in the
+    table."""
     contrasts = factorial_contrasts(runs, value)
     rows = []
     for (arch, name), g in contrasts.groupby(["arch", "contrast"], sort=False):
@@ -388,6 +389,7 @@ BN_CELLS_AFTER = list(AFTER.values())
 RELU_MEAN = 1 / np.sqrt(2 * np.pi)      # mean of ReLU(z), z ~ N(0, 1): what BN -> ReLU passes on
 EQUIVALENCE = 0.10   # a ratio within 10 % of 1 counts as "no systematic difference"
 
+
 def equivalence_verdict(log_ratio: float, low: float, high: float) -> str:
     """Verdict on a prediction of *no* difference, from a log ratio and its 95% interval:
     'consistent' when the interval includes zero (none detected) or lies within
@@ -462,8 +464,8 @@ def _mean_ci(x: pd.Series, digits: int = 2) -> str:
 
 def mechanism_verdicts(measures: pd.DataFrame) -> pd.DataFrame:
     """For every network and mechanism of :data:`MECHANISMS`: the measurement in words (with
-    95% intervals over seeds, paired by seed; see :func:`bnorder.stats.mean_interval`) and a verdict computed from the
-    intervals: 'held', 'did not hold', 'not resolved' (the interval includes zero), 'consistent'
+    95% intervals over seeds, paired by seed; see :func:`bnorder.stats.mean_interval`) and a
+    verdict computed from the intervals: 'held', 'did not hold', 'not resolved' (the interval includes zero), 'consistent'
     (a prediction of no difference, and none detected or an interval within ±:data:`EQUIVALENCE`;
     see :func:`equivalence_verdict`),
     'too few seeds' (no interval: fewer than two seeds) or 'not measured'.

@@ -18,7 +18,8 @@ Conventions:
   (its resamples cannot vary more than the values at hand): :func:`interval_coverage` finds a
   nominal 95 % BCa interval covering the true mean about 85 % of the time with 5 seeds and under
   92 % with 20, even when one seed in ten is an outlier, while the t interval stays near 95 %;
-  with many seeds the bootstrap needs no normality assumption. ``method="t"``, ``"BCa"``, ``"percentile"`` or ``"basic"`` forces one.
+  with many seeds the bootstrap needs no normality assumption. ``method="t"``, ``"BCa"``,
+  ``"percentile"`` or ``"basic"`` forces one.
   Where no interval exists (fewer than two values) it is ``(nan, nan)``; where all values are
   equal it is that value at both ends.
 
@@ -71,7 +72,7 @@ def _paired(a, b) -> tuple[np.ndarray, np.ndarray]:
     return a[keep], b[keep]
 
 
-def _bootstrap_ci(data: tuple, statistic, *, paired: bool = False, method: str = "BCa",
+def _bootstrap_ci(data: tuple, statistic, *, method: str = "BCa",
                   n_resamples: int = N_RESAMPLES, confidence: float = CONFIDENCE,
                   seed: int = SEED) -> tuple[float, float]:
     """Two-sided bootstrap CI of ``statistic`` (vectorized, takes ``axis``) via scipy.
@@ -83,7 +84,7 @@ def _bootstrap_ci(data: tuple, statistic, *, paired: bool = False, method: str =
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", stats.DegenerateDataWarning)     # handled below
         warnings.filterwarnings("ignore", "invalid value encountered", RuntimeWarning)
-        res = stats.bootstrap(data, statistic, paired=paired, vectorized=True, method=method,
+        res = stats.bootstrap(data, statistic, vectorized=True, method=method,
                               n_resamples=n_resamples, confidence_level=confidence,
                               rng=np.random.default_rng(seed))
     low, high = float(res.confidence_interval.low), float(res.confidence_interval.high)

@@ -84,9 +84,9 @@ def notebook_path(params: dict, runs_dir: str | Path = "book/runs") -> Path:
 
 def has_notebook(params: dict, runs_dir: str | Path) -> bool:
     """Whether an executed notebook shows this seed: its own, or that of a fused group."""
-    if notebook_path(params, runs_dir).exists():
-        return True
     own = notebook_path(params, runs_dir)
+    if own.exists():
+        return True
     for group in own.parent.glob(own.name.replace(f"seed{params['seed']}.ipynb", "seed*-*.ipynb")):
         first, last = group.stem.rsplit("-seed", 1)[1].split("-")
         if int(first) <= params["seed"] <= int(last):

@@ -203,34 +203,30 @@ def test_load_profile_runs_of_a_missing_profile_is_empty(tmp_path):
     assert not d.have and d.archs == [] and d.status_counts() == {"ok": 0, "diverged": 0, "failed": 0}
 
 
-def test_effective_step_differences_beyond_the_margin_break_the_scale_invariance_prediction():
-    runs = fake_runs()
+def eff_step_verdict(runs, step) -> pd.Series:
+    """The effective-step row of the mechanism verdicts after setting every layer's effective
+    step to ``step(after, seed)`` (``after``: BatchNorm after the activation)."""
     for h, b, s in zip(runs["history"], runs["block"], runs["seed"]):
         for e in h:
             for layer in e["diagnostics"]["layers"]:
-                after = b in an.BN_CELLS_AFTER
-                layer["eff_step"] = 0.1 * (1.5 if after else 1.0) * (1 + 0.01 * s)
-    v = an.mechanism_verdicts(an.run_measures(runs)).set_index("key")
-    assert v.loc["eff_step", "verdict"] == "did not hold"
-    assert "×1.500" in v.loc["eff_step", "measured"]
-    for h, b in zip(runs["history"], runs["block"]):
-        for e in h:
-            for layer in e["diagnostics"]["layers"]:
-                layer["eff_step"] *= (1.02 / 1.5) if b in an.BN_CELLS_AFTER else 1.0
-    v = an.mechanism_verdicts(an.run_measures(runs)).set_index("key")
-    assert v.loc["eff_step", "verdict"] == "consistent"     # 2 %: within the margin
+                layer["eff_step"] = step(b in an.BN_CELLS_AFTER, s)
+    return an.mechanism_verdicts(an.run_measures(runs)).set_index("key").loc["eff_step"]
+
+
+def test_effective_step_differences_beyond_the_margin_break_the_scale_invariance_prediction():
+    runs = fake_runs()
+    v = eff_step_verdict(runs, lambda after, s: 0.1 * (1.5 if after else 1.0) * (1 + 0.01 * s))
+    assert v["verdict"] == "did not hold"
+    assert "×1.500" in v["measured"]
+    v = eff_step_verdict(runs, lambda after, s: 0.1 * (1.02 if after else 1.0) * (1 + 0.01 * s))
+    assert v["verdict"] == "consistent"     # 2 %: within the margin
 
 
 def test_a_small_effective_step_difference_whose_interval_leaves_the_margin_is_not_resolved():
-    runs = fake_runs()
-    for h, b, s in zip(runs["history"], runs["block"], runs["seed"]):
-        for e in h:
-            for layer in e["diagnostics"]["layers"]:
-                after = b in an.BN_CELLS_AFTER
-                layer["eff_step"] = 0.1 * (1.08 * (1 + 0.02 * (s - 2.5)) if after else 1.0)
-    v = an.mechanism_verdicts(an.run_measures(runs)).set_index("key")
-    assert "×1.079 (95% CI 1.038 to 1.123)" in v.loc["eff_step", "measured"]  # within 10 % ...
-    assert v.loc["eff_step", "verdict"] == "not resolved"     # ... its interval reaches beyond
+    v = eff_step_verdict(fake_runs(),
+                         lambda after, s: 0.1 * (1.08 * (1 + 0.02 * (s - 2.5)) if after else 1.0))
+    assert "×1.079 (95% CI 1.038 to 1.123)" in v["measured"]  # within 10 % ...
+    assert v["verdict"] == "not resolved"     # ... its interval reaches beyond
 
 
 def test_equivalence_verdict_needs_the_interval_inside_the_margin():
