@@ -423,9 +423,14 @@ def train_fused(cfg: RunConfig, seeds, data: Splits | None = None, progress: boo
         bar.set_postfix(epoch=epoch, ok=f"{len(ok)}/{k}",
                         test_acc=f"{sum(test_acc[j] for j in ok) / len(ok):.2f}")
     bar.close()
+    fit_loss, fit_acc = fused_evaluate(step_module, data.train_x, data.train_y, k, device, flags)
+    summaries = [summarize(epochs[j]) for j in range(k)]
+    for j in range(k):
+        if status[j] == "ok":  # the whole training split in eval mode, as bn_eval.training_fit
+            summaries[j].update({"train_eval_loss": fit_loss[j], "train_eval_acc": fit_acc[j]})
     speed = {"fused_seeds": k, **flags.as_dict()}
     return [{"status": status[j], "failure": failure[j], "epochs": epochs[j],
-             "summary": summarize(epochs[j]), "n_params": n_params, "device": str(device),
+             "summary": summaries[j], "n_params": n_params, "device": str(device),
              "speed": dict(speed)} for j in range(k)]
 
 

@@ -15,6 +15,7 @@ import torch.nn.functional as F
 from tqdm import tqdm
 
 from . import diagnostics as diag
+from .bn_eval import bn_evaluations, training_fit
 from .config import RunConfig
 from .data import Splits, load_dataset
 from .networks import build_network
@@ -133,11 +134,15 @@ def train_run(cfg: RunConfig, data: Splits | None = None, progress: bool = True)
                        "lr": opt.param_groups[0]["lr"], "seconds": time.perf_counter() - t0})
         if probe:
             epochs[-1]["diagnostics"] = epoch_diagnostics(model, probe, start_weights, cfg.batch_size)
+            epochs[-1]["bn_eval"] = bn_evaluations(model, data.train_x, data.test_x, data.test_y,
+                                                   cfg.batch_size)
         bar.set_postfix(epoch=epoch, train_loss=f"{epochs[-1]['train_loss']:.3f}",
                         val_acc=val_acc if val_acc is None else f"{val_acc:.2f}",
                         test_acc=f"{test_acc:.2f}")
     bar.close()
     summary = summarize(epochs)
+    if status == "ok":
+        summary.update(training_fit(model, data.train_x, data.train_y))
     if probe and status == "ok":
         summary["hessian_top_eig"] = diag.top_hessian_eigenvalue(model, probe["train_x"], probe["train_y"])
     return {"status": status, "failure": failure, "epochs": epochs, "summary": summary,
