@@ -43,6 +43,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 from tqdm import tqdm
 
+from .blocks import Center, Shift
 from .config import RunConfig
 from .data import Splits, load_dataset
 from .networks import build_network
@@ -148,7 +149,12 @@ def _fuse_leaf(mods: list[nn.Module], feature_major: bool) -> nn.Module:
                 fused.running_var.copy_(_cat([m.running_var for m in mods]))
                 fused.num_batches_tracked.copy_(m0.num_batches_tracked)
         return fused
-    if type(m0) in (nn.ReLU, nn.LeakyReLU, nn.AdaptiveAvgPool2d, nn.Identity):
+    if type(m0) is Center:
+        fused = Center(k * len(m0.running_mean), m0.momentum)
+        fused.feature_major = feature_major
+        fused.running_mean.copy_(_cat([m.running_mean for m in mods]))
+        return fused
+    if type(m0) in (nn.ReLU, nn.LeakyReLU, nn.AdaptiveAvgPool2d, nn.Identity, Shift):
         return copy.deepcopy(m0)  # elementwise or per channel: the same for K models
     raise NotImplementedError(f"no fused version of {type(m0).__name__}; add one to bnorder.fused")
 
@@ -251,7 +257,7 @@ def build_fused(cfg: RunConfig, seeds: list[int], input_shape, num_classes: int,
     for seed in seeds:
         torch.manual_seed(seed)
         models.append(build_network(cfg.arch, cfg.block, input_shape, num_classes, cfg.width,
-                                    cfg.depth, cfg.bias, cfg.leaky_slope, cfg.head))
+                                    cfg.depth, cfg.bias, cfg.leaky_slope, cfg.head, cfg.first_block))
     n_params = sum(p.numel() for p in models[0].parameters())
     fused = fuse_models(models).to(device)
     if flags.channels_last:

@@ -35,14 +35,20 @@ def make_head(head: str, width: int, num_classes: int) -> nn.Module:
     raise ValueError(f"unknown head {head!r}; valid heads: {', '.join(HEADS)}")
 
 
+def block_orders(block: str, depth: int, first_block: str = "") -> list[str]:
+    """The order of each of ``depth`` blocks: ``block`` everywhere, or ``first_block`` in the
+    first and ``block`` in the rest (the intervention that asks where the order acts)."""
+    return [first_block or block] + [block] * (depth - 1)
+
+
 class CNN(nn.Module):
     def __init__(self, block: str, in_channels: int, num_classes: int, width: int = 64,
                  depth: int = DEFAULT_DEPTH, bias: bool = True, leaky_slope: float = LEAKY_SLOPE,
-                 head: str = "linear"):
+                 head: str = "linear", first_block: str = ""):
         super().__init__()
         self.stem = nn.Conv2d(in_channels, width, kernel_size=3, padding=1)
-        self.blocks = nn.Sequential(*[Block(block, "conv", width, width, bias, leaky_slope)
-                                      for _ in range(depth)])
+        self.blocks = nn.Sequential(*[Block(order, "conv", width, width, bias, leaky_slope)
+                                      for order in block_orders(block, depth, first_block)])
         self.pool = nn.AdaptiveAvgPool2d(1)
         self.head = make_head(head, width, num_classes)
 
@@ -54,11 +60,12 @@ class CNN(nn.Module):
 class MLP(nn.Module):
     def __init__(self, block: str, in_features: int, num_classes: int, width: int = 512,
                  depth: int = DEFAULT_DEPTH, bias: bool = True, leaky_slope: float = LEAKY_SLOPE,
-                 head: str = "linear"):
+                 head: str = "linear", first_block: str = ""):
         super().__init__()
         sizes = [in_features] + [width] * depth
-        self.blocks = nn.Sequential(*[Block(block, "linear", a, b, bias, leaky_slope)
-                                      for a, b in zip(sizes[:-1], sizes[1:])])
+        orders = block_orders(block, depth, first_block)
+        self.blocks = nn.Sequential(*[Block(order, "linear", a, b, bias, leaky_slope)
+                                      for order, a, b in zip(orders, sizes[:-1], sizes[1:])])
         self.head = make_head(head, width, num_classes)
 
     def forward(self, x):
@@ -81,18 +88,22 @@ class SeedMLP(nn.Module):
 
 def build_network(arch: str, block: str, input_shape: tuple[int, int, int], num_classes: int,
                   width: int | None = None, depth: int = DEFAULT_DEPTH, bias: bool = True,
-                  leaky_slope: float = LEAKY_SLOPE, head: str = "linear") -> nn.Module:
+                  leaky_slope: float = LEAKY_SLOPE, head: str = "linear",
+                  first_block: str = "") -> nn.Module:
     """Build ``arch`` with blocks of order ``block`` for inputs of shape (C, H, W).
 
-    ``head`` applies to cnn and mlp; seed-mlp keeps the original classifier."""
+    ``head`` and ``first_block`` (another order for the first block only) apply to cnn and mlp;
+    seed-mlp keeps the original classifier and has one block."""
     if arch not in ARCHS:
         raise ValueError(f"unknown arch {arch!r}; valid archs: {', '.join(ARCHS)}")
     width = width or DEFAULT_WIDTH[arch]
     if arch == "cnn":
-        return CNN(block, input_shape[0], num_classes, width, depth, bias, leaky_slope, head)
+        return CNN(block, input_shape[0], num_classes, width, depth, bias, leaky_slope, head,
+                   first_block)
     if arch == "mlp":
-        return MLP(block, math.prod(input_shape), num_classes, width, depth, bias, leaky_slope, head)
-    return SeedMLP(block, math.prod(input_shape), num_classes, bias, leaky_slope)
+        return MLP(block, math.prod(input_shape), num_classes, width, depth, bias, leaky_slope, head,
+                   first_block)
+    return SeedMLP(first_block or block, math.prod(input_shape), num_classes, bias, leaky_slope)
 
 
 def blocks_of(model: nn.Module) -> list[Block]:

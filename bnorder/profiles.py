@@ -28,13 +28,15 @@ class Profile:
     def runs(self) -> list[dict]:
         """Every run's parameters (validated), arms outermost so cheap arms finish first.
 
-        An arm may carry its own ``seeds`` (e.g. fewer for an expensive architecture)."""
+        An arm may carry its own ``seeds`` (e.g. fewer for an expensive architecture) and its own
+        ``blocks``."""
         out = []
         for arm in self.arms:
             arm = dict(arm)
             seeds = arm.pop("seeds", self.seeds)
+            blocks = arm.pop("blocks", self.blocks)
             for seed in seeds:
-                for block in self.blocks:
+                for block in blocks:
                     params = {**self.common, **arm, "block": block, "seed": seed, "profile": self.name}
                     make_config(**params)  # fail at once on a bad profile
                     out.append(params)
@@ -74,6 +76,32 @@ def _variant(name: str, change: dict, what: str) -> "Profile":
         arms=[{**MLP_CPU, **change}],
         blocks=FACTORIAL,
         seeds=tuple(range(5)),
+        reductions=["Fashion-MNIST", "mlp with 256 units per block", what],
+    )
+
+
+# Interventions on the factorial profile's mlp, paired by seed with its records: each removes
+# (or adds) one suspected cause of the order effect. Each becomes a profile "why-<name>".
+INTERVENTIONS: dict[str, tuple[list[dict], str]] = {
+    "first-block": ([dict(blocks=("bn-relu",), first_block="relu-bn"),
+                     dict(blocks=("relu-bn",), first_block="bn-relu")],
+                    "the order swapped in the first block only (relu-bn first, bn-relu after) "
+                    "and in blocks 2..n only (bn-relu first, relu-bn after)"),
+    "mean-shift": ([dict(blocks=("bn-relu-center", "relu-bn-shift"))],
+                   "bn-relu with its output's mean removed, relu-bn with bn-relu's mean added"),
+    "bn-eval": ([dict(blocks=FACTORIAL)],
+                "the factorial mlp again, now with BatchNorm's three evaluations every epoch "
+                "and the training split's fit"),
+}
+
+
+def _intervention(name: str, arms: list[dict], what: str) -> "Profile":
+    return Profile(
+        name=f"why-{name}",
+        description=f"An intervention on the factorial profile's mlp: {what}.",
+        common={**FASHION, "probe": 512},
+        arms=[{**MLP_CPU, **arm} for arm in arms],
+        seeds=tuple(range(10)),
         reductions=["Fashion-MNIST", "mlp with 256 units per block", what],
     )
 
@@ -186,10 +214,12 @@ PROFILES: dict[str, Profile] = {p.name: p for p in [
         reductions=["10% of the training images held out for validation"],
     ),
     *[_variant(name, change, what) for name, (change, what) in VARIANTS.items()],
+    *[_intervention(name, arms, what) for name, (arms, what) in INTERVENTIONS.items()],
 ]}
 
 # Names that stand for several profiles on the command line (``--profile variants``).
-GROUPS: dict[str, list[str]] = {"variants": [f"factorial-{name}" for name in VARIANTS]}
+GROUPS: dict[str, list[str]] = {"variants": [f"factorial-{name}" for name in VARIANTS],
+                                "why": [f"why-{name}" for name in INTERVENTIONS]}
 
 
 def match_profiles(pattern: str) -> list[str]:

@@ -99,7 +99,7 @@ def train_run(cfg: RunConfig, data: Splits | None = None, progress: bool = True)
     data = data.to(device)
     torch.manual_seed(cfg.seed)
     model = build_network(cfg.arch, cfg.block, data.input_shape, data.num_classes, cfg.width,
-                          cfg.depth, cfg.bias, cfg.leaky_slope, cfg.head).to(device)
+                          cfg.depth, cfg.bias, cfg.leaky_slope, cfg.head, cfg.first_block).to(device)
     opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
     order = torch.Generator().manual_seed(cfg.seed)
 

@@ -59,3 +59,43 @@ def test_leaky_relu_slope_defaults_to_0_01_and_can_be_set():
 
 def test_layer_bias_can_be_switched_off():
     assert Block("bn-relu", "conv", 2, 2, bias=False).layer.bias is None
+
+
+def test_intervention_blocks_run_the_study_order_then_their_one_addition():
+    from bnorder.blocks import INTERVENTIONS, Center, Shift
+    ops = {**OP_OF, Center: "center", Shift: "shift"}
+    for name, order in INTERVENTIONS.items():
+        for kind, x in [("conv", torch.randn(4, 3, 5, 5)), ("linear", torch.randn(4, 3))]:
+            block = Block(name, kind, 3, 6)
+            ran = []
+            hooks = [m.register_forward_hook(lambda m, i, o: ran.append(ops[type(m)]))
+                     for m in block.modules() if type(m) in ops]
+            block(x)
+            assert ran == ["layer", *order]
+
+
+def test_center_removes_the_mean_without_batch_statistics_or_a_gradient_of_its_own():
+    from bnorder.blocks import Center
+    center = Center(3, momentum=1.0)
+    x = torch.randn(64, 3) + torch.tensor([2.0, -1.0, 0.5])
+    out = center.train()(x)                       # momentum 1: the estimate is this batch's mean
+    assert torch.allclose(out.mean(0), torch.zeros(3), atol=1e-5)
+    y = torch.randn(8, 3, requires_grad=True)
+    center.eval()(y).sum().backward()             # a fixed subtraction: the gradient passes as is
+    assert torch.equal(y.grad, torch.ones(8, 3))
+    assert list(center.parameters()) == []
+
+
+def test_bn_relu_center_has_zero_mean_output_where_bn_relu_has_the_rectified_normal_mean():
+    from bnorder.blocks import RECTIFIED_NORMAL_MEAN
+    x = torch.randn(512, 16)
+    torch.manual_seed(0)
+    plain = Block("bn-relu", "linear", 16, 64)
+    torch.manual_seed(0)
+    centered = Block("bn-relu-center", "linear", 16, 64)
+    centered.norm_act[2].momentum = 1.0
+    assert plain(x).mean().item() == pytest.approx(RECTIFIED_NORMAL_MEAN, abs=0.03)
+    assert centered(x).mean().item() == pytest.approx(0.0, abs=1e-5)
+    torch.manual_seed(0)
+    shifted = Block("relu-bn-shift", "linear", 16, 64)
+    assert shifted(x).mean().item() == pytest.approx(RECTIFIED_NORMAL_MEAN, abs=1e-4)

@@ -46,3 +46,13 @@ def test_config_hash_depends_on_what_changes_numbers_only():
     assert config_hash(a) == config_hash(make_config(seed=1, results_dir="elsewhere", device="cpu"))
     assert config_hash(a) != config_hash(make_config(seed=2))
     assert config_hash(a) != config_hash(make_config(seed=1, lr=3e-4))
+
+
+def test_a_knob_added_later_keeps_old_records_hashes_at_its_default(repo_root):
+    import json
+    from bnorder.config import config_hash
+    path = next((repo_root / "results" / "factorial").rglob("seed0.json"))
+    record = json.loads(path.read_text())
+    params = {k: v for k, v in record["config"].items() if k != "first_block"}
+    assert config_hash(make_config(**params)) == record["config_hash"]
+    assert config_hash(make_config(**params, first_block="relu-bn")) != record["config_hash"]

@@ -241,3 +241,12 @@ def test_bad_input_is_refused(data):
         train_fused(dataclasses.replace(cfg, probe=8), [0], data=data, progress=False)
     with pytest.raises(NotImplementedError, match="Dropout"):
         fuse_models([nn.Sequential(nn.Linear(2, 2), nn.Dropout())] * 2)
+
+
+@pytest.mark.parametrize("arch", ["mlp", "cnn"])
+@pytest.mark.parametrize("block,first_block", [("bn-relu-center", ""), ("relu-bn-shift", ""),
+                                               ("bn-relu", "relu-bn")])
+def test_fused_matches_single_path_for_intervention_blocks(arch, block, first_block, data):
+    cfg = config(arch, block, bias=False, first_block=first_block)
+    result = train_fused(cfg, [1, 0], data=data, progress=False)[0]
+    assert_same_run(train_run(dataclasses.replace(cfg, seed=1), data=data, progress=False), result, data)

@@ -67,3 +67,13 @@ def test_bn_linear_head_normalizes_pooled_features_for_every_order():
     for block in ORDERS:
         net = build_network("cnn", block, (1, 6, 6), 3, width=4, depth=2, head="bn-linear")
         assert executed_ops(net, torch.randn(4, 1, 6, 6))[-2:] == ["bn", "layer"]
+
+
+@pytest.mark.parametrize("arch", ["mlp", "cnn"])
+def test_first_block_order_applies_to_the_first_block_only_with_the_same_initial_weights(arch):
+    torch.manual_seed(1)
+    base = build_network(arch, "bn-relu", (1, 6, 6), 3, width=4, depth=3)
+    torch.manual_seed(1)
+    swapped = build_network(arch, "bn-relu", (1, 6, 6), 3, width=4, depth=3, first_block="relu-bn")
+    assert [b.block for b in blocks_of(swapped)] == ["relu-bn", "bn-relu", "bn-relu"]
+    assert all(torch.equal(a, b) for a, b in zip(base.parameters(), swapped.parameters()))
