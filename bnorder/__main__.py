@@ -44,7 +44,8 @@ def main(argv: list[str] | None = None) -> int:
                     help="keep runs whose arch, block, seed or dataset is VALUE (comma list); repeatable")
     sw.add_argument("--fuse-seeds", action="store_true",
                     help="train the seeds of each configuration together as one stacked model "
-                         "(one record per seed; local backend; not with probe diagnostics)")
+                         "(one record per seed; local backend; with a probe it records BatchNorm's three "
+                         "evaluations but not the mechanism diagnostics)")
     sw.add_argument("--results-dir", default="results", help="root of the results tree (default results)")
     sw.add_argument("--runs-dir", default="book/runs", help="executed notebooks go here (default book/runs)")
     sw.add_argument("--backend", default="local", metavar="NAME",

@@ -46,9 +46,10 @@ def _loss_acc(model: nn.Module, x: torch.Tensor, y: torch.Tensor, chunk: int) ->
 
 @torch.no_grad()
 def with_precise_statistics(model: nn.Module, train_x: torch.Tensor, batch_size: int,
-                            images: int = PRECISE_IMAGES) -> nn.Module:
+                            images: int = PRECISE_IMAGES, prepare=lambda xb: xb) -> nn.Module:
     """A copy of ``model`` in eval mode whose BatchNorm statistics are the average of the
-    per-batch statistics of ``images`` fixed training images, the weights frozen."""
+    per-batch statistics of ``images`` fixed training images, the weights frozen.
+    ``prepare`` turns a batch of images into the model's input (the fused path's layout)."""
     twin = copy.deepcopy(model)
     for bn in batchnorms(twin):
         bn.reset_running_stats()
@@ -59,7 +60,7 @@ def with_precise_statistics(model: nn.Module, train_x: torch.Tensor, batch_size:
     for i in range(0, len(idx) - 1, batch_size):
         part = idx[i:i + batch_size]
         if len(part) > 1:
-            twin(train_x[part])
+            twin(prepare(train_x[part]))
     return twin.eval()
 
 

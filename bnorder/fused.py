@@ -43,6 +43,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 from tqdm import tqdm
 
+from . import bn_eval
 from .blocks import Center, Shift
 from .config import RunConfig
 from .data import Splits, load_dataset
@@ -338,12 +339,14 @@ def fused_train_epoch(model, opt, x, y, batch_size, generators, device, flags=Sp
 
 
 @torch.no_grad()
-def fused_evaluate(model, x, y, k, device, flags=SpeedFlags(), chunk: int | None = None):
-    """Per model: mean loss and accuracy (percent) in eval mode, as lists of K numbers."""
+def fused_evaluate(model, x, y, k, device, flags=SpeedFlags(), chunk: int | None = None,
+                   train_mode: bool = False):
+    """Per model: mean loss and accuracy (percent) in eval mode (``train_mode``: BatchNorm on
+    each chunk's own statistics, running statistics updated), as lists of K numbers."""
     if len(x) == 0:
         return [None] * k, [None] * k
     chunk = chunk or max(1, 1000 // k)   # the single path's memory per chunk
-    model.eval()
+    model.train(train_mode)
     loss_sum = torch.zeros(k, device=x.device)
     correct = torch.zeros(k, device=x.device)
     for i in range(0, len(x), chunk):
@@ -355,6 +358,20 @@ def fused_evaluate(model, x, y, k, device, flags=SpeedFlags(), chunk: int | None
         correct += (logits.argmax(2) == yk).sum(0)
     return ([v / len(x) for v in loss_sum.tolist()],
             [100.0 * c / len(x) for c in correct.tolist()])
+
+
+def fused_bn_evaluations(fused: nn.Module, data: Splits, k: int, batch_size: int,
+                         device: torch.device, flags: SpeedFlags = SpeedFlags()) -> list[dict]:
+    """:func:`bnorder.bn_eval.bn_evaluations` for each of the K models (on copies)."""
+    if not bn_eval.batchnorms(fused):
+        return [{} for _ in range(k)]
+    precise = bn_eval.with_precise_statistics(
+        fused, data.train_x, batch_size, prepare=lambda xb: _layout(broadcast_batch(fused, xb, k), flags))
+    p_loss, p_acc = fused_evaluate(precise, data.test_x, data.test_y, k, device, flags)
+    b_loss, b_acc = fused_evaluate(copy.deepcopy(fused), data.test_x, data.test_y, k, device, flags,
+                                   chunk=bn_eval.BATCH_EVAL_SIZE, train_mode=True)
+    return [{"test_loss_precise": p_loss[j], "test_acc_precise": p_acc[j],
+             "test_loss_batch": b_loss[j], "test_acc_batch": b_acc[j]} for j in range(k)]
 
 
 def train_fused(cfg: RunConfig, seeds, data: Splits | None = None, progress: bool = True, *,
@@ -373,9 +390,6 @@ def train_fused(cfg: RunConfig, seeds, data: Splits | None = None, progress: boo
         raise ValueError("train_fused needs at least one seed")
     if len(set(seeds)) != len(seeds):
         raise ValueError(f"seeds must be distinct, got {seeds}")
-    if cfg.probe:
-        raise NotImplementedError("diagnostics probes (cfg.probe) need the single path, "
-                                  "bnorder.train.train_run")
     flags = SpeedFlags(bool(amp_bf16), bool(channels_last), compile, bool(fused_adam))
     k = len(seeds)
     device = pick_device(cfg.device)
@@ -417,6 +431,8 @@ def train_fused(cfg: RunConfig, seeds, data: Splits | None = None, progress: boo
             break
         val_loss, val_acc = fused_evaluate(step_module, data.val_x, data.val_y, k, device, flags)
         test_loss, test_acc = fused_evaluate(step_module, data.test_x, data.test_y, k, device, flags)
+        bn_readings = fused_bn_evaluations(fused, data, k, cfg.batch_size, device, flags) \
+            if cfg.probe else None
         mean_loss = losses.mean(0).tolist()
         seconds = time.perf_counter() - t0
         for j in range(k):
@@ -425,6 +441,8 @@ def train_fused(cfg: RunConfig, seeds, data: Splits | None = None, progress: boo
                                   "val_loss": val_loss[j], "val_acc": val_acc[j],
                                   "test_loss": test_loss[j], "test_acc": test_acc[j],
                                   "lr": opt.param_groups[0]["lr"], "seconds": seconds})
+                if bn_readings is not None:
+                    epochs[j][-1]["bn_eval"] = bn_readings[j]
         ok = [j for j in range(k) if status[j] == "ok"]
         bar.set_postfix(epoch=epoch, ok=f"{len(ok)}/{k}",
                         test_acc=f"{sum(test_acc[j] for j in ok) / len(ok):.2f}")

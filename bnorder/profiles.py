@@ -201,6 +201,17 @@ PROFILES: dict[str, Profile] = {p.name: p for p in [
                     "10% of the training images held out for validation"],
     ),
     Profile(
+        name="factorial-gpu-cosine",
+        description="The full-size CNN of factorial-gpu with a cosine learning-rate schedule: "
+                    "a worse optimum, or volatility at a constant rate?",
+        common={**FASHION, "probe": 512, "schedule": "cosine"},
+        arms=[dict(arch="cnn", width=64, depth=8)],
+        blocks=FACTORIAL,
+        seeds=tuple(range(5)),
+        reductions=["Fashion-MNIST (28x28 grey) instead of CIFAR-10 (32x32 colour)",
+                    "10% of the training images held out for validation", "cosine schedule"],
+    ),
+    Profile(
         name="cifar10-factorial",
         description="The factorial design on the original study's data and at its size: "
                     "CIFAR-10, the CNN with 64 channels and the MLP with 512 units, 8 blocks "

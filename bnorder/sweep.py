@@ -106,9 +106,6 @@ def fuse(todo: list[dict]) -> list[dict]:
             last["n_seeds"] += 1
         else:
             groups.append({**params, "n_seeds": 1})
-    if any(g.get("probe") for g in groups):
-        raise ValueError("--fuse-seeds cannot record the probe diagnostics of this profile; "
-                         "run it without --fuse-seeds")
     return groups
 
 

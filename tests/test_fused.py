@@ -237,8 +237,6 @@ def test_bad_input_is_refused(data):
         train_fused(cfg, [1, 1], data=data, progress=False)
     with pytest.raises(ValueError, match="at least one"):
         train_fused(cfg, [], data=data, progress=False)
-    with pytest.raises(NotImplementedError, match="probe"):
-        train_fused(dataclasses.replace(cfg, probe=8), [0], data=data, progress=False)
     with pytest.raises(NotImplementedError, match="Dropout"):
         fuse_models([nn.Sequential(nn.Linear(2, 2), nn.Dropout())] * 2)
 
@@ -250,3 +248,18 @@ def test_fused_matches_single_path_for_intervention_blocks(arch, block, first_bl
     cfg = config(arch, block, bias=False, first_block=first_block)
     result = train_fused(cfg, [1, 0], data=data, progress=False)[0]
     assert_same_run(train_run(dataclasses.replace(cfg, seed=1), data=data, progress=False), result, data)
+
+
+@pytest.mark.parametrize("arch", ["mlp", "cnn"])
+def test_fused_bn_evaluations_match_the_single_path(arch, data):
+    cfg = config(arch, "relu-bn", bias=False, probe=16)
+    fused = train_fused(cfg, [0, 2], data=data, progress=False)[1]
+    single = train_run(dataclasses.replace(cfg, seed=2), data=data, progress=False)
+    one_image = 100 / len(data.test_x)
+    for ef, es in zip(fused["epochs"], single["epochs"]):
+        for key, value in es["bn_eval"].items():
+            if "loss" in key:
+                assert ef["bn_eval"][key] == pytest.approx(value, rel=1e-4), key
+            else:
+                assert abs(ef["bn_eval"][key] - value) <= one_image + 1e-9, key
+    assert fused["summary"]["train_eval_acc"] == pytest.approx(single["summary"]["train_eval_acc"], abs=0.5)

@@ -220,6 +220,7 @@ def test_fuse_seeds_trains_each_configuration_once_and_writes_one_record_per_see
     assert len(again.skipped) == 4 and not again.done
 
 
-def test_fuse_seeds_refuses_profiles_with_probe_diagnostics():
-    with pytest.raises(ValueError, match="cannot record the probe diagnostics"):
-        sweep("smoke-factorial", fuse_seeds=True, results_dir="/nonexistent", progress=False)
+def test_fuse_seeds_groups_profiles_with_a_probe_too():
+    from bnorder.sweep import fuse, plan
+    groups = fuse(plan("smoke-factorial", only=["arch=mlp"]))
+    assert {g["n_seeds"] for g in groups} == {3} and all(g["probe"] for g in groups)
