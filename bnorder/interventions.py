@@ -1,0 +1,91 @@
+"""Predictions about the interventions, judged against the records.
+
+``book/predictions.yml`` holds each prediction as it was written before its runs: the question,
+the reasoning, the prediction, and a contrast that decides it — an ``arm`` and a ``base`` (each a
+profile and a block, and ``first_block`` for the arms that change block 1 only), a ``metric``,
+and what the paired difference arm - base was expected to be (``negative``, ``positive``, or
+``equivalent`` within a ``margin``). :func:`judge` pairs the two by seed and returns the verdict
+(:mod:`bnorder.verdicts`) and the outcome: confirmed, refuted or unresolved.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from . import verdicts
+from .records import load_records
+
+PREDICTIONS = Path(__file__).resolve().parent.parent / "book" / "predictions.yml"
+
+
+def last_bn_reading(key: str):
+    """The final epoch's BatchNorm reading ``key`` (see :mod:`bnorder.bn_eval`) of a run."""
+    def get(row) -> float:
+        history = row["history"] or []
+        reading = history[-1].get("bn_eval", {}) if history else {}
+        return reading.get(key, np.nan)
+    return get
+
+
+def generalization_gap(row) -> float:
+    """Training-split accuracy (eval mode) minus test accuracy at the end of training."""
+    return row.get("train_eval_acc", np.nan) - row["final_test_acc"]
+
+
+# Metric name -> how it is read off one run (a row of bnorder.records.load_records).
+METRICS = {
+    "final_test_acc": lambda row: row["final_test_acc"],
+    "train_eval_acc": lambda row: row.get("train_eval_acc", np.nan),
+    "train_eval_loss": lambda row: row.get("train_eval_loss", np.nan),
+    "generalization_gap": generalization_gap,
+    "final_test_acc_precise": last_bn_reading("test_acc_precise"),
+    "final_test_acc_batch": last_bn_reading("test_acc_batch"),
+}
+
+
+def load_predictions(path: str | Path = PREDICTIONS) -> list[dict]:
+    with open(path) as f:
+        entries = yaml.safe_load(f) or []
+    for p in entries:
+        if p["metric"] not in METRICS:
+            raise ValueError(f"prediction {p['id']}: unknown metric {p['metric']!r}; "
+                             f"valid metrics: {', '.join(METRICS)}")
+    return entries
+
+
+def arm_values(runs: pd.DataFrame, spec: dict, metric: str) -> pd.Series:
+    """``metric`` per seed of the completed runs that ``spec`` names (profile, block,
+    first_block; records written before ``first_block`` existed count as the plain block)."""
+    if runs.empty:
+        return pd.Series(dtype=float)
+    first = runs["first_block"].fillna("") if "first_block" in runs else ""
+    keep = (runs["status"] == "ok") & (runs["block"] == spec["block"]) & \
+        (first == spec.get("first_block", ""))
+    chosen = runs[keep]
+    return pd.Series([METRICS[metric](row) for _, row in chosen.iterrows()],
+                     index=chosen["seed"].astype(int).to_numpy(), dtype=float).sort_index()
+
+
+def judge(prediction: dict, load=None) -> dict:
+    """One prediction against the records: its fields, the paired verdict, the outcome and the
+    seeds found in each arm. ``load(profile)`` returns that profile's runs
+    (default :func:`bnorder.records.load_records` under ``results/``)."""
+    load = load or (lambda profile: load_records("results", profile))
+    arm = arm_values(load(prediction["arm"]["profile"]), prediction["arm"], prediction["metric"])
+    base = arm_values(load(prediction["base"]["profile"]), prediction["base"], prediction["metric"])
+    seeds = sorted(set(arm.dropna().index) & set(base.dropna().index))
+    diffs = (arm.loc[seeds] - base.loc[seeds]).to_numpy()
+    v = verdicts.verdict(diffs, prediction.get("margin"))
+    return {**prediction, **v.as_dict(), "seeds": seeds, "arm_seeds": len(arm), "base_seeds": len(base),
+            "differences": diffs.tolist(),
+            "outcome": verdicts.prediction_outcome(v, prediction["expect"], prediction.get("margin"))}
+
+
+def judge_all(predictions: list[dict] | None = None, load=None) -> pd.DataFrame:
+    """Every prediction judged (:func:`judge`), one row each, in the file's order."""
+    predictions = load_predictions() if predictions is None else predictions
+    return pd.DataFrame([judge(p, load) for p in predictions])

@@ -1,0 +1,50 @@
+"""Predictions are judged on the seeds both arms share, with the metric they name."""
+
+import pandas as pd
+import pytest
+
+from bnorder import interventions
+
+
+def runs(profile, block, values, first_block=None, bn=None):
+    rows = []
+    for seed, value in values.items():
+        history = [{"epoch": 1, "bn_eval": {"test_acc_precise": bn[seed]}}] if bn else [{"epoch": 1}]
+        rows.append({"profile": profile, "block": block, "seed": seed, "status": "ok",
+                     "final_test_acc": value, "first_block": first_block, "history": history})
+    return pd.DataFrame(rows)
+
+
+PREDICTION = {"id": "p", "arm": {"profile": "why", "block": "bn-relu", "first_block": "relu-bn"},
+              "base": {"profile": "base", "block": "bn-relu"}, "metric": "final_test_acc",
+              "expect": "negative"}
+
+
+def test_arms_are_paired_by_seed_and_only_shared_seeds_count():
+    data = {"why": runs("why", "bn-relu", {0: 80.0, 1: 81.0, 2: 79.5}, first_block="relu-bn"),
+            "base": pd.concat([runs("base", "bn-relu", {0: 81.0, 1: 82.5, 3: 90.0}),
+                               runs("base", "relu-bn", {0: 10.0, 1: 10.0})])}
+    out = interventions.judge(PREDICTION, load=data.__getitem__)
+    assert out["seeds"] == [0, 1] and out["differences"] == [-1.0, -1.5]
+    assert out["mean"] == pytest.approx(-1.25)
+    assert out["arm_seeds"] == 3 and out["base_seeds"] == 3
+
+
+def test_runs_without_first_block_count_as_the_plain_block_and_not_as_the_arm():
+    plain = runs("why", "bn-relu", {0: 70.0})
+    assert interventions.arm_values(plain, PREDICTION["arm"], "final_test_acc").empty
+    assert interventions.arm_values(plain, PREDICTION["base"], "final_test_acc").tolist() == [70.0]
+
+
+def test_a_metric_read_from_the_last_epochs_batchnorm_reading():
+    frame = runs("b", "relu-bn", {0: 50.0, 1: 60.0}, bn={0: 55.0, 1: 66.0})
+    got = interventions.arm_values(frame, {"block": "relu-bn"}, "final_test_acc_precise")
+    assert got.tolist() == [55.0, 66.0]
+
+
+def test_the_committed_predictions_name_known_metrics_and_expectations():
+    for p in interventions.load_predictions():
+        assert p["metric"] in interventions.METRICS
+        assert p["expect"] in ("negative", "positive", "equivalent")
+        assert p["expect"] != "equivalent" or p["margin"] > 0
+        assert p["written"] and p["prediction"] and p["question"]

@@ -1,0 +1,53 @@
+"""Verdict words follow the interval: resolved, equivalent or unresolved, never more."""
+
+import numpy as np
+import pytest
+from scipy import stats as sps
+
+from bnorder import verdicts
+
+
+def test_an_interval_that_excludes_zero_is_resolved_with_its_direction():
+    v = verdicts.verdict([-0.8, -0.6, -0.7, -0.9, -0.5])
+    t = sps.t.ppf(0.975, 4) * np.std([-0.8, -0.6, -0.7, -0.9, -0.5], ddof=1) / np.sqrt(5)
+    assert v.state == "resolved" and v.direction == -1 and v.agree == 5
+    assert (v.low, v.high) == pytest.approx((-0.7 - t, -0.7 + t))
+    assert "worse by 0.70 points" in verdicts.describe(v, "better", "worse")
+
+
+def test_a_narrow_interval_around_zero_is_equivalent_only_with_a_margin():
+    d = [0.05, -0.04, 0.02, -0.03, 0.01, 0.0, -0.02, 0.03]
+    assert verdicts.verdict(d).state == "unresolved"
+    v = verdicts.verdict(d, margin=0.2)
+    assert v.state == "equivalent"
+    assert verdicts.describe(v, "a", "b").startswith("equivalent within ±0.20 points")
+
+
+def test_a_wide_interval_is_unresolved_with_the_lean_the_seeds_and_the_seeds_needed():
+    v = verdicts.verdict([2.0, -1.0, 3.0, 1.0, -0.5], margin=0.5)
+    assert v.state == "unresolved" and v.direction == 1 and v.agree == 3
+    d_z = np.mean([2.0, -1.0, 3.0, 1.0, -0.5]) / np.std([2.0, -1.0, 3.0, 1.0, -0.5], ddof=1)
+    assert v.seeds_needed > 5
+    from bnorder.stats import power
+    assert power(int(v.seeds_needed), d_z) >= 0.8 > power(int(v.seeds_needed) - 1, d_z)
+    text = verdicts.describe(v, "relu-bn is better", "relu-bn is worse")
+    assert "unresolved" in text and "relu-bn is better" in text and "3 of 5 seeds agree" in text
+    assert "no detectable effect" not in text
+
+
+@pytest.mark.parametrize("diffs,expect,margin,outcome", [
+    ([-1, -0.8, -1.2, -0.9], "negative", None, "confirmed"),
+    ([1, 0.8, 1.2, 0.9], "negative", None, "refuted"),
+    ([1, -0.8, 1.2, -0.9], "negative", None, "unresolved"),
+    ([0.01, -0.02, 0.015, -0.01], "equivalent", 0.1, "confirmed"),
+    ([1, 0.8, 1.2, 0.9], "equivalent", 0.1, "refuted"),
+    ([0.3, -0.2, 0.25, -0.1], "equivalent", 0.1, "unresolved"),
+])
+def test_a_prediction_is_confirmed_refuted_or_unresolved_by_the_interval(diffs, expect, margin, outcome):
+    v = verdicts.verdict(diffs, margin)
+    assert verdicts.prediction_outcome(v, expect, margin) == outcome
+
+
+def test_one_seed_is_never_a_verdict():
+    v = verdicts.verdict([1.0])
+    assert v.state == "unresolved" and verdicts.prediction_outcome(v, "positive") == "unresolved"
