@@ -1,0 +1,242 @@
+"""The Mechanisms chapter: interventions judged against predictions, and what the probe saw.
+
+Every function returns a table, a figure or a sentence; the chapter glues them.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+
+from .. import analysis as an
+from .. import interventions, verdicts
+from ..records import load_records
+
+OUTCOME_COLOURS = {"confirmed": "#2a7d3f", "refuted": "#b2182b", "unresolved": "#7f7f7f"}
+LR_VARIANTS = {"lr1e-4": 1e-4, "lr3e-4": 3e-4, "(base)": 1e-3, "lr3e-3": 3e-3}
+
+
+@lru_cache(maxsize=None)
+def _load(results: str, profile: str) -> pd.DataFrame:
+    folder = Path(results) / profile
+    return load_records(results, profile) if folder.is_dir() else pd.DataFrame()
+
+
+def loader(results):
+    """``load(profile)`` over ``results`` (each profile read once per build)."""
+    return lambda profile: _load(str(results), profile)
+
+
+def status_note(runs: pd.DataFrame, base: str):
+    """A note when the factorial base has no completed runs (shown at the top), else nothing."""
+    from IPython.display import Markdown
+
+    if len(runs) and (runs["status"] == "ok").any():
+        return None
+    return Markdown(an.not_run_sentence(base, "the factorial design") +
+                    " The figures below stay empty until it has.")
+
+
+def completed(runs: pd.DataFrame) -> pd.DataFrame:
+    return runs[runs["status"] == "ok"] if len(runs) else runs
+
+
+# ------------------------------------------------------------------ interventions
+
+def arm_label(spec: dict) -> str:
+    """How an arm reads in a sentence: ``relu-bn in block 1, bn-relu after`` or ``relu-bn``."""
+    if spec.get("first_block"):
+        return f"{spec['first_block']} in block 1, {spec['block']} after"
+    return spec["block"]
+
+
+def judged(results) -> pd.DataFrame:
+    """Every prediction of ``book/predictions.yml`` judged on the records under ``results``."""
+    return interventions.judge_all(load=loader(results))
+
+
+def outcome_sentence(row) -> str:
+    """The outcome of one judged prediction as a person would report it."""
+    profile = row["arm"]["profile"]
+    if row["n"] < 2:
+        have = f" ({row['arm_seeds']} of its seeds so far)" if row["arm_seeds"] else ""
+        return (f"*Not decided yet: too few paired seeds{have}. "
+                f"Run `python -m bnorder sweep --profile {profile}`.*")
+    arm, base = arm_label(row["arm"]), arm_label(row["base"])
+    v = verdicts.Verdict(**{k: row[k] for k in verdicts.Verdict.__dataclass_fields__})
+    text = verdicts.describe(v, f"{arm} scores higher than {base}", f"{arm} scores lower than {base}")
+    return f"**{row['outcome'].capitalize()}.** {text[0].upper()}{text[1:]}."
+
+
+def forest_figure(table: pd.DataFrame):
+    """One row per prediction: the paired differences (dots, one per seed), their mean and 95%
+    interval, coloured by outcome; the margin of an equivalence prediction shaded."""
+    fig, ax = plt.subplots(figsize=(7.5, 0.55 * len(table) + 1.2))
+    for i, row in enumerate(table.itertuples()):
+        y = len(table) - 1 - i
+        colour = OUTCOME_COLOURS[row.outcome]
+        if row.expect == "equivalent":
+            ax.fill_betweenx([y - 0.35, y + 0.35], -row.margin, row.margin, color="#dddddd", lw=0)
+        if row.n >= 1:
+            ax.scatter(row.differences, np.full(len(row.differences), y + 0.18), s=9,
+                       color=colour, alpha=0.5, lw=0)
+        if row.n >= 2:
+            ax.errorbar(row.mean, y, xerr=[[row.mean - row.low], [row.high - row.mean]], fmt="o",
+                        color=colour, capsize=3, ms=5)
+        else:
+            ax.text(0, y, "not run yet", ha="center", va="center", fontsize=8, color="#7f7f7f")
+    ax.axvline(0, color="black", lw=0.8)
+    ax.set_yticks(range(len(table)), [f"{row.id} ({row.metric})" for row in table.itertuples()][::-1],
+                  fontsize=8)
+    ax.set_xlabel("arm − base, paired by seed (percentage points)")
+    handles = [plt.Line2D([], [], marker="o", ls="", color=c, label=o) for o, c in OUTCOME_COLOURS.items()]
+    ax.legend(handles=handles, loc="lower right", fontsize=8, frameon=False)
+    fig.tight_layout()
+    return fig
+
+
+# ------------------------------------------------------------------ dead units, per layer
+
+def unit_states(runs: pd.DataFrame) -> pd.DataFrame:
+    """Per (arch, block, layer), over seeds: the share of units whose activation input is
+    negative for every probe image at the last epoch. For ReLU these units are dead (zero
+    output, zero gradient); LeakyReLU units in that state still pass 1% of the gradient, so
+    they are reported as ``always_negative`` and never as dead."""
+    rows = []
+    for _, r in completed(runs).iterrows():
+        diags = [e["diagnostics"] for e in r["history"] if e.get("diagnostics")]
+        if not diags:
+            continue
+        act = "lrelu" if "lrelu" in r["block"] else "relu"
+        for i, b in enumerate(diags[-1]["blocks"]):
+            rows.append({"arch": r["arch"], "block": r["block"], "seed": r["seed"], "layer": i + 1,
+                         "activation": act, "always_negative": b["dead_frac"],
+                         "dead": b["dead_frac"] if act == "relu" else 0.0})
+    frame = pd.DataFrame(rows, columns=["arch", "block", "seed", "layer", "activation",
+                                        "always_negative", "dead"])
+    return frame.groupby(["arch", "block", "layer", "activation"], as_index=False)[
+        ["always_negative", "dead"]].mean()
+
+
+def unit_states_figure(table: pd.DataFrame):
+    """Small multiples, one per network: share of always-negative units per layer and block
+    (solid: ReLU, dead; dashed: LeakyReLU, not dead)."""
+    archs = an.ordered(table["arch"], an.ARCH_ORDER)
+    fig, axes = plt.subplots(1, max(1, len(archs)), figsize=(4.2 * max(1, len(archs)), 3), squeeze=False)
+    palette = an.block_palette()
+    for ax, arch in zip(axes[0], archs):
+        sub = table[table["arch"] == arch]
+        for block in an.ordered(sub["block"], an.BLOCK_ORDER):
+            b = sub[sub["block"] == block]
+            ax.plot(b["layer"], 100 * b["always_negative"], marker="o", ms=3, color=palette[block],
+                    ls="--" if "lrelu" in block else "-", label=block)
+        ax.set(title=arch, xlabel="block (input → output)", ylabel="always-negative units (%)")
+    if archs:
+        axes[0][0].legend(fontsize=8, frameon=False)
+    fig.tight_layout()
+    return fig
+
+
+# ------------------------------------------------------------------ step size
+
+def dose_response(results, base: str) -> pd.DataFrame:
+    """The position effect (BatchNorm after − before, mlp) at each learning rate, and with the
+    cosine schedule, from the base profile and its one-knob variants."""
+    table = an.robustness_table(results, base, "final_test_acc", "mlp")
+    columns = ["variant", "lr", "n", "position_mean", "position_lo", "position_hi"]
+    keep = table[table["variant"].isin([*LR_VARIANTS, "cosine"]) & (table["status"] == "ok")].copy()
+    keep["lr"] = keep["variant"].map(LR_VARIANTS)
+    return keep.reindex(columns=columns)
+
+
+def dose_figure(table: pd.DataFrame):
+    """Position effect against the learning rate (log axis), constant schedule; cosine beside."""
+    fig, (ax, ax_cos) = plt.subplots(1, 2, figsize=(7.5, 3), gridspec_kw={"width_ratios": [4, 1]},
+                                     sharey=True)
+    const = table[table["lr"].notna()].sort_values("lr")
+    ax.errorbar(const["lr"], const["position_mean"],
+                yerr=[const["position_mean"] - const["position_lo"], const["position_hi"] - const["position_mean"]],
+                fmt="o-", capsize=3, color="#4a6fa5")
+    ax.set_xscale("log")
+    ax.axhline(0, color="black", lw=0.8)
+    ax.set(xlabel="Adam learning rate (constant)", ylabel="BN after − BN before (points)")
+    cos = table[table["variant"] == "cosine"]
+    if len(cos):
+        r = cos.iloc[0]
+        ax_cos.errorbar([0], [r["position_mean"]], yerr=[[r["position_mean"] - r["position_lo"]],
+                                                         [r["position_hi"] - r["position_mean"]]],
+                        fmt="o", capsize=3, color="#c9731c")
+    ax_cos.axhline(0, color="black", lw=0.8)
+    ax_cos.set_xticks([0], ["cosine\n1e-3 → 0"])
+    fig.tight_layout()
+    return fig
+
+
+# ------------------------------------------------------------------ stability
+
+def late_volatility(runs: pd.DataFrame) -> pd.DataFrame:
+    """Per completed run: the mean absolute epoch-to-epoch change of test accuracy over the
+    second half of training (epochs after the middle one), with BatchNorm's running statistics
+    and, where the run recorded it, with precise statistics."""
+    rows = []
+    for _, r in completed(runs).iterrows():
+        h = pd.DataFrame(r["history"])
+        late = h[h["epoch"] > h["epoch"].max() / 2]
+        row = {k: r[k] for k in ("arch", "block", "seed")}
+        row["volatility"] = late["test_acc"].diff().abs().mean() if len(late) > 1 else np.nan
+        precise = [e.get("bn_eval", {}).get("test_acc_precise") for e in r["history"]
+                   if e["epoch"] > h["epoch"].max() / 2]
+        precise = pd.Series([p for p in precise if p is not None], dtype=float)
+        row["volatility_precise"] = precise.diff().abs().mean() if len(precise) > 1 else np.nan
+        rows.append(row)
+    return pd.DataFrame(rows, columns=["arch", "block", "seed", "volatility", "volatility_precise"])
+
+
+def stability_table(runs: pd.DataFrame) -> pd.DataFrame:
+    """Per network and block: late volatility with running and with precise statistics
+    (means over seeds), and the number of seeds."""
+    vol = late_volatility(runs)
+    return vol.groupby(["arch", "block"], as_index=False).agg(
+        seeds=("seed", "nunique"), volatility=("volatility", "mean"),
+        volatility_precise=("volatility_precise", "mean"))
+
+
+def position_verdict(runs: pd.DataFrame, value: str, arch: str) -> verdicts.Verdict:
+    """The position effect (BatchNorm after − before, pooled over both activations) on
+    ``value``, paired by seed, as a :class:`bnorder.verdicts.Verdict`."""
+    c = an.factorial_contrasts(runs[runs["arch"] == arch], value)
+    return verdicts.verdict(c[c["contrast"] == an.POSITION]["value"].to_numpy())
+
+
+PROBE_MEASURES = {
+    "out_mean": "mean of a block's output",
+    "eff_step": "effective step (last epoch)",
+    "hessian_top_eig": "top Hessian eigenvalue",
+    "test_volatility": "test accuracy change per epoch",
+}
+
+
+def probe_figure(runs: pd.DataFrame):
+    """Small multiples: each probe measurement (columns) per network (rows), one dot per seed
+    and block."""
+    m = an.run_measures(completed(runs)) if len(completed(runs)) else pd.DataFrame(columns=["arch"])
+    archs = an.ordered(m["arch"], an.ARCH_ORDER)
+    fig, axes = plt.subplots(max(1, len(archs)), len(PROBE_MEASURES),
+                             figsize=(2.3 * len(PROBE_MEASURES), 2.3 * max(1, len(archs))), squeeze=False)
+    palette = an.block_palette()
+    for row, arch in zip(axes, archs):
+        sub = m[m["arch"] == arch]
+        blocks = an.ordered(sub["block"], an.BLOCK_ORDER)
+        for ax, (col, title) in zip(row, PROBE_MEASURES.items()):
+            for i, block in enumerate(blocks):
+                vals = sub[sub["block"] == block][col].dropna()
+                ax.scatter(np.full(len(vals), i), vals, s=10, color=palette[block], alpha=0.7)
+            ax.set_xticks(range(len(blocks)), blocks, rotation=60, fontsize=7)
+            ax.set_title(f"{arch}: {title}", fontsize=8)
+            ax.tick_params(axis="y", labelsize=7)
+    fig.tight_layout()
+    return fig
