@@ -48,10 +48,10 @@ def completed(runs: pd.DataFrame) -> pd.DataFrame:
 # ------------------------------------------------------------------ interventions
 
 def arm_label(spec: dict) -> str:
-    """How an arm reads in a sentence: ``relu-bn in block 1, bn-relu after`` or ``relu-bn``."""
+    """How an arm reads in a sentence (Markdown): ```relu-bn` in block 1 (`bn-relu` after)``."""
     if spec.get("first_block"):
-        return f"{spec['first_block']} in block 1, {spec['block']} after"
-    return spec["block"]
+        return f"`{spec['first_block']}` in block 1 (`{spec['block']}` after)"
+    return f"`{spec['block']}`"
 
 
 def judged(results) -> pd.DataFrame:

@@ -1,0 +1,63 @@
+"""The Mechanisms chapter's tables and sentences, computed without building the book."""
+
+import matplotlib
+import numpy as np
+import pandas as pd
+import pytest
+
+matplotlib.use("Agg")
+
+from bnorder.report import mechanisms as mech  # noqa: E402
+
+
+def run(block, seed, dead_by_layer, test_accs, arch="mlp"):
+    history = []
+    for epoch, acc in enumerate(test_accs, 1):
+        blocks = [{"mean": 0.0, "std": 1.0, "dead_frac": d} for d in dead_by_layer]
+        history.append({"epoch": epoch, "test_acc": acc, "diagnostics": {"blocks": blocks},
+                        "bn_eval": {"test_acc_precise": acc + 1}})
+    return {"arch": arch, "block": block, "seed": seed, "status": "ok", "history": history}
+
+
+def test_leaky_relu_units_are_never_counted_as_dead():
+    runs = pd.DataFrame([run("relu-bn", 0, [0.4, 0.0], [80]), run("lrelu-bn", 0, [0.3, 0.0], [80])])
+    table = mech.unit_states(runs).set_index(["block", "layer"])
+    assert table.loc[("relu-bn", 1), "dead"] == pytest.approx(0.4)
+    assert table.loc[("lrelu-bn", 1), "dead"] == 0.0
+    assert table.loc[("lrelu-bn", 1), "always_negative"] == pytest.approx(0.3)
+
+
+def test_unit_states_are_reported_per_layer_and_averaged_over_seeds_only():
+    runs = pd.DataFrame([run("relu-bn", 0, [0.4, 0.0], [80]), run("relu-bn", 1, [0.2, 0.0], [80])])
+    table = mech.unit_states(runs).set_index("layer")
+    assert table.loc[1, "dead"] == pytest.approx(0.3) and table.loc[2, "dead"] == 0.0
+
+
+def test_volatility_counts_the_second_half_of_training_only():
+    # Big learning jumps in epochs 1-3, then +-1 point: late volatility is 1, not the jumps.
+    runs = pd.DataFrame([run("bn-relu", 0, [0.0], [10, 40, 70, 80, 81, 80, 81, 80])])
+    vol = mech.late_volatility(runs).iloc[0]
+    assert vol["volatility"] == pytest.approx(1.0)
+    assert vol["volatility_precise"] == pytest.approx(1.0)
+
+
+def test_an_unjudged_prediction_says_how_to_run_it_and_a_judged_one_gives_its_outcome():
+    base = {"id": "x", "arm": {"profile": "why-x", "block": "relu-bn"},
+            "base": {"profile": "factorial", "block": "bn-relu"}, "metric": "final_test_acc",
+            "expect": "negative", "margin": None, "arm_seeds": 0}
+    empty = {**base, "n": 0, "mean": np.nan, "low": np.nan, "high": np.nan, "state": "unresolved",
+             "direction": 0, "agree": 0, "seeds_needed": np.nan, "outcome": "unresolved"}
+    assert "python -m bnorder sweep --profile why-x" in mech.outcome_sentence(empty)
+    done = {**empty, "n": 5, "mean": -0.5, "low": -0.8, "high": -0.2, "state": "resolved",
+            "direction": -1, "agree": 5, "outcome": "confirmed", "arm_seeds": 5}
+    text = mech.outcome_sentence(done)
+    assert text.startswith("**Confirmed.**") and "`relu-bn` scores lower than `bn-relu` by 0.50 points" in text
+
+
+def test_the_forest_plot_draws_judged_and_unjudged_predictions():
+    rows = [{"id": "a", "metric": "m", "expect": "equivalent", "margin": 0.3, "n": 3, "mean": 0.1,
+             "low": -0.1, "high": 0.2, "differences": [0.0, 0.1, 0.2], "outcome": "confirmed"},
+            {"id": "b", "metric": "m", "expect": "negative", "margin": None, "n": 0, "mean": np.nan,
+             "low": np.nan, "high": np.nan, "differences": [], "outcome": "unresolved"}]
+    fig = mech.forest_figure(pd.DataFrame(rows))
+    assert [t.get_text() for t in fig.axes[0].get_yticklabels()] == ["b (m)", "a (m)"]
