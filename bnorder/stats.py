@@ -205,6 +205,30 @@ def summary_table(df: pd.DataFrame, by: str | Sequence[str], value: str,
     return out.astype({"n": int})
 
 
+def pairing(wide: pd.DataFrame) -> dict:
+    """How much the runs of one seed share across blocks: the one pairing analysis every
+    chapter uses. ``wide`` has one row per seed and one column per block (complete rows).
+
+    Returns ``seeds``, ``sd_block`` (standard deviation over seeds of one block, mean over
+    blocks), ``sd_difference`` (of a paired difference of two blocks, mean over pairs) and
+    ``shared``: the share of a difference's variance that pairing removes,
+    1 - var(a - b) / (var(a) + var(b)), averaged over pairs; 0 when the blocks of a seed vary
+    independently, 1 when the seed alone sets every block's accuracy, negative when they vary
+    in opposite directions. NaN with fewer than two seeds or blocks."""
+    n, k = wide.shape
+    nan = {"seeds": n, "sd_block": np.nan, "sd_difference": np.nan, "shared": np.nan}
+    if n < 2 or k < 2:
+        return nan
+    cols = list(wide.columns)
+    pairs = [(a, b) for i, a in enumerate(cols) for b in cols[i + 1:]]
+    var = wide.var(ddof=1)
+    diff_var = [float((wide[a] - wide[b]).var(ddof=1)) for a, b in pairs]
+    shared = [1 - d / (var[a] + var[b]) for d, (a, b) in zip(diff_var, pairs) if var[a] + var[b] > 0]
+    return {"seeds": n, "sd_block": float(np.sqrt(var).mean()),
+            "sd_difference": float(np.mean(np.sqrt(diff_var))),
+            "shared": float(np.mean(shared)) if shared else np.nan}
+
+
 # --------------------------------------------------------------------------- two groups
 
 def paired_difference(a, b, *, method: str = "auto", n_resamples: int = N_RESAMPLES,

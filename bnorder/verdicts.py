@@ -109,14 +109,15 @@ def describe(v: Verdict, higher: str, lower: str, unit: str = "points", digits: 
     unit = f" {unit}" if unit else ""
     ci = f"95% CI {_num(v.low, digits, True)} to {_num(v.high, digits, True)}"
     seeds = f"{v.agree} of {v.n} seeds agree"
-    if v.state == "resolved":
-        what = higher if v.direction > 0 else lower
-        return f"{what} by {_num(abs(v.mean), digits)}{unit} ({ci}; {seeds})"
+    if v.state == "resolved":   # the size and its interval both as magnitudes of the named direction
+        what, (lo, hi) = (higher, (v.low, v.high)) if v.direction > 0 else (lower, (-v.high, -v.low))
+        return (f"{what} by {_num(abs(v.mean), digits)}{unit} (95% CI {_num(lo, digits)} to "
+                f"{_num(hi, digits)}; {seeds})")
     if v.state == "equivalent":
         return (f"equivalent within ±{_num(v.margin, digits)}{unit}: "
                 f"{_num(v.mean, digits, True)}{unit} ({ci})")
     lean = higher if v.direction > 0 else lower
     needed = ("" if not np.isfinite(v.seeds_needed) else
-              f"; about {int(v.seeds_needed)} paired seeds would resolve an effect this size")
+              f"; about {int(v.seeds_needed):,} paired seeds would resolve an effect this size")
     return (f"unresolved: the estimate leans towards '{lean}', {_num(v.mean, digits, True)}{unit} "
             f"({ci}; {seeds}{needed})")

@@ -408,3 +408,16 @@ def test_original_consistency_reproduces_the_studys_experiment1_table_with_ddof0
     np.testing.assert_allclose(exp1["mean"], [75.54, 80.91, 81.73], atol=0.006)
     np.testing.assert_allclose(exp1["std_ddof0"], [2.28, 0.77, 0.92], atol=0.006)
     assert (exp1["std_ddof1"] > exp1["std_ddof0"] + 0.05).all()
+
+
+def test_pairing_is_one_when_the_seed_sets_every_block_and_zero_for_independent_blocks():
+    import pandas as pd
+    from bnorder.stats import pairing
+    seed_effect = np.array([1.0, 3.0, 2.0, 5.0, 4.0])
+    shared = pd.DataFrame({"a": 80 + seed_effect, "b": 79 + seed_effect, "c": 81 + seed_effect})
+    assert pairing(shared)["shared"] == pytest.approx(1.0)
+    assert pairing(shared)["sd_difference"] == pytest.approx(0.0)
+    rng = np.random.default_rng(0)
+    independent = pd.DataFrame(rng.normal(size=(20000, 2)), columns=["a", "b"])
+    assert pairing(independent)["shared"] == pytest.approx(0.0, abs=0.03)
+    assert np.isnan(pairing(shared.iloc[:1])["shared"])

@@ -12,7 +12,8 @@ def test_an_interval_that_excludes_zero_is_resolved_with_its_direction():
     t = sps.t.ppf(0.975, 4) * np.std([-0.8, -0.6, -0.7, -0.9, -0.5], ddof=1) / np.sqrt(5)
     assert v.state == "resolved" and v.direction == -1 and v.agree == 5
     assert (v.low, v.high) == pytest.approx((-0.7 - t, -0.7 + t))
-    assert "worse by 0.70 points" in verdicts.describe(v, "better", "worse")
+    assert f"worse by 0.70 points (95% CI {0.7 - t:.2f} to {0.7 + t:.2f}; 5 of 5 seeds agree)" in \
+        verdicts.describe(v, "better", "worse")
 
 
 def test_a_narrow_interval_around_zero_is_equivalent_only_with_a_margin():

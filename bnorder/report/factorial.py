@@ -1,0 +1,200 @@
+"""The Factorial chapter: the 2x2 design's effects per network, from the strongest edition.
+
+The MLP comes from the factorial base profile. The CNN comes from the largest completed
+edition: the full-size GPU profile when it has runs, else the converged CPU CNN
+(``cnn-converged``), else the base profile's early-training CNN (4,000 images, 5 epochs),
+labelled as such.
+"""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import seaborn as sns
+
+from .. import analysis as an
+from .. import stats, verdicts
+from ..records import epochs_frame
+from .mechanisms import loader
+
+# The CNN's editions, strongest first: (profile, what the reader is told about it).
+CNN_EDITIONS = [
+    ("factorial-gpu", "the full-size CNN (64 channels, all training images, 10 epochs)"),
+    ("cnn-converged", "the converged CPU CNN (16 channels, all training images, 10 epochs)"),
+    (None, "the early-training CNN (16 channels, 4,000 training images, 5 epochs)"),
+]
+CONTRAST_LABELS = {an.POSITION: "position", an.ACTIVATION: "activation",
+                   an.INTERACTION: "interaction", an.MIXED: "case 3 − case 1"}
+# What a positive / negative contrast means, as a sentence fragment.
+WORDS = {an.POSITION: ("BatchNorm after the activation scores higher", "BatchNorm before the activation scores higher"),
+         an.ACTIVATION: ("LeakyReLU scores higher", "ReLU scores higher"),
+         an.INTERACTION: ("moving BatchNorm after the activation helps more with LeakyReLU",
+                          "moving BatchNorm after the activation helps more with ReLU"),
+         an.MIXED: ("the original case 3 (`lrelu-bn`) scores higher than case 1 (`bn-relu`)",
+                    "the original case 1 (`bn-relu`) scores higher than case 3 (`lrelu-bn`)")}
+
+
+def completed(runs: pd.DataFrame) -> pd.DataFrame:
+    return runs[runs["status"] == "ok"] if len(runs) else runs
+
+
+def factorial_runs(results, base: str) -> tuple[pd.DataFrame, dict[str, str]]:
+    """The completed runs the chapter analyses and, per network, which edition they are."""
+    load = loader(results)
+    base_runs = completed(load(base))
+    parts, editions = [], {}
+    if len(base_runs):
+        parts.append(base_runs[base_runs["arch"] != "cnn"])
+        for arch in base_runs["arch"].unique():
+            if arch != "cnn":
+                editions[arch] = f"the profile `{base}`"
+    for profile, what in CNN_EDITIONS:
+        runs = completed(load(profile)) if profile else base_runs
+        cnn = runs[runs["arch"] == "cnn"] if len(runs) else runs
+        if len(cnn) and len(an.factorial_contrasts(cnn, "final_test_acc")["seed"].unique()) >= 2:
+            parts.append(cnn)
+            editions["cnn"] = f"{what}, profile `{profile or base}`"
+            break
+    runs = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+    return runs, editions
+
+
+def archs_of(runs: pd.DataFrame) -> list[str]:
+    return an.ordered(runs["arch"], an.ARCH_ORDER) if len(runs) else []
+
+
+def setting(runs: pd.DataFrame, editions: dict[str, str]) -> str:
+    """One sentence per network: edition, seeds, epochs (stated once per chapter)."""
+    parts = []
+    for arch in archs_of(runs):
+        sub = runs[runs["arch"] == arch]
+        parts.append(f"the {arch} is {editions[arch]}, {sub['seed'].nunique()} paired seeds, "
+                     f"{int(sub['epochs'].max())} epochs, {sub['width'].iloc[0]} "
+                     f"{'channels' if arch == 'cnn' else 'units'} × {int(sub['depth'].iloc[0])} blocks")
+    return ("In this chapter " + "; ".join(parts) + ".") if parts else ""
+
+
+# ------------------------------------------------------------------ effects
+
+def effects(runs: pd.DataFrame, value: str = "final_test_acc") -> pd.DataFrame:
+    """Per network and contrast: the verdict on the per-seed contrast values
+    (:func:`bnorder.verdicts.verdict`) and the values themselves."""
+    c = an.factorial_contrasts(runs, value) if len(runs) else pd.DataFrame(columns=["arch", "contrast", "seed", "value"])
+    rows = []
+    for (arch, contrast), g in c.groupby(["arch", "contrast"], sort=False):
+        v = verdicts.verdict(g["value"].to_numpy())
+        rows.append({"arch": arch, "contrast": contrast, "label": CONTRAST_LABELS[contrast],
+                     "values": g["value"].tolist(), **v.as_dict(),
+                     "sentence": verdicts.describe(v, *WORDS[contrast])})
+    return pd.DataFrame(rows)
+
+
+def forest_figure(table: pd.DataFrame):
+    """Each effect per network: seeds as dots, mean and 95% interval as a bar."""
+    archs = an.ordered(table["arch"], an.ARCH_ORDER) if len(table) else []
+    fig, axes = plt.subplots(1, max(1, len(archs)), figsize=(4.2 * max(1, len(archs)), 2.8),
+                             squeeze=False, sharey=True)
+    labels = list(CONTRAST_LABELS.values())
+    for ax, arch in zip(axes[0], archs):
+        sub = table[table["arch"] == arch].set_index("label")
+        for i, label in enumerate(labels):
+            if label not in sub.index:
+                continue
+            r, y = sub.loc[label], len(labels) - 1 - i
+            colour = "#4a6fa5" if r["state"] == "resolved" else "#7f7f7f"
+            ax.scatter(r["values"], np.full(len(r["values"]), y + 0.2), s=9, color=colour, alpha=0.5, lw=0)
+            ax.errorbar(r["mean"], y, xerr=[[r["mean"] - r["low"]], [r["high"] - r["mean"]]],
+                        fmt="o", color=colour, capsize=3, ms=5)
+        ax.axvline(0, color="black", lw=0.8)
+        ax.set_yticks(range(len(labels)), labels[::-1])
+        ax.set(title=arch, xlabel="difference in test accuracy (points)")
+    fig.tight_layout()
+    return fig
+
+
+def verdict_list(table: pd.DataFrame) -> str:
+    """Markdown: per network, the verdict on each effect in a sentence."""
+    lines = []
+    for arch in an.ordered(table["arch"], an.ARCH_ORDER) if len(table) else []:
+        sub = table[table["arch"] == arch]
+        items = "; ".join(f"{r.label}: {r.sentence}" for r in sub.itertuples())
+        lines.append(f"- **{arch}**: {items}.")
+    return "\n".join(lines) if lines else "*No complete paired seeds yet.*"
+
+
+# ------------------------------------------------------------------ tables
+
+def accuracy_table(runs: pd.DataFrame, value: str = "final_test_acc") -> pd.DataFrame:
+    """Blocks (rows) × networks (columns): mean test accuracy and its 95% interval."""
+    cells = {}
+    for arch in archs_of(runs):
+        sub = runs[runs["arch"] == arch]
+        for block in an.ordered(sub["block"], an.BLOCK_ORDER):
+            d = stats.describe(sub.loc[sub["block"] == block, value])
+            cells[(block, arch)] = f"{d['mean']:.2f} [{d['ci_low']:.2f}, {d['ci_high']:.2f}]"
+    if not cells:
+        return pd.DataFrame()
+    out = pd.Series(cells).unstack()
+    return out.reindex(index=an.ordered(out.index, an.BLOCK_ORDER), columns=archs_of(runs))
+
+
+def pairing_table(runs: pd.DataFrame, value: str = "final_test_acc") -> pd.DataFrame:
+    """How much the seeds share across blocks, per network (:func:`bnorder.stats.pairing`)."""
+    rows = []
+    for arch in archs_of(runs):
+        wide = an.by_seed(runs, value, arch)[[b for b in an.FACTORIAL_CELLS if b in set(runs["block"])]]
+        rows.append({"network": arch, **stats.pairing(wide.dropna())})
+    return pd.DataFrame(rows)
+
+
+def batchnorm_table(runs: pd.DataFrame, value: str = "final_test_acc") -> pd.DataFrame:
+    """Each BatchNorm block minus the no-BatchNorm baseline, paired by seed, per network."""
+    rows = []
+    for arch in archs_of(runs):
+        wide = an.by_seed(runs, value, arch)
+        if "relu" not in wide:
+            continue
+        for block in [b for b in an.FACTORIAL_CELLS if b in wide]:
+            v = verdicts.verdict((wide[block] - wide["relu"]).dropna().to_numpy())
+            rows.append({"network": arch, "block": block, "mean": round(v.mean, 2),
+                         "95% CI": f"{v.low:+.2f} to {v.high:+.2f}", "verdict": v.state})
+    return pd.DataFrame(rows)
+
+
+def epoch_rules(runs: pd.DataFrame) -> pd.DataFrame:
+    """The position effect under each rule for the reported epoch: the last epoch, the epoch
+    with the best validation accuracy, and (optimistic) the best test epoch."""
+    rules = {"last epoch": "final_test_acc", "best validation epoch": "best_val_epoch_test_acc",
+             "best test epoch (peeks)": "max_test_acc"}
+    rows = []
+    for rule, value in rules.items():
+        t = effects(runs, value)
+        for r in t[t["contrast"] == an.POSITION].itertuples():
+            rows.append({"network": r.arch, "rule": rule, "position effect": round(r.mean, 2),
+                         "95% CI": f"{r.low:+.2f} to {r.high:+.2f}", "verdict": r.state})
+    return pd.DataFrame(rows)
+
+
+# ------------------------------------------------------------------ curves
+
+def curves_figure(runs: pd.DataFrame):
+    """Training accuracy (running, during the epoch) and test accuracy per epoch, mean over
+    seeds, by network (columns) and block."""
+    ep = epochs_frame(runs) if len(runs) else pd.DataFrame()
+    archs = archs_of(runs)
+    fig, axes = plt.subplots(2, max(1, len(archs)), figsize=(4.2 * max(1, len(archs)), 5.4),
+                             squeeze=False, sharex="col")
+    palette = an.block_palette()
+    for j, arch in enumerate(archs):
+        sub = ep[ep["arch"] == arch]
+        hue = an.ordered(sub["block"], an.BLOCK_ORDER)
+        for i, (metric, label) in enumerate([("train_acc", "training accuracy (%)"),
+                                             ("test_acc", "test accuracy (%)")]):
+            sns.lineplot(data=sub, x="epoch", y=metric, hue="block", hue_order=hue, palette=palette,
+                         errorbar=None, ax=axes[i][j], legend=(i == 0 and j == 0))
+            axes[i][j].set(ylabel=label if j == 0 else "", title=arch if i == 0 else "")
+    if archs and axes[0][0].get_legend():
+        axes[0][0].legend(fontsize=7, frameon=False)
+    fig.tight_layout()
+    return fig
