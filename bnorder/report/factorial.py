@@ -87,7 +87,19 @@ def effects(runs: pd.DataFrame, value: str = "final_test_acc") -> pd.DataFrame:
         rows.append({"arch": arch, "contrast": contrast, "label": CONTRAST_LABELS[contrast],
                      "values": g["value"].tolist(), **v.as_dict(),
                      "sentence": verdicts.describe(v, *WORDS[contrast])})
-    return pd.DataFrame(rows)
+    columns = ["arch", "contrast", "label", "values", *verdicts.Verdict.__dataclass_fields__, "sentence"]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def status_note(runs: pd.DataFrame, base: str):
+    """Markdown shown at the top when the base profile has no completed runs (else None)."""
+    from IPython.display import Markdown
+
+    if len(runs):
+        return None
+    return Markdown(an.not_run_sentence(base, "the factorial design") + " Set `BNORDER_RESULTS` "
+                    "if the records are elsewhere, or `BNORDER_FACTORIAL_PROFILE` to analyse "
+                    "another profile.")
 
 
 def forest_figure(table: pd.DataFrame):
