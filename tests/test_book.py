@@ -165,7 +165,7 @@ def test_analysis_chapters_show_the_factorial_records(tree):
     assert re.search(r"scores higher by|leans towards", ftext)
     assert "no detectable effect" not in ftext and "p (Holm)" not in ftext
     assert len(re.findall(r"<img[^>]+_images/", fact)) >= 2
-    assert "3 paired seeds" in ftext and "early-training CNN" in ftext
+    assert "3 paired seeds" in ftext and "early training only" in ftext
 
     # mechanisms: every prediction with its date and its outcome (no intervention runs in this
     # tree, so each says how to run it), the forest plot, the per-layer units and the probe

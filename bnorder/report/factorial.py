@@ -18,12 +18,10 @@ from .. import stats, verdicts
 from ..records import epochs_frame
 from .mechanisms import loader
 
-# The CNN's editions, strongest first: (profile, what the reader is told about it).
-CNN_EDITIONS = [
-    ("factorial-gpu", "the full-size CNN (64 channels, all training images, 10 epochs)"),
-    ("cnn-converged", "the converged CPU CNN (16 channels, all training images, 10 epochs)"),
-    (None, "the early-training CNN (16 channels, 4,000 training images, 5 epochs)"),
-]
+# The CNN's editions, strongest first: (profile, its name in the text); None is the base profile.
+CNN_EDITIONS = [("factorial-gpu", "the full-size CNN"), ("cnn-converged", "the converged CPU CNN"),
+                (None, "the CNN of the base profile")]
+DATASET_NAME = an.DATASET_NAMES
 CONTRAST_LABELS = {an.POSITION: "position", an.ACTIVATION: "activation",
                    an.INTERACTION: "interaction", an.MIXED: "case 3 − case 1"}
 # What a positive / negative contrast means, as a sentence fragment.
@@ -40,21 +38,19 @@ def completed(runs: pd.DataFrame) -> pd.DataFrame:
 
 
 def factorial_runs(results, base: str) -> tuple[pd.DataFrame, dict[str, str]]:
-    """The completed runs the chapter analyses and, per network, which edition they are."""
+    """The completed runs the chapter analyses and, per network, the profile they come from."""
     load = loader(results)
     base_runs = completed(load(base))
     parts, editions = [], {}
     if len(base_runs):
         parts.append(base_runs[base_runs["arch"] != "cnn"])
-        for arch in base_runs["arch"].unique():
-            if arch != "cnn":
-                editions[arch] = f"the profile `{base}`"
-    for profile, what in CNN_EDITIONS:
+        editions.update({arch: base for arch in base_runs["arch"].unique() if arch != "cnn"})
+    for profile, _ in CNN_EDITIONS:
         runs = completed(load(profile)) if profile else base_runs
         cnn = runs[runs["arch"] == "cnn"] if len(runs) else runs
         if len(cnn) and len(an.factorial_contrasts(cnn, "final_test_acc")["seed"].unique()) >= 2:
             parts.append(cnn)
-            editions["cnn"] = f"{what}, profile `{profile or base}`"
+            editions["cnn"] = profile or base
             break
     runs = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
     return runs, editions
@@ -64,14 +60,23 @@ def archs_of(runs: pd.DataFrame) -> list[str]:
     return an.ordered(runs["arch"], an.ARCH_ORDER) if len(runs) else []
 
 
+def size_text(sub: pd.DataFrame) -> str:
+    """A network's size and training as a phrase, from its runs' configs."""
+    r = sub.iloc[0]
+    unit = "channels" if r["arch"] == "cnn" else "units"
+    images = f"{int(r['train_subset']):,} training images" if r["train_subset"] else "the full training split"
+    early = " (early training only)" if r["train_subset"] or int(sub["epochs"].max()) < 10 else ""
+    return (f"{int(r['depth'])} blocks of {int(r['width'])} {unit}, {images}, "
+            f"{int(sub['epochs'].max())} epochs{early}")
+
+
 def setting(runs: pd.DataFrame, editions: dict[str, str]) -> str:
-    """One sentence per network: edition, seeds, epochs (stated once per chapter)."""
+    """One sentence per network: profile, size, training, seeds (stated once per chapter)."""
     parts = []
     for arch in archs_of(runs):
         sub = runs[runs["arch"] == arch]
-        parts.append(f"the {arch} is {editions[arch]}, {sub['seed'].nunique()} paired seeds, "
-                     f"{int(sub['epochs'].max())} epochs, {sub['width'].iloc[0]} "
-                     f"{'channels' if arch == 'cnn' else 'units'} × {int(sub['depth'].iloc[0])} blocks")
+        parts.append(f"the {arch} comes from profile `{editions[arch]}`: {size_text(sub)}, "
+                     f"{sub['seed'].nunique()} paired seeds, {DATASET_NAME.get(sub['dataset'].iloc[0], sub['dataset'].iloc[0])}")
     return ("In this chapter " + "; ".join(parts) + ".") if parts else ""
 
 
