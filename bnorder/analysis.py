@@ -290,7 +290,8 @@ def resolved(lo, hi) -> int:
 def interval_verdict(mean, lo, hi, higher: str, lower: str, unit: str = "points",
                      digits: int = 2) -> str:
     """A sentence chosen by the 95% interval: '<higher> by X <unit> (95% CI a to b)' when it
-    lies above zero, '<lower> by …' when below, 'no detectable effect …' otherwise."""
+    lies above zero, '<lower> by …' when below, 'unresolved, leaning towards …' otherwise (the
+    three verdict states of :mod:`bnorder.verdicts`)."""
     if pd.isna(mean) or pd.isna(lo) or pd.isna(hi):
         return "too few seeds to tell"
     side = resolved(lo, hi)
@@ -299,17 +300,15 @@ def interval_verdict(mean, lo, hi, higher: str, lower: str, unit: str = "points"
         return f"{higher} by {fmt(mean, digits)}{unit} (95% CI {fmt(lo, digits)} to {fmt(hi, digits)})"
     if side < 0:
         return f"{lower} by {fmt(-mean, digits)}{unit} (95% CI {fmt(-hi, digits)} to {fmt(-lo, digits)})"
-    return f"no detectable effect: {fmt(mean, digits, True)}{unit}, 95% CI {ci_text(lo, hi, digits)}"
+    lean = higher if mean > 0 else lower
+    return (f"unresolved, leaning towards '{lean}' ({fmt(mean, digits, True)}{unit}, "
+            f"95% CI {ci_text(lo, hi, digits)})")
 
 
 def effect_verdict(row, unit: str = "points") -> str:
-    """:func:`interval_verdict` for one row of :func:`effects_table`, with a caveat when the
-    interval excludes zero but the Holm-adjusted p-value does not reach 0.05."""
+    """:func:`interval_verdict` for one row of :func:`effects_table`."""
     higher, lower = DIRECTIONS[row["contrast"]]
-    text = interval_verdict(row["mean_diff"], row["ci_low"], row["ci_high"], higher, lower, unit)
-    if resolved(row["ci_low"], row["ci_high"]) and not row.get("p_holm", 0) <= 0.05:
-        text += f", though not after Holm's correction for multiple tests (adjusted p = {fmt(row['p_holm'], 3)})"
-    return text
+    return interval_verdict(row["mean_diff"], row["ci_low"], row["ci_high"], higher, lower, unit)
 
 
 def cell_means(ok: pd.DataFrame, value: str, arch: str) -> pd.Series:
