@@ -22,10 +22,13 @@ Conventions:
   ``"percentile"`` or ``"basic"`` forces one.
   Where no interval exists (fewer than two values) it is ``(nan, nan)``; where all values are
   equal it is that value at both ends.
+* Unpaired groups (runs that share no seed, as in the original study) get Welch's t interval of
+  a difference of means (:func:`welch_interval`) or of a linear contrast of group means
+  (:func:`contrast_interval`).
 
 Two functions re-examine the original study (``reference/original-study-runs.csv``, columns
 ``experiment, arch, case, run, epoch, test_acc``): :func:`original_consistency` and
-:func:`best_epoch_reanalysis`.
+:func:`best_epoch_reanalysis`; :mod:`bnorder.reference` reads its runs epoch by epoch.
 """
 
 from __future__ import annotations
@@ -44,7 +47,8 @@ BOOTSTRAP_FROM = 50    # method="auto": t interval below this many values, BCa b
 INTERVAL_METHODS = ("auto", "t", "BCa", "percentile", "basic")
 
 __all__ = [
-    "describe", "summary_table", "paired_difference", "welch_test", "holm",
+    "describe", "summary_table", "paired_difference", "welch_test", "welch_interval",
+    "contrast_interval", "holm",
     "probability_of_improvement", "power", "seeds_for_power", "compare",
     "hedges_correction", "original_consistency", "best_epoch_reanalysis", "interval_method",
     "mean_interval", "interval_coverage",
@@ -291,6 +295,46 @@ def welch_test(a, b) -> dict:
     g = mean_diff / sp * hedges_correction(dof) if sp > 0 else (0.0 if mean_diff == 0 else np.nan)
     return {"n_a": na, "n_b": nb, "mean_diff": mean_diff, "t": float(res.statistic),
             "df": float(res.df), "p": float(res.pvalue), "hedges_g": float(g)}
+
+
+def contrast_interval(groups: Sequence, weights: Sequence[float], *,
+                      confidence: float = CONFIDENCE) -> tuple[float, float, float]:
+    """A linear contrast Σ w_i · mean(group_i) of independent groups (unpaired runs), with its
+    Welch-Satterthwaite t interval.
+
+    The standard error is √(Σ w_i² s_i² / n_i) (sample variances, ddof=1) and the degrees of
+    freedom are (Σ v_i)² / Σ v_i² / (n_i - 1) with v_i = w_i² s_i² / n_i; for two groups with
+    weights (1, -1) this is Welch's interval of mean a - mean b. E.g. ``([c1, c2, c3],
+    [1, -0.5, -0.5])``: group 1 minus the average of groups 2 and 3. NaNs are dropped.
+
+    Returns ``(estimate, low, high)``; the interval is ``(nan, nan)`` when a group with a nonzero
+    weight has fewer than two values, and the estimate at both ends when every such group is
+    constant."""
+    if len(groups) != len(weights):
+        raise ValueError(f"{len(groups)} groups but {len(weights)} weights")
+    vals = [(w, _values(g)) for g, w in zip(groups, weights) if w != 0]
+    if any(v.size == 0 for _, v in vals):
+        return (np.nan, np.nan, np.nan)
+    est = float(sum(w * np.mean(v) for w, v in vals))
+    if any(v.size < 2 for _, v in vals):
+        return (est, np.nan, np.nan)
+    parts = [(w ** 2 * np.var(v, ddof=1) / v.size, v.size) for w, v in vals]
+    var = sum(p for p, _ in parts)
+    if var == 0:
+        return (est, est, est)
+    dof = var ** 2 / sum(p ** 2 / (n - 1) for p, n in parts)
+    half = float(stats.t.ppf((1 + confidence) / 2, dof) * np.sqrt(var))
+    return (est, est - half, est + half)
+
+
+def welch_interval(a, b, *, confidence: float = CONFIDENCE) -> tuple[float, float]:
+    """95 % Welch interval of mean(a) - mean(b) for two independent groups (unpaired runs):
+    the difference ± t(df) · √(s_a²/n_a + s_b²/n_b), df by Welch-Satterthwaite (the interval of
+    ``scipy.stats.ttest_ind(a, b, equal_var=False)``). NaNs are dropped; ``(nan, nan)`` when a
+    group has fewer than two values, the difference at both ends when both groups are constant.
+    See :func:`contrast_interval` for more than two groups."""
+    _, low, high = contrast_interval([a, b], [1.0, -1.0], confidence=confidence)
+    return (low, high)
 
 
 def probability_of_improvement(a, b, *, ci: bool = True, method: str = "BCa",

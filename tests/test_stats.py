@@ -153,6 +153,54 @@ def test_welch_test_with_single_runs_returns_nan():
     assert np.isnan(out["p"]) and np.isnan(out["hedges_g"])
 
 
+def test_welch_interval_is_scipys_unequal_variance_interval():
+    a, b = [80.1, 81.3, 79.8, 82.0, 80.6], [78.2, 81.9, 76.5, 80.0, 77.1, 79.4]
+    ci = sps.ttest_ind(a, b, equal_var=False).confidence_interval(0.95)
+    assert S.welch_interval(a, b) == pytest.approx((ci.low, ci.high))
+    ci90 = sps.ttest_ind(a, b, equal_var=False).confidence_interval(0.90)
+    assert S.welch_interval(a, b, confidence=0.90) == pytest.approx((ci90.low, ci90.high))
+
+
+def test_welch_interval_by_hand_with_unequal_groups():
+    # a: mean 2, var 1, n 3; b: mean 10, var 8, n 2 -> se² = 1/3 + 4, df = se⁴ / (1/18 + 16)
+    a, b = [1.0, 2.0, 3.0], [8.0, 12.0]       # nothing from scipy but the t quantile
+    var = 1 / 3 + 8 / 2
+    df = var ** 2 / ((1 / 3) ** 2 / 2 + 4 ** 2 / 1)
+    half = sps.t.ppf(0.975, df) * sqrt(var)
+    assert S.welch_interval(a, b) == pytest.approx((-8 - half, -8 + half))
+    # the unpaired interval does not depend on the order of the runs, a paired one would
+    assert S.welch_interval(a, b[::-1]) == pytest.approx(S.welch_interval(a, b))
+
+
+def test_welch_interval_edge_cases():
+    assert all(np.isnan(S.welch_interval([1.0], [2.0, 3.0])))
+    assert S.welch_interval([2.0, 2.0], [1.0, 1.0, 1.0]) == (1.0, 1.0)    # both constant
+    assert S.welch_interval([1.0, np.nan, 3.0], [0.0, 2.0]) == pytest.approx(
+        S.welch_interval([1.0, 3.0], [0.0, 2.0]))                         # NaNs dropped
+
+
+def test_contrast_interval_of_one_group_against_two_by_hand():
+    # group 1 minus the average of groups 2 and 3 (Welch-Satterthwaite)
+    g1, g2, g3 = [1.0, 2.0, 3.0], [4.0, 6.0], [10.0, 11.0, 12.0, 13.0]
+    est, low, high = S.contrast_interval([g1, g2, g3], [1, -0.5, -0.5])
+    assert est == pytest.approx(2 - (5 + 11.5) / 2)
+    v = [1 / 3, 0.25 * 2 / 2, 0.25 * (5 / 3) / 4]
+    df = sum(v) ** 2 / (v[0] ** 2 / 2 + v[1] ** 2 / 1 + v[2] ** 2 / 3)
+    half = sps.t.ppf(0.975, df) * sqrt(sum(v))
+    assert (low, high) == pytest.approx((est - half, est + half))
+    # with weights (1, -1) it is Welch's interval; zero-weight groups play no part
+    assert S.contrast_interval([g1, g2], [1, -1])[1:] == pytest.approx(S.welch_interval(g1, g2))
+    assert S.contrast_interval([g1, [7.0], g2], [1, 0, -1]) == pytest.approx(
+        S.contrast_interval([g1, g2], [1, -1]))
+
+
+def test_contrast_interval_rejects_mismatched_weights_and_needs_two_runs_a_group():
+    with pytest.raises(ValueError, match="3 groups but 2 weights"):
+        S.contrast_interval([[1.0, 2.0]] * 3, [1, -1])
+    est, low, high = S.contrast_interval([[1.0, 2.0], [3.0]], [1, -1])
+    assert est == pytest.approx(-1.5) and np.isnan(low) and np.isnan(high)
+
+
 # --------------------------------------------------------------------------- paired difference
 
 def test_paired_permutation_p_of_identical_samples_is_one():
