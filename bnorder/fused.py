@@ -41,14 +41,14 @@ from pathlib import Path
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-from tqdm import tqdm
 
 from . import bn_eval
 from .blocks import Center, Shift
 from .config import RunConfig
 from .data import Splits, load_dataset
+from .loop import batch_slices, run_epochs
 from .networks import build_network
-from .train import batch_slices, make_schedule, pick_device, summarize
+from .train import pick_device
 
 
 # ---------------------------------------------------------------- fused layers
@@ -396,66 +396,51 @@ def train_fused(cfg: RunConfig, seeds, data: Splits | None = None, progress: boo
     if data is None:
         data = load_dataset(cfg.dataset, cfg.data_root, cfg.download, cfg.val_fraction, cfg.train_subset)
     data = data.to(device)
-    fused, step_module, n_params = build_fused(cfg, seeds, data.input_shape, data.num_classes,
-                                               device, flags)
-    opt = make_adam(fused, cfg.lr, flags)
-    generators = [torch.Generator().manual_seed(s) for s in seeds]
-
-    steps_per_epoch = len(batch_slices(len(data.train_x), cfg.batch_size))
-    total_steps = cfg.epochs * steps_per_epoch
-    sched = make_schedule(opt, cfg.schedule, total_steps)  # one lr for every model
-    bar = tqdm(total=total_steps, disable=not progress, mininterval=2,
-               desc=f"{cfg.arch} {cfg.block} seeds {','.join(map(str, seeds))}", unit="step")
-
-    def on_step():
-        bar.update()
-        if sched is not None:
-            sched.step()
-
-    epochs = [[] for _ in seeds]
-    status = ["ok"] * k
-    failure: list[dict | None] = [None] * k
-    for epoch in range(1, cfg.epochs + 1):
-        t0 = time.perf_counter()
-        losses, train_acc = fused_train_epoch(step_module, opt, data.train_x, data.train_y,
-                                              cfg.batch_size, generators, device, flags,
-                                              on_step=on_step)
-        finite = torch.isfinite(losses).cpu()
-        for j in range(k):
-            if status[j] == "ok" and not bool(finite[:, j].all()):
-                step = int((~finite[:, j]).nonzero()[0]) + 1
-                status[j] = "diverged"
-                failure[j] = {"epoch": epoch, "step": step,
-                              "error": f"non-finite loss at epoch {epoch}, step {step}"}
-        if all(s == "diverged" for s in status):
-            break
-        val_loss, val_acc = fused_evaluate(step_module, data.val_x, data.val_y, k, device, flags)
-        test_loss, test_acc = fused_evaluate(step_module, data.test_x, data.test_y, k, device, flags)
-        bn_readings = fused_bn_evaluations(fused, data, k, cfg.batch_size, device, flags) \
-            if cfg.probe else None
-        mean_loss = losses.mean(0).tolist()
-        seconds = time.perf_counter() - t0
-        for j in range(k):
-            if status[j] == "ok":
-                epochs[j].append({"epoch": epoch, "train_loss": mean_loss[j], "train_acc": train_acc[j],
-                                  "val_loss": val_loss[j], "val_acc": val_acc[j],
-                                  "test_loss": test_loss[j], "test_acc": test_acc[j],
-                                  "lr": opt.param_groups[0]["lr"], "seconds": seconds})
-                if bn_readings is not None:
-                    epochs[j][-1]["bn_eval"] = bn_readings[j]
-        ok = [j for j in range(k) if status[j] == "ok"]
-        bar.set_postfix(epoch=epoch, ok=f"{len(ok)}/{k}",
-                        test_acc=f"{sum(test_acc[j] for j in ok) / len(ok):.2f}")
-    bar.close()
-    fit_loss, fit_acc = fused_evaluate(step_module, data.train_x, data.train_y, k, device, flags)
-    summaries = [summarize(epochs[j]) for j in range(k)]
-    for j in range(k):
-        if status[j] == "ok":  # the whole training split in eval mode, as bn_eval.training_fit
-            summaries[j].update({"train_eval_loss": fit_loss[j], "train_eval_acc": fit_acc[j]})
+    trainer = FusedTrainer(cfg, seeds, data, device, flags)
+    results = run_epochs(cfg, trainer, data, f"{cfg.arch} {cfg.block} seeds {','.join(map(str, seeds))}",
+                         progress)
     speed = {"fused_seeds": k, **flags.as_dict()}
-    return [{"status": status[j], "failure": failure[j], "epochs": epochs[j],
-             "summary": summaries[j], "n_params": n_params, "device": str(device),
-             "speed": dict(speed)} for j in range(k)]
+    return [{**r, "n_params": trainer.n_params, "device": str(device), "speed": dict(speed)}
+            for r in results]
+
+
+class FusedTrainer:
+    """K seeds as one stacked model, trained as :func:`bnorder.loop.run_epochs` asks."""
+
+    def __init__(self, cfg: RunConfig, seeds: list[int], data: Splits, device: torch.device,
+                 flags: SpeedFlags):
+        self.cfg, self.data, self.device, self.flags, self.k = cfg, data, device, flags, len(seeds)
+        self.fused, self.step_module, self.n_params = build_fused(
+            cfg, seeds, data.input_shape, data.num_classes, device, flags)
+        self.opt = make_adam(self.fused, cfg.lr, flags)   # one learning rate for every model
+        self.generators = [torch.Generator().manual_seed(s) for s in seeds]
+
+    def train_epoch(self, on_step):
+        return fused_train_epoch(self.step_module, self.opt, self.data.train_x, self.data.train_y,
+                                 self.cfg.batch_size, self.generators, self.device, self.flags,
+                                 on_step=on_step)
+
+    def evaluate(self, x, y):
+        return fused_evaluate(self.step_module, x, y, self.k, self.device, self.flags)
+
+    def before_epoch(self):
+        return None
+
+    def epoch_extras(self, _state) -> list[dict]:
+        """BatchNorm's three evaluations with a probe (the mechanism diagnostics need the single
+        path)."""
+        if not self.cfg.probe:
+            return [{} for _ in range(self.k)]
+        readings = fused_bn_evaluations(self.fused, self.data, self.k, self.cfg.batch_size,
+                                        self.device, self.flags)
+        return [{"bn_eval": r} for r in readings]
+
+    def final_extras(self, status: list[str]) -> list[dict]:
+        """The whole training split in eval mode, as :func:`bnorder.bn_eval.training_fit`."""
+        loss, acc = fused_evaluate(self.step_module, self.data.train_x, self.data.train_y, self.k,
+                                   self.device, self.flags)
+        return [{"train_eval_loss": loss[j], "train_eval_acc": acc[j]} if status[j] == "ok" else {}
+                for j in range(self.k)]
 
 
 def run_and_record_fused(cfg: RunConfig, n_seeds: int, progress: bool = True, *,

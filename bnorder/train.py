@@ -7,17 +7,14 @@ separate generator seeded with ``seed`` gives every block order the same data or
 
 from __future__ import annotations
 
-import math
-import time
-
 import torch
 import torch.nn.functional as F
-from tqdm import tqdm
 
 from . import diagnostics as diag
 from .bn_eval import bn_evaluations, training_fit
 from .config import RunConfig
 from .data import Splits, load_dataset
+from .loop import batch_slices, make_schedule, run_epochs, summarize  # noqa: F401 (re-exported)
 from .networks import build_network
 
 
@@ -29,15 +26,6 @@ def pick_device(name: str = "auto") -> torch.device:
     if getattr(torch.backends, "mps", None) and torch.backends.mps.is_available():
         return torch.device("mps")
     return torch.device("cpu")
-
-
-def batch_slices(n: int, batch_size: int) -> list[slice]:
-    """Consecutive slices of a permutation; a last batch of one image is dropped (BatchNorm
-    cannot normalize a single sample)."""
-    slices = [slice(i, min(i + batch_size, n)) for i in range(0, n, batch_size)]
-    if slices and slices[-1].stop - slices[-1].start < 2:
-        slices.pop()
-    return slices
 
 
 @torch.no_grad()
@@ -79,12 +67,47 @@ def train_epoch(model, opt, x, y, batch_size, generator, on_step=lambda: None):
     return losses, 100.0 * correct.item() / seen
 
 
-def make_schedule(opt, schedule: str, total_steps: int):
-    """None for a constant learning rate; for ``cosine`` a per-step decay to 0 over the run."""
-    if schedule == "constant":
-        return None
-    return torch.optim.lr_scheduler.LambdaLR(
-        opt, lambda step: 0.5 * (1 + math.cos(math.pi * min(step, total_steps) / total_steps)))
+class SingleTrainer:
+    """One network, trained as :func:`bnorder.loop.run_epochs` asks (``k = 1``)."""
+
+    k = 1
+
+    def __init__(self, cfg: RunConfig, data: Splits, device: torch.device):
+        self.cfg, self.data = cfg, data
+        torch.manual_seed(cfg.seed)
+        self.model = build_network(cfg.arch, cfg.block, data.input_shape, data.num_classes, cfg.width,
+                                   cfg.depth, cfg.bias, cfg.leaky_slope, cfg.head, cfg.first_block).to(device)
+        self.opt = torch.optim.Adam(self.model.parameters(), lr=cfg.lr)
+        self.order = torch.Generator().manual_seed(cfg.seed)
+        self.probe = make_probe(data, cfg.probe) if cfg.probe else None
+
+    def train_epoch(self, on_step):
+        losses, acc = train_epoch(self.model, self.opt, self.data.train_x, self.data.train_y,
+                                  self.cfg.batch_size, self.order, on_step=on_step)
+        return losses[:, None], [acc]
+
+    def evaluate(self, x, y):
+        loss, acc = evaluate(self.model, x, y)
+        return [loss], [acc]
+
+    def before_epoch(self):
+        return diag.weight_snapshot(self.model) if self.probe else None
+
+    def epoch_extras(self, start_weights) -> list[dict]:
+        if not self.probe:
+            return [{}]
+        d = self.data
+        return [{"diagnostics": epoch_diagnostics(self.model, self.probe, start_weights, self.cfg.batch_size),
+                 "bn_eval": bn_evaluations(self.model, d.train_x, d.test_x, d.test_y, self.cfg.batch_size)}]
+
+    def final_extras(self, status: list[str]) -> list[dict]:
+        if status[0] != "ok":
+            return [{}]
+        out = training_fit(self.model, self.data.train_x, self.data.train_y)
+        if self.probe:
+            out["hessian_top_eig"] = diag.top_hessian_eigenvalue(self.model, self.probe["train_x"],
+                                                                 self.probe["train_y"])
+        return [out]
 
 
 def train_run(cfg: RunConfig, data: Splits | None = None, progress: bool = True) -> dict:
@@ -97,56 +120,10 @@ def train_run(cfg: RunConfig, data: Splits | None = None, progress: bool = True)
     if data is None:
         data = load_dataset(cfg.dataset, cfg.data_root, cfg.download, cfg.val_fraction, cfg.train_subset)
     data = data.to(device)
-    torch.manual_seed(cfg.seed)
-    model = build_network(cfg.arch, cfg.block, data.input_shape, data.num_classes, cfg.width,
-                          cfg.depth, cfg.bias, cfg.leaky_slope, cfg.head, cfg.first_block).to(device)
-    opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
-    order = torch.Generator().manual_seed(cfg.seed)
-
-    steps_per_epoch = len(batch_slices(len(data.train_x), cfg.batch_size))
-    total_steps = cfg.epochs * steps_per_epoch
-    sched = make_schedule(opt, cfg.schedule, total_steps)
-    probe = make_probe(data, cfg.probe) if cfg.probe else None
-    bar = tqdm(total=total_steps, disable=not progress, mininterval=2,
-               desc=f"{cfg.arch} {cfg.block} seed {cfg.seed}", unit="step")
-    epochs, status, failure = [], "ok", None
-    for epoch in range(1, cfg.epochs + 1):
-        t0 = time.perf_counter()
-        start_weights = diag.weight_snapshot(model) if probe else None
-
-        def on_step():
-            bar.update()
-            if sched is not None:
-                sched.step()
-        losses, train_acc = train_epoch(model, opt, data.train_x, data.train_y, cfg.batch_size,
-                                        order, on_step=on_step)
-        finite = torch.isfinite(losses)
-        if not bool(finite.all()):
-            step = int((~finite).nonzero()[0]) + 1
-            status, failure = "diverged", {"epoch": epoch, "step": step,
-                                           "error": f"non-finite loss at epoch {epoch}, step {step}"}
-            break
-        val_loss, val_acc = evaluate(model, data.val_x, data.val_y)
-        test_loss, test_acc = evaluate(model, data.test_x, data.test_y)
-        epochs.append({"epoch": epoch, "train_loss": losses.mean().item(), "train_acc": train_acc,
-                       "val_loss": val_loss, "val_acc": val_acc,
-                       "test_loss": test_loss, "test_acc": test_acc,
-                       "lr": opt.param_groups[0]["lr"], "seconds": time.perf_counter() - t0})
-        if probe:
-            epochs[-1]["diagnostics"] = epoch_diagnostics(model, probe, start_weights, cfg.batch_size)
-            epochs[-1]["bn_eval"] = bn_evaluations(model, data.train_x, data.test_x, data.test_y,
-                                                   cfg.batch_size)
-        bar.set_postfix(epoch=epoch, train_loss=f"{epochs[-1]['train_loss']:.3f}",
-                        val_acc=val_acc if val_acc is None else f"{val_acc:.2f}",
-                        test_acc=f"{test_acc:.2f}")
-    bar.close()
-    summary = summarize(epochs)
-    if status == "ok":
-        summary.update(training_fit(model, data.train_x, data.train_y))
-    if probe and status == "ok":
-        summary["hessian_top_eig"] = diag.top_hessian_eigenvalue(model, probe["train_x"], probe["train_y"])
-    return {"status": status, "failure": failure, "epochs": epochs, "summary": summary,
-            "n_params": sum(p.numel() for p in model.parameters()), "device": str(device)}
+    trainer = SingleTrainer(cfg, data, device)
+    result = run_epochs(cfg, trainer, data, f"{cfg.arch} {cfg.block} seed {cfg.seed}", progress)[0]
+    return {**result, "n_params": sum(p.numel() for p in trainer.model.parameters()),
+            "device": str(device)}
 
 
 def make_probe(data: Splits, size: int) -> dict:
@@ -164,26 +141,3 @@ def epoch_diagnostics(model, probe: dict, start_weights, batch_size: int) -> dic
     return {"blocks": diag.block_stats(model, probe["train_x"]),
             "layers": diag.layer_stats(model, probe["train_x"], probe["train_y"], start_weights),
             "bn_mode": diag.bn_mode_gap(model, probe["held_x"], probe["held_y"], batch_size)}
-
-
-def summarize(epochs: list[dict]) -> dict:
-    """Final-epoch and validation-selected accuracies (percent, like the study).
-
-    ``best_val_epoch_test_acc`` is the honest selection: the epoch with the best validation
-    accuracy, its test accuracy reported. ``max_test_acc`` selects on the test set itself (an
-    optimistic number, kept only to show how much peeking adds).
-    """
-    if not epochs:
-        return {"final_test_acc": None, "final_val_acc": None, "final_train_acc": None,
-                "best_val_epoch": None, "best_val_epoch_test_acc": None, "max_test_acc": None}
-    last = epochs[-1]
-    has_val = last["val_acc"] is not None
-    best = max(epochs, key=lambda e: e["val_acc"]) if has_val else None
-    return {
-        "final_test_acc": last["test_acc"],
-        "final_val_acc": last["val_acc"],
-        "final_train_acc": last["train_acc"],
-        "best_val_epoch": best["epoch"] if best else None,
-        "best_val_epoch_test_acc": best["test_acc"] if best else None,
-        "max_test_acc": max(e["test_acc"] for e in epochs),
-    }

@@ -1,0 +1,121 @@
+"""The training loop: the epoch skeleton shared by the single and the fused path.
+
+Both paths train ``k`` models at once (the single path ``k = 1``) and differ only in how a step
+and an evaluation run, which a *trainer* object provides:
+
+    trainer.k                      models trained together
+    trainer.opt                    the optimizer (its learning rate is scheduled here)
+    trainer.train_epoch(on_step)   one pass: per-step losses (steps, k) and k running accuracies
+    trainer.evaluate(x, y)         k losses and k accuracies (percent) in eval mode
+    trainer.before_epoch()         state the epoch's measurements need (e.g. weights at its start)
+    trainer.epoch_extras(state)    k dicts added to each model's epoch row (diagnostics, bn_eval)
+    trainer.final_extras(status)   k dicts added to each model's summary (training fit, ...)
+
+The loop owns the rest, written once: the learning-rate schedule, the progress bar, the
+divergence check (a model whose loss turns non-finite stops, the others train on), the per-epoch
+row and the summary.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+
+import torch
+from tqdm import tqdm
+
+
+def batch_slices(n: int, batch_size: int) -> list[slice]:
+    """Consecutive slices of a permutation; a last batch of one image is dropped (BatchNorm
+    cannot normalize a single sample)."""
+    slices = [slice(i, min(i + batch_size, n)) for i in range(0, n, batch_size)]
+    if slices and slices[-1].stop - slices[-1].start < 2:
+        slices.pop()
+    return slices
+
+
+def make_schedule(opt, schedule: str, total_steps: int):
+    """None for a constant learning rate; for ``cosine`` a per-step decay to 0 over the run."""
+    if schedule == "constant":
+        return None
+    return torch.optim.lr_scheduler.LambdaLR(
+        opt, lambda step: 0.5 * (1 + math.cos(math.pi * min(step, total_steps) / total_steps)))
+
+
+def summarize(epochs: list[dict]) -> dict:
+    """Final-epoch and validation-selected accuracies (percent, like the study).
+
+    ``best_val_epoch_test_acc`` is the honest selection: the epoch with the best validation
+    accuracy, its test accuracy reported. ``max_test_acc`` selects on the test set itself (an
+    optimistic number, kept only to show how much peeking adds).
+    """
+    if not epochs:
+        return {"final_test_acc": None, "final_val_acc": None, "final_train_acc": None,
+                "best_val_epoch": None, "best_val_epoch_test_acc": None, "max_test_acc": None}
+    last = epochs[-1]
+    has_val = last["val_acc"] is not None
+    best = max(epochs, key=lambda e: e["val_acc"]) if has_val else None
+    return {
+        "final_test_acc": last["test_acc"],
+        "final_val_acc": last["val_acc"],
+        "final_train_acc": last["train_acc"],
+        "best_val_epoch": best["epoch"] if best else None,
+        "best_val_epoch_test_acc": best["test_acc"] if best else None,
+        "max_test_acc": max(e["test_acc"] for e in epochs),
+    }
+
+
+def first_non_finite(losses: torch.Tensor, epoch: int, status: list[str], failure: list) -> None:
+    """Mark each model whose per-step losses (steps, k) hold a NaN/inf as diverged, in place."""
+    finite = torch.isfinite(losses).cpu()
+    for j in range(len(status)):
+        if status[j] == "ok" and not bool(finite[:, j].all()):
+            step = int((~finite[:, j]).nonzero()[0]) + 1
+            status[j] = "diverged"
+            failure[j] = {"epoch": epoch, "step": step,
+                          "error": f"non-finite loss at epoch {epoch}, step {step}"}
+
+
+def run_epochs(cfg, trainer, data, desc: str, progress: bool = True) -> list[dict]:
+    """Train ``trainer``'s k models for ``cfg.epochs`` epochs on ``data``.
+
+    Returns one dict per model: ``status`` (``ok`` or ``diverged``), ``failure``, ``epochs``
+    (one row per completed epoch) and ``summary``. ``seconds`` in a row is the epoch's wall
+    time for all k models together."""
+    k = trainer.k
+    steps_per_epoch = len(batch_slices(len(data.train_x), cfg.batch_size))
+    total_steps = cfg.epochs * steps_per_epoch
+    sched = make_schedule(trainer.opt, cfg.schedule, total_steps)
+    bar = tqdm(total=total_steps, disable=not progress, mininterval=2, desc=desc, unit="step")
+
+    def on_step():
+        bar.update()
+        if sched is not None:
+            sched.step()
+
+    epochs: list[list[dict]] = [[] for _ in range(k)]
+    status, failure = ["ok"] * k, [None] * k
+    for epoch in range(1, cfg.epochs + 1):
+        t0 = time.perf_counter()
+        state = trainer.before_epoch()
+        losses, train_acc = trainer.train_epoch(on_step)
+        first_non_finite(losses, epoch, status, failure)
+        if "ok" not in status:
+            break
+        val_loss, val_acc = trainer.evaluate(data.val_x, data.val_y)
+        test_loss, test_acc = trainer.evaluate(data.test_x, data.test_y)
+        extras = trainer.epoch_extras(state)
+        mean_loss = losses.mean(0).tolist()
+        seconds = time.perf_counter() - t0
+        ok = [j for j in range(k) if status[j] == "ok"]
+        for j in ok:
+            epochs[j].append({"epoch": epoch, "train_loss": mean_loss[j], "train_acc": train_acc[j],
+                              "val_loss": val_loss[j], "val_acc": val_acc[j],
+                              "test_loss": test_loss[j], "test_acc": test_acc[j],
+                              "lr": trainer.opt.param_groups[0]["lr"], "seconds": seconds, **extras[j]})
+        bar.set_postfix(epoch=epoch, ok=f"{len(ok)}/{k}",
+                        test_acc=f"{sum(test_acc[j] for j in ok) / len(ok):.2f}")
+    bar.close()
+    finals = trainer.final_extras(status)
+    return [{"status": status[j], "failure": failure[j], "epochs": epochs[j],
+             "summary": {**summarize(epochs[j]), **finals[j]}} for j in range(k)]
