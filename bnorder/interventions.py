@@ -2,7 +2,8 @@
 
 ``book/predictions.yml`` holds each prediction as it was written before its runs: the question,
 the reasoning, the prediction, and a contrast that decides it — an ``arm`` and a ``base`` (each a
-profile and a block, and ``first_block`` for the arms that change block 1 only), a ``metric``,
+profile and a block, and ``first_block`` for the arms that change block 1 only, and its own
+``metric`` where the two sides read different measurements of the same runs), a ``metric``,
 and what the paired difference arm - base was expected to be (``negative``, ``positive``, or
 ``equivalent`` within a ``margin``). :func:`judge` pairs the two by seed and returns the verdict
 (:mod:`bnorder.verdicts`) and the outcome: confirmed, refuted or unresolved.
@@ -36,6 +37,20 @@ def generalization_gap(row) -> float:
     return row.get("train_eval_acc", np.nan) - row["final_test_acc"]
 
 
+def late_volatility(reading: str | None = None):
+    """Mean absolute epoch-to-epoch change of test accuracy over the second half of training,
+    with the running statistics (``reading`` None) or a BatchNorm reading such as
+    ``test_acc_precise`` (see :mod:`bnorder.bn_eval`)."""
+    def get(row) -> float:
+        history = row["history"] or []
+        last = max((e["epoch"] for e in history), default=0)
+        late = [e for e in history if e["epoch"] > last / 2]
+        values = [e["test_acc"] if reading is None else e.get("bn_eval", {}).get(reading) for e in late]
+        values = np.array([v for v in values if v is not None], dtype=float)
+        return float(np.abs(np.diff(values)).mean()) if len(values) > 1 else np.nan
+    return get
+
+
 # Metric name -> how it is read off one run (a row of bnorder.records.load_records).
 METRICS = {
     "final_test_acc": lambda row: row["final_test_acc"],
@@ -44,6 +59,8 @@ METRICS = {
     "generalization_gap": generalization_gap,
     "final_test_acc_precise": last_bn_reading("test_acc_precise"),
     "final_test_acc_batch": last_bn_reading("test_acc_batch"),
+    "late_volatility": late_volatility(),
+    "late_volatility_precise": late_volatility("test_acc_precise"),
 }
 
 
@@ -51,9 +68,10 @@ def load_predictions(path: str | Path = PREDICTIONS) -> list[dict]:
     with open(path) as f:
         entries = yaml.safe_load(f) or []
     for p in entries:
-        if p["metric"] not in METRICS:
-            raise ValueError(f"prediction {p['id']}: unknown metric {p['metric']!r}; "
-                             f"valid metrics: {', '.join(METRICS)}")
+        for metric in (p["metric"], p["arm"].get("metric"), p["base"].get("metric")):
+            if metric is not None and metric not in METRICS:
+                raise ValueError(f"prediction {p['id']}: unknown metric {metric!r}; "
+                                 f"valid metrics: {', '.join(METRICS)}")
     return entries
 
 
@@ -75,8 +93,11 @@ def judge(prediction: dict, load=None) -> dict:
     seeds found in each arm. ``load(profile)`` returns that profile's runs
     (default :func:`bnorder.records.load_records` under ``results/``)."""
     load = load or (lambda profile: load_records("results", profile))
-    arm = arm_values(load(prediction["arm"]["profile"]), prediction["arm"], prediction["metric"])
-    base = arm_values(load(prediction["base"]["profile"]), prediction["base"], prediction["metric"])
+    metric = prediction["metric"]   # an arm or base may read its own metric (e.g. another reading)
+    arm = arm_values(load(prediction["arm"]["profile"]), prediction["arm"],
+                     prediction["arm"].get("metric", metric))
+    base = arm_values(load(prediction["base"]["profile"]), prediction["base"],
+                      prediction["base"].get("metric", metric))
     seeds = sorted(set(arm.dropna().index) & set(base.dropna().index))
     diffs = (arm.loc[seeds] - base.loc[seeds]).to_numpy()
     v = verdicts.verdict(diffs, prediction.get("margin"))

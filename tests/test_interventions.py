@@ -48,3 +48,16 @@ def test_the_committed_predictions_name_known_metrics_and_expectations():
         assert p["expect"] in ("negative", "positive", "equivalent")
         assert p["expect"] != "equivalent" or p["margin"] > 0
         assert p["written"] and p["prediction"] and p["question"]
+
+
+def test_late_volatility_reads_the_second_half_and_a_side_may_read_its_own_metric():
+    history = [{"epoch": e, "test_acc": a, "bn_eval": {"test_acc_precise": 70.0}}
+               for e, a in enumerate([10, 50, 70, 72, 70, 72], 1)]
+    frame = pd.DataFrame([{"profile": "p", "block": "bn-relu", "seed": s, "status": "ok",
+                           "final_test_acc": 72.0, "first_block": None, "history": history}
+                          for s in (0, 1)])
+    assert interventions.arm_values(frame, {"block": "bn-relu"}, "late_volatility").tolist() == [2.0, 2.0]
+    p = {"id": "v", "metric": "late_volatility", "expect": "negative",
+         "arm": {"profile": "p", "block": "bn-relu", "metric": "late_volatility_precise"},
+         "base": {"profile": "p", "block": "bn-relu"}}
+    assert interventions.judge(p, load=lambda profile: frame)["differences"] == [-2.0, -2.0]
