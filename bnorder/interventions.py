@@ -75,17 +75,32 @@ def load_predictions(path: str | Path = PREDICTIONS) -> list[dict]:
     return entries
 
 
-def arm_values(runs: pd.DataFrame, spec: dict, metric: str) -> pd.Series:
+def arm_values(runs: pd.DataFrame, spec: dict, metric: str, arch: str | None = None) -> pd.Series:
     """``metric`` per seed of the completed runs that ``spec`` names (profile, block,
-    first_block; records written before ``first_block`` existed count as the plain block)."""
+    first_block; records written before ``first_block`` existed count as the plain block), of
+    network ``arch`` when given (a profile may hold several networks)."""
     if runs.empty:
         return pd.Series(dtype=float)
     first = runs["first_block"].fillna("") if "first_block" in runs else ""
     keep = (runs["status"] == "ok") & (runs["block"] == spec["block"]) & \
         (first == spec.get("first_block", ""))
+    if arch is not None:
+        keep &= runs["arch"] == arch
     chosen = runs[keep]
     return pd.Series([METRICS[metric](row) for _, row in chosen.iterrows()],
                      index=chosen["seed"].astype(int).to_numpy(), dtype=float).sort_index()
+
+
+def network_of(arm_runs: pd.DataFrame, prediction: dict) -> str | None:
+    """The network a prediction is about: its ``arch`` if it names one, else the arm profile's
+    only network (the base is then read for that network alone)."""
+    if prediction.get("arch"):
+        return prediction["arch"]
+    archs = sorted(arm_runs["arch"].unique()) if len(arm_runs) else []
+    if len(archs) > 1:
+        raise ValueError(f"prediction {prediction['id']}: profile {prediction['arm']['profile']} "
+                         f"holds several networks ({', '.join(archs)}); name one with arch:")
+    return archs[0] if archs else None
 
 
 def judge(prediction: dict, load=None) -> dict:
@@ -94,10 +109,11 @@ def judge(prediction: dict, load=None) -> dict:
     (default :func:`bnorder.records.load_records` under ``results/``)."""
     load = load or (lambda profile: load_records("results", profile))
     metric = prediction["metric"]   # an arm or base may read its own metric (e.g. another reading)
-    arm = arm_values(load(prediction["arm"]["profile"]), prediction["arm"],
-                     prediction["arm"].get("metric", metric))
+    arm_runs = load(prediction["arm"]["profile"])
+    arch = network_of(arm_runs, prediction)
+    arm = arm_values(arm_runs, prediction["arm"], prediction["arm"].get("metric", metric), arch)
     base = arm_values(load(prediction["base"]["profile"]), prediction["base"],
-                      prediction["base"].get("metric", metric))
+                      prediction["base"].get("metric", metric), arch)
     seeds = sorted(set(arm.dropna().index) & set(base.dropna().index))
     diffs = (arm.loc[seeds] - base.loc[seeds]).to_numpy()
     v = verdicts.verdict(diffs, prediction.get("margin"))

@@ -6,11 +6,11 @@ import pytest
 from bnorder import interventions
 
 
-def runs(profile, block, values, first_block=None, bn=None):
+def runs(profile, block, values, first_block=None, bn=None, arch="mlp"):
     rows = []
     for seed, value in values.items():
         history = [{"epoch": 1, "bn_eval": {"test_acc_precise": bn[seed]}}] if bn else [{"epoch": 1}]
-        rows.append({"profile": profile, "block": block, "seed": seed, "status": "ok",
+        rows.append({"profile": profile, "arch": arch, "block": block, "seed": seed, "status": "ok",
                      "final_test_acc": value, "first_block": first_block, "history": history})
     return pd.DataFrame(rows)
 
@@ -53,7 +53,7 @@ def test_the_committed_predictions_name_known_metrics_and_expectations():
 def test_late_volatility_reads_the_second_half_and_a_side_may_read_its_own_metric():
     history = [{"epoch": e, "test_acc": a, "bn_eval": {"test_acc_precise": 70.0}}
                for e, a in enumerate([10, 50, 70, 72, 70, 72], 1)]
-    frame = pd.DataFrame([{"profile": "p", "block": "bn-relu", "seed": s, "status": "ok",
+    frame = pd.DataFrame([{"profile": "p", "arch": "cnn", "block": "bn-relu", "seed": s, "status": "ok",
                            "final_test_acc": 72.0, "first_block": None, "history": history}
                           for s in (0, 1)])
     assert interventions.arm_values(frame, {"block": "bn-relu"}, "late_volatility").tolist() == [2.0, 2.0]
@@ -61,3 +61,11 @@ def test_late_volatility_reads_the_second_half_and_a_side_may_read_its_own_metri
          "arm": {"profile": "p", "block": "bn-relu", "metric": "late_volatility_precise"},
          "base": {"profile": "p", "block": "bn-relu"}}
     assert interventions.judge(p, load=lambda profile: frame)["differences"] == [-2.0, -2.0]
+
+
+def test_a_base_profile_with_two_networks_is_read_for_the_arms_network_only():
+    data = {"why": runs("why", "bn-relu", {0: 80.0, 1: 81.0}, first_block="relu-bn"),
+            "base": pd.concat([runs("base", "bn-relu", {0: 81.0, 1: 82.5}),
+                               runs("base", "bn-relu", {0: 50.0, 1: 60.0}, arch="cnn")])}
+    out = interventions.judge(PREDICTION, load=data.__getitem__)
+    assert out["seeds"] == [0, 1] and out["differences"] == [-1.0, -1.5]
