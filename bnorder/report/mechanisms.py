@@ -196,13 +196,26 @@ def late_volatility(runs: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["arch", "block", "seed", "volatility", "volatility_precise"])
 
 
-def stability_table(runs: pd.DataFrame) -> pd.DataFrame:
-    """Per network and block: late volatility with running and with precise statistics
-    (means over seeds), and the number of seeds."""
-    vol = late_volatility(runs)
-    return vol.groupby(["arch", "block"], as_index=False).agg(
-        seeds=("seed", "nunique"), volatility=("volatility", "mean"),
-        volatility_precise=("volatility_precise", "mean"))
+STABILITY_PROFILES = ("why-bn-eval", "cnn-converged", "cnn-converged-cosine")
+
+
+def stability_table(results) -> pd.DataFrame:
+    """Per profile (the runs that recorded BatchNorm's readings every epoch) and block: the
+    late-epoch volatility of test accuracy with running and with precise statistics (points
+    per epoch, means over seeds)."""
+    parts = []
+    for profile in STABILITY_PROFILES:
+        runs = loader(results)(profile)
+        if not len(completed(runs)):
+            continue
+        vol = late_volatility(runs)
+        parts.append(vol.groupby(["arch", "block"], as_index=False).agg(
+            seeds=("seed", "nunique"), running=("volatility", "mean"),
+            precise=("volatility_precise", "mean")).assign(profile=profile))
+    if not parts:
+        return pd.DataFrame()
+    out = pd.concat(parts, ignore_index=True)
+    return out.set_index(["profile", "arch", "block"]).round(2)
 
 
 def position_verdict(runs: pd.DataFrame, value: str, arch: str) -> verdicts.Verdict:
