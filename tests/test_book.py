@@ -178,19 +178,28 @@ def test_analysis_chapters_show_the_factorial_records(tree):
     assert len(re.findall(r"<img[^>]+_images/", pages["mechanisms"])) >= 4
     assert "LeCun" in mtext
 
-    # robustness: the base in the table; every variant listed as not run, with its name
-    rtext = texts["robustness"]
-    assert pages["robustness"].count("<table") >= 2
+    # robustness: the answer figure first; the base and every variant in the table, each variant
+    # (none has records in this tree, and none is defined for this base) named as not run
+    rob, rtext = pages["robustness"], texts["robustness"]
+    assert rob.count("<table") >= 3 and len(re.findall(r"<img[^>]+_images/", rob)) >= 1
+    assert rob.index("<img") < rob.index("<table")
     for profile in variant_profiles(FACTORIAL).values():
         assert f"{profile}" in rtext
     assert rtext.count("not run yet") >= len(variant_profiles(FACTORIAL))
+    assert "not defined in bnorder.profiles" in rtext
+    assert "The base is the mlp of profile smoke-factorial" in rtext
+    assert "no detectable effect" not in rtext
 
-    # statistics: probability of improvement, seeds for power, the original study rechecked
-    stext = texts["statistics"]
-    assert pages["statistics"].count("<table") >= 6
-    for phrase in ("P(A > B)", "seeds for 80% power", "population standard deviation (ddof = 0)",
-                   "ranking survives"):
+    # statistics: the seeds-needed figure first, the coverage simulation, seeds for power,
+    # pairing, probability of improvement, the original study rechecked; no p-values
+    stat, stext = pages["statistics"], texts["statistics"]
+    assert stat.count("<table") >= 6 and len(re.findall(r"<img[^>]+_images/", stat)) >= 2
+    assert stat.index("<img") < stat.index("<table")
+    for phrase in ("P(A > B)", "seeds for 80% power", "t (used)", "BCa bootstrap",
+                   "pairing removes", "population standard deviation (ddof = 0)",
+                   "ranking survives", "power with 5 runs"):
         assert phrase in stext, phrase
+    assert "no detectable effect" not in stext and "Holm" not in stext and "Welch p" not in stext
 
     # conclusion: where the numbers come from, the reductions, and the full-size rerun
     ctext = texts["conclusion"]
