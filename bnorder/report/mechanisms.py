@@ -92,9 +92,11 @@ def forest_figure(table: pd.DataFrame):
     ax.axvline(0, color="black", lw=0.8)
     ax.set_yticks(range(len(table)), [f"{row.id} ({row.metric})" for row in table.itertuples()][::-1],
                   fontsize=8)
-    ax.set_xlabel("arm − base, paired by seed (percentage points)")
+    ax.set_ylim(-0.7, len(table) - 0.3)
+    ax.set_xlabel("arm − base, paired by seed (accuracy: points; volatility: points per epoch)")
     handles = [plt.Line2D([], [], marker="o", ls="", color=c, label=o) for o, c in OUTCOME_COLOURS.items()]
-    ax.legend(handles=handles, loc="lower right", fontsize=8, frameon=False)
+    ax.legend(handles=handles, loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=3, fontsize=8,
+              frameon=False)
     fig.tight_layout()
     return fig
 
