@@ -17,7 +17,7 @@ import nbformat
 from tqdm import tqdm
 
 from . import __version__
-from .blocks import canonical_block
+from .orders import canonical_block
 from .config import config_hash, make_config
 from .profiles import get_profile
 from .records import SCHEMA, git_commit, load_record, record_path, write_json_atomic
@@ -50,8 +50,7 @@ def parse_filters(only: list[str] | tuple[str, ...]) -> dict[str, set[str]]:
 
 def check_filter_value(key: str, value: str) -> None:
     """``ValueError`` naming the valid values when ``--only key=value`` can match no run."""
-    from .data import DATASETS
-    from .networks import ARCHS
+    from .config import ARCHS, DATASETS
 
     valid = {"arch": ARCHS, "dataset": DATASETS}.get(key)
     if valid is not None and value not in valid:
