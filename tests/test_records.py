@@ -111,6 +111,11 @@ print(analysis.effects_table(ok[ok["arch"] == "mlp"], "final_test_acc").shape)
 print(stats.mean_interval([1.0, 2.0, 4.0]))
 print(len(reference.load_original_runs()), len(profiles.PROFILES), orders.ORDERS["relu-bn"])
 print(config.make_config(block="case3").block, sizes.n_params("cnn", "bn-relu", (3, 32, 32), 10))
+try:
+    from bnorder import require_torch
+    require_torch()
+except ImportError as e:
+    print("require_torch:", e)
 assert not [m for m in sys.modules if m.split(".")[0] == "torch"]
 """
 
@@ -124,3 +129,4 @@ def test_the_analysis_side_loads_committed_records_without_torch(repo_root):
     out = subprocess.run([sys.executable, "-c", WITHOUT_TORCH], cwd=repo_root, env=env,
                          capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr[-3000:]
+    assert "require_torch: training needs PyTorch" in out.stdout and "pip install -e '.[train]'" in out.stdout
