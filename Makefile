@@ -5,19 +5,25 @@ BIN     = $(VENV)/bin
 
 .PHONY: book test test-fast sweep-smoke clean
 
-# The virtual environment, rebuilt when the package's requirements change.
+# The virtual environment, rebuilt when the package's requirements change. The base install is
+# what the book needs: it reads the committed records and never imports PyTorch.
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install -e '.[test]'
+	$(BIN)/python -m pip install -e .
+	touch $@
+
+# Training and its tests: PyTorch, papermill (the `train` extra) and pytest.
+$(VENV)/.installed-train: $(VENV)/.installed
+	$(BIN)/python -m pip install -e '.[train,test]'
 	touch $@
 
 # The tests' extras on top: Ray (tests/test_backends.py starts a Ray cluster on 127.0.0.1) and
 # Playwright (tests/test_site.py reads the built site in Debian's /usr/bin/chromium).
-$(VENV)/.installed-test: $(VENV)/.installed
-	$(BIN)/python -m pip install -e '.[test,ray,site]'
+$(VENV)/.installed-test: $(VENV)/.installed-train
+	$(BIN)/python -m pip install -e '.[train,test,ray,site]'
 	touch $@
 
-# Build the website from the results committed in this repository.
+# Build the website from the results committed in this repository (no PyTorch needed).
 book: $(VENV)/.installed
 	$(BIN)/jupyter-book build . -W -n --keep-going
 	@echo "The book: file://$(CURDIR)/_build/html/index.html"
@@ -28,7 +34,7 @@ test: $(VENV)/.installed-test
 	$(BIN)/python -m pytest
 
 # Only the quick tests (no notebook executions, no book build, no Ray cluster, no browser).
-test-fast: $(VENV)/.installed
+test-fast: $(VENV)/.installed-train
 	$(BIN)/python -m pytest -m "not slow"
 
 clean:

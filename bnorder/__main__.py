@@ -1,12 +1,16 @@
 """Command line: ``python -m bnorder sweep --profile cpu [--jobs N] [--only key=value ...]
-[--backend local|ray [--address HOST:PORT]]``."""
+[--backend local|ray [--address HOST:PORT]]`` and ``python -m bnorder bench``. Both train, so
+both need PyTorch (the ``train`` extra); without it they stop with one line saying what to install."""
 
 from __future__ import annotations
 
 import argparse
 import sys
 
+from . import require_torch
 from .profiles import PROFILES
+
+TRAINING_COMMANDS = ("sweep", "bench")
 
 
 def _sweep(args) -> int:
@@ -33,6 +37,15 @@ def _sweep(args) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    try:
+        require_torch()
+        no_torch = None
+    except ImportError as e:
+        no_torch = str(e)
+    if no_torch and argv[:1] and argv[0] in TRAINING_COMMANDS:
+        print(f"error: {no_torch}", file=sys.stderr)
+        return 2
     parser = argparse.ArgumentParser(prog="python -m bnorder", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     sw = sub.add_parser("sweep", help="execute notebooks/train.ipynb once per run of a profile")
@@ -56,8 +69,9 @@ def main(argv: list[str] | None = None) -> int:
                          "(default: $RAY_ADDRESS, else a Ray started on this machine)")
     be = sub.add_parser("bench", help="images/s of the original study's loop against bnorder's "
                                       "single and fused paths")
-    from .bench import add_arguments as _bench_arguments
-    _bench_arguments(be)
+    if not no_torch:  # its options are defined next to the benchmark, which imports torch
+        from .bench import add_arguments as _bench_arguments
+        _bench_arguments(be)
     args = parser.parse_args(argv)
     try:
         if args.command == "sweep":

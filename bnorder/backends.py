@@ -2,8 +2,9 @@
 
 A backend takes the runs still to do and yields ``(params, error)`` for each one as it finishes,
 ``error`` being ``None`` once the run's record and executed notebook are in place and a one-line
-message otherwise. The sweep (:func:`bnorder.sweep.sweep`) does the rest for every backend alike:
-skipping finished runs, failure records, the list of diverged runs, the progress bar.
+message otherwise; it executes a run with :func:`bnorder.execute.execute`. The sweep
+(:func:`bnorder.sweep.sweep`), which is handed a backend object, does the rest for every backend
+alike: skipping finished runs, failure records, the list of diverged runs, the progress bar.
 
 ``local``
     ``jobs`` runs at a time on this machine, each notebook executed by its own kernel process.
@@ -29,7 +30,7 @@ from typing import Iterator
 
 from .config import make_config
 from .records import load_record, record_path, write_json_atomic
-from .sweep import error_message, execute, notebook_path
+from .execute import error_message, execute, notebook_path
 
 BACKENDS = ("local", "ray")
 REPO = Path(__file__).resolve().parent.parent
@@ -183,7 +184,7 @@ class RayBackend:
             import ray  # noqa: F401
         except ImportError:
             raise ValueError("the ray backend needs Ray; install it with "
-                             "`.venv/bin/pip install -e '.[ray]'` or use --backend local") from None
+                             "`.venv/bin/pip install -e '.[train,ray]'` or use --backend local") from None
         if address:
             check_reachable(address)
         self.address = address

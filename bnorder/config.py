@@ -1,4 +1,9 @@
-"""One run's configuration: every knob, its default, and the checks that name valid values."""
+"""One run's configuration: every knob, its default, and the checks that name valid values.
+
+The names a knob accepts (data sets, architectures, heads, ...) are defined here, without torch,
+so that the analysis side can read them; :mod:`bnorder.data` and :mod:`bnorder.networks` use
+them from here.
+"""
 
 from __future__ import annotations
 
@@ -6,12 +11,16 @@ import hashlib
 import json
 from dataclasses import asdict, dataclass, fields
 
-from .blocks import canonical_block
-from .data import DATASETS
-from .networks import ARCHS, DEFAULT_WIDTH, HEADS
+from .orders import canonical_block
 
+DATASETS = ("cifar10", "fashion-mnist", "synthetic")  # bnorder.data
+ARCHS = ("cnn", "mlp", "seed-mlp")                    # bnorder.networks
+DEFAULT_WIDTH = {"cnn": 64, "mlp": 512, "seed-mlp": 512}
+DEFAULT_DEPTH = 8
+HEADS = ("linear", "bn-linear")
 DEVICES = ("auto", "cpu", "cuda", "mps")
 SCHEDULES = ("constant", "cosine")
+SPLIT_SEED = 20240  # fixed: the validation split never depends on the run's seed
 
 
 @dataclass
@@ -24,7 +33,7 @@ class RunConfig:
     batch_size: int = 128         # the study's code used 128 (its text says 64)
     lr: float = 1e-3              # Adam learning rate
     width: int | None = None      # channels (cnn) or units (mlp); None: cnn 64, mlp 512
-    depth: int = 8                # number of order-carrying blocks (cnn, mlp)
+    depth: int = DEFAULT_DEPTH    # number of order-carrying blocks (cnn, mlp)
     val_fraction: float = 0.1     # share of training images held out for validation; 0 = the study
     train_subset: int = 0         # keep only this many training images (0: all)
     bias: bool = True             # bias of the conv/linear layer inside each block

@@ -22,8 +22,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-DATASETS = ("cifar10", "fashion-mnist", "synthetic")
-SPLIT_SEED = 20240  # fixed: the validation split never depends on the run's seed
+from .config import DATASETS, SPLIT_SEED  # noqa: F401  (defined without torch, for the analysis side)
+
 DEBIAN_FASHION_MNIST = Path("/usr/share/datasets/fashion-mnist")
 CIFAR_URL = "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz"
 

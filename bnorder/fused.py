@@ -14,7 +14,7 @@ K models side by side:
 Activations travel as ``(batch, K*features[, H, W])``: model k owns channels
 ``k*F .. (k+1)*F-1`` of every layer. The fused module is a copy of seed 0's network with its
 layers replaced, so it runs that network's own ``forward`` and its blocks keep the order read
-from :data:`bnorder.blocks.ORDERS`; nothing about the architectures is restated here.
+from :data:`bnorder.orders.ORDERS`; nothing about the architectures is restated here.
 
 Each seed also keeps its own data order (a ``torch.Generator`` seeded with its seed, the same
 permutation and :func:`bnorder.train.batch_slices` as :func:`bnorder.train.train_epoch`); the

@@ -18,11 +18,7 @@ import math
 import torch.nn as nn
 
 from .blocks import LEAKY_SLOPE, Block
-
-ARCHS = ("cnn", "mlp", "seed-mlp")
-DEFAULT_WIDTH = {"cnn": 64, "mlp": 512, "seed-mlp": 512}
-DEFAULT_DEPTH = 8
-HEADS = ("linear", "bn-linear")
+from .config import ARCHS, DEFAULT_DEPTH, DEFAULT_WIDTH, HEADS  # noqa: F401  (defined without torch)
 
 
 def make_head(head: str, width: int, num_classes: int) -> nn.Module:

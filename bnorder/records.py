@@ -3,6 +3,9 @@
 A record holds the run's config (with a hash of everything that determines its numbers),
 its per-epoch metrics, its summary and its provenance (code version, torch, device, time).
 Path: ``<results_dir>/<profile>/<dataset>/<arch>/<block>/seed<k>.json``.
+
+Loading records needs no torch (the book reads them with the base install); only the provenance
+of a new record asks torch for its version and device.
 """
 
 from __future__ import annotations
@@ -14,8 +17,6 @@ import platform
 import subprocess
 import tempfile
 from pathlib import Path
-
-import torch
 
 from . import __version__
 from .config import RunConfig, config_hash
@@ -41,6 +42,8 @@ def git_commit(repo: Path | None = None) -> str | None:
 
 
 def device_name(device: str) -> str:
+    import torch
+
     if device.startswith("cuda") and torch.cuda.is_available():
         return torch.cuda.get_device_name(torch.device(device))
     cpu = platform.processor() or platform.machine()
@@ -55,6 +58,8 @@ def device_name(device: str) -> str:
 
 
 def provenance(device: str, wall_seconds: float, started: dt.datetime) -> dict:
+    import torch
+
     return {
         "bnorder_version": __version__,
         "git_commit": git_commit(),

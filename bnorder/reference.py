@@ -8,7 +8,7 @@ original study reported, one row per (experiment, architecture, case, run, epoch
     exp2  the study's Experiment 2: the final (epoch-10) accuracy of each of 5 runs, CNN and MLP
 
 The study's ``mlp`` is its own MLPNetwork, which this project calls ``seed-mlp``; its ``caseK``
-names map to this project's block names through :data:`bnorder.blocks.ALIASES`. The study's
+names map to this project's block names through :data:`bnorder.orders.ALIASES`. The study's
 ``±`` is the population standard deviation (``numpy.std``, ddof=0); :func:`original_summary`
 gives both that and the sample standard deviation (ddof=1).
 
@@ -24,11 +24,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .blocks import ALIASES
+from .orders import ALIASES
 
 ORIGINAL_RUNS_CSV = Path(__file__).resolve().parent.parent / "book" / "reference" / "original-study-runs.csv"
 COLUMNS = ("experiment", "arch", "case", "run", "epoch", "test_acc")
-# The study's architecture names -> this project's (bnorder.networks.ARCHS).
+# The study's architecture names -> this project's (bnorder.config.ARCHS).
 ARCH_NAMES = {"cnn": "cnn", "mlp": "seed-mlp"}
 
 

@@ -94,3 +94,29 @@ def test_flop_count_of_an_mlp_training_image():
     # forward + weight gradients + input gradients (none for the first layer's input)
     expected = 2 * macs_forward + 2 * macs_forward + 2 * (macs_forward - 64 * 8)
     assert train_flops_per_image(cfg, (1, 8, 8), 4) == pytest.approx(expected)
+
+
+def parsed(argv):
+    import argparse
+
+    from bnorder.bench import add_arguments, resolve_defaults
+
+    parser = argparse.ArgumentParser()
+    add_arguments(parser)
+    return resolve_defaults(parser.parse_args(argv))
+
+
+def test_full_is_the_measurement_of_the_committed_record(repo_root):
+    """``bench --full`` spells out to the command that wrote results/bench/ (the README's
+    measurement); without it only the number of timings differs (3 instead of 7)."""
+    from bnorder.bench import command_of
+
+    rec = json.loads((repo_root / "results" / "bench" / "mlp-fashion-mnist-cpu.json").read_text())
+    assert command_of(parsed(["--full", "--out", rec["path"]])) == rec["command"]
+    quick = command_of(parsed(["--out", rec["path"]]))
+    assert quick == rec["command"].replace("--repeats 7", "--repeats 3")
+
+
+def test_options_given_override_the_defaults():
+    args = parsed(["--full", "--repeats", "2", "--max-batches", "0", "--arch", "cnn"])
+    assert (args.repeats, args.max_batches, args.width, args.seeds) == (2, 0, None, 5)

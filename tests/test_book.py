@@ -90,6 +90,7 @@ def tree(tmp_path_factory) -> Path:
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
 
     # The analysis chapters' records: the factorial design on synthetic data, in seconds a run.
+    from bnorder.backends import LocalBackend
     from bnorder.sweep import sweep
 
     with pytest.MonkeyPatch.context() as mp:
@@ -97,7 +98,7 @@ def tree(tmp_path_factory) -> Path:
         mp.setenv("OMP_NUM_THREADS", "1")
         for key, value in env_for(tree / "results").items():
             mp.setenv(key, value)
-        result = sweep(FACTORIAL, jobs=2, results_dir=str(tree / "results"),
+        result = sweep(FACTORIAL, LocalBackend(jobs=2), results_dir=str(tree / "results"),
                        runs_dir=tree / "book" / "runs", progress=False)
     assert not result.failed, result.failed
     return tree

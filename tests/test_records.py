@@ -86,3 +86,47 @@ def test_records_written_before_a_knob_existed_load_with_its_default(record, tmp
     del rec["config"]["head"]
     write_json_atomic(path, rec)
     assert load_records(tmp_path).iloc[0]["head"] == "linear"
+
+
+# The book reads records with the base install (no torch): a kernel that imports torch pays
+# ~20 s, and installing it ~4 GB. This script runs where torch cannot be imported.
+WITHOUT_TORCH = """
+import importlib.abc, sys
+
+class NoTorch(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path, target=None):
+        if name.split(".")[0] in ("torch", "torchvision"):
+            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+
+sys.meta_path.insert(0, NoTorch())
+
+from bnorder import analysis, config, orders, profiles, records, reference, sizes, stats
+
+path = records.find_records("results", "factorial")[0]
+assert records.load_record(path)["config"]["profile"] == "factorial"
+runs = records.load_records("results", "factorial")
+ok = runs[runs["status"] == "ok"]
+print(len(runs), analysis.setting(ok))
+print(analysis.effects_table(ok[ok["arch"] == "mlp"], "final_test_acc").shape)
+print(stats.mean_interval([1.0, 2.0, 4.0]))
+print(len(reference.load_original_runs()), len(profiles.PROFILES), orders.ORDERS["relu-bn"])
+print(config.make_config(block="case3").block, sizes.n_params("cnn", "bn-relu", (3, 32, 32), 10))
+try:
+    from bnorder import require_torch
+    require_torch()
+except ImportError as e:
+    print("require_torch:", e)
+assert not [m for m in sys.modules if m.split(".")[0] == "torch"]
+"""
+
+
+def test_the_analysis_side_loads_committed_records_without_torch(repo_root):
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "PYTHONPATH": str(repo_root)}
+    out = subprocess.run([sys.executable, "-c", WITHOUT_TORCH], cwd=repo_root, env=env,
+                         capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert "require_torch: training needs PyTorch" in out.stdout and "pip install -e '.[train]'" in out.stdout
