@@ -100,7 +100,9 @@ class NoTorch(importlib.abc.MetaPathFinder):
 
 sys.meta_path.insert(0, NoTorch())
 
-from bnorder import analysis, config, orders, profiles, records, reference, sizes, stats
+from bnorder import analysis, config, interventions, orders, profiles, records, reference, sizes, stats, verdicts
+from bnorder.report import conclusion, factorial, intro, mechanisms, replication, reproducibility
+from bnorder.report import robustness, statistics
 
 path = records.find_records("results", "factorial")[0]
 assert records.load_record(path)["config"]["profile"] == "factorial"

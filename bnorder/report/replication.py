@@ -23,7 +23,7 @@ from scipy import stats as sps
 
 from .. import analysis as an
 from .. import reference, stats, verdicts
-from ..blocks import ALIASES
+from ..orders import ALIASES
 from ..profiles import ORIGINAL_CASES, PROFILES
 from . import factorial as fx
 from .mechanisms import completed, loader
