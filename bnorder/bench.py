@@ -180,6 +180,61 @@ def train_flops_per_image(cfg, input_shape, num_classes, batch: int = 8) -> floa
 
 # ---------------------------------------------------------------- the benchmark
 
+def _check(paths, seeds, epochs, repeats, max_batches, warmup_batches) -> None:
+    unknown = [p for p in paths if p not in PATHS]
+    if unknown or not paths:
+        raise ValueError(f"unknown path(s) {unknown or paths}; valid paths: {', '.join(PATHS)}")
+    if min(seeds, epochs, repeats) < 1 or (max_batches is not None and max_batches < 1) \
+            or warmup_batches < 0:
+        raise ValueError("seeds, epochs, repeats and max_batches must be positive, warmup_batches >= 0")
+
+
+def _time_paths(jobs: dict, n: int, batch_size: int, warmup_batches: int, repeats: int) -> dict:
+    """Warm every path up on a few batches, then time each ``repeats`` times, round robin (a
+    change in the machine's load hits every path). ``jobs[path](m, epochs)`` runs the path's
+    work on the first ``m`` images."""
+    if warmup_batches:  # a few batches, and a last one of the size the timed runs end with
+        m = min(n, warmup_batches * batch_size)
+        m += n % batch_size if n > m else 0
+        for job in jobs.values():
+            job(m, 1)
+    times = {path: [] for path in jobs}
+    for _ in range(repeats):
+        for path, job in jobs.items():
+            t0 = time.perf_counter()
+            job(n, None)
+            times[path].append(time.perf_counter() - t0)
+    return times
+
+
+def _results(times: dict, work: int, flops: float, cuda: bool, peak_tflops: float) -> dict:
+    """Images/s, TFLOP/s, the ratio to the original loop and the share of peak, per path."""
+    results = {}
+    for path, each in times.items():
+        seconds = float(np.median(each))
+        results[path] = {"seconds": round(seconds, 4), "seconds_each": [round(t, 4) for t in each],
+                         "images": work, "images_per_s": work / seconds,
+                         "achieved_tflops": flops * work / seconds / 1e12}
+    base = results.get("original", {}).get("images_per_s")
+    for r in results.values():
+        r["ratio_vs_original"] = r["images_per_s"] / base if base else None
+        if cuda:
+            r["fraction_of_peak"] = r["achieved_tflops"] / peak_tflops
+    return results
+
+
+def _print_table(results: dict, cuda: bool, peak_tflops: float, log) -> None:
+    log(f"{'path':<10}{'images/s':>12}{'vs original':>13}{'TFLOP/s':>10}"
+        + (f"{'of peak':>9}" if cuda else "") + f"{'seconds':>10}")
+    for path, r in results.items():
+        ratio = f"{r['ratio_vs_original']:.2f}x" if r["ratio_vs_original"] else "-"
+        peak = f"{100 * r['fraction_of_peak']:8.2f}%" if cuda else ""
+        log(f"{path:<10}{r['images_per_s']:>12.1f}{ratio:>13}{r['achieved_tflops']:>10.4f}{peak}"
+            f"{r['seconds']:>10.2f}")
+    if cuda:
+        log(f"peak: {peak_tflops:g} TFLOP/s dense bf16 (--peak-tflops)")
+
+
 def bench(dataset: str = "fashion-mnist", arch: str = "mlp", block: str = "bn-relu",
           seeds: int = 5, epochs: int = 1, max_batches: int | None = None, batch_size: int = 128,
           width: int | None = None, depth: int = 8, num_workers: int = 2, device: str = "auto",
@@ -191,12 +246,7 @@ def bench(dataset: str = "fashion-mnist", arch: str = "mlp", block: str = "bn-re
     """Run the benchmark, print a table with ``log`` and write the JSON record; returns it."""
     started = dt.datetime.now(dt.timezone.utc)
     t_start = time.perf_counter()
-    unknown = [p for p in paths if p not in PATHS]
-    if unknown or not paths:
-        raise ValueError(f"unknown path(s) {unknown or paths}; valid paths: {', '.join(PATHS)}")
-    if min(seeds, epochs, repeats) < 1 or (max_batches is not None and max_batches < 1) \
-            or warmup_batches < 0:
-        raise ValueError("seeds, epochs, repeats and max_batches must be positive, warmup_batches >= 0")
+    _check(paths, seeds, epochs, repeats, max_batches, warmup_batches)
     if threads:
         torch.set_num_threads(threads)
     cfg = make_config(dataset=dataset, arch=arch, block=block, epochs=epochs, batch_size=batch_size,
@@ -205,83 +255,43 @@ def bench(dataset: str = "fashion-mnist", arch: str = "mlp", block: str = "bn-re
     dev = pick_device(cfg.device)
     flags = SpeedFlags(bool(amp_bf16), bool(channels_last), compile, bool(fused_adam))
     seed_list = list(range(seeds))
-
     data = load_dataset(dataset, data_root, download, val_fraction=0.0)
     n = len(data.train_x) if max_batches is None else min(len(data.train_x), max_batches * batch_size)
     x, y = data.train_x[:n].to(dev), data.train_y[:n].to(dev)
     shape, classes = data.input_shape, data.num_classes
     if "original" in paths:
-        raw_x, raw_y = raw_train_arrays(dataset, data_root, download)
-        raw_x, raw_y = raw_x[:n], raw_y[:n]
+        raw_x, raw_y = (a[:n] for a in raw_train_arrays(dataset, data_root, download))
     flops = train_flops_per_image(cfg, shape, classes)
-
     built = {}  # with --compile: the fused model, compiled once
-
-    def job(path, m, cfg_):
-        """The work of ``path`` on the first ``m`` images."""
-        if path == "original":
-            return lambda: run_original(cfg_, seed_list, raw_x[:m], raw_y[:m], shape, classes, dev,
-                                        num_workers)
-        if path == "single":
-            return lambda: run_single(cfg_, seed_list, x[:m], y[:m], shape, classes, dev)
-        return lambda: run_fused(cfg_, seed_list, x[:m], y[:m], shape, classes, dev, flags, built)
-
-    work = seeds * epochs * n
-    if warmup_batches:  # a few batches, and a last one of the size the timed runs end with
-        m = min(n, warmup_batches * batch_size)
-        m += n % batch_size if n > m else 0
-        for path in paths:
-            job(path, m, dataclasses.replace(cfg, epochs=1))()
-    times = {path: [] for path in paths}
-    for _ in range(repeats):  # round robin: a change in the machine's load hits every path
-        for path in paths:
-            t0 = time.perf_counter()
-            job(path, n, cfg)()
-            times[path].append(time.perf_counter() - t0)
-    results = {}
-    for path in paths:
-        seconds = float(np.median(times[path]))
-        results[path] = {"seconds": round(seconds, 4), "seconds_each": [round(t, 4) for t in times[path]],
-                         "images": work, "images_per_s": work / seconds,
-                         "achieved_tflops": flops * work / seconds / 1e12}
-    base = results.get("original", {}).get("images_per_s")
-    for r in results.values():
-        r["ratio_vs_original"] = r["images_per_s"] / base if base else None
-        if dev.type == "cuda":
-            r["fraction_of_peak"] = r["achieved_tflops"] / peak_tflops
-
+    runners = {
+        "original": lambda c, m: run_original(c, seed_list, raw_x[:m], raw_y[:m], shape, classes, dev, num_workers),
+        "single": lambda c, m: run_single(c, seed_list, x[:m], y[:m], shape, classes, dev),
+        "fused": lambda c, m: run_fused(c, seed_list, x[:m], y[:m], shape, classes, dev, flags, built),
+    }
+    jobs = {path: (lambda m, ep, path=path: runners[path](dataclasses.replace(cfg, epochs=ep) if ep else cfg, m))
+            for path in paths}
+    times = _time_paths(jobs, n, batch_size, warmup_batches, repeats)
+    cuda = dev.type == "cuda"
+    results = _results(times, seeds * epochs * n, flops, cuda, peak_tflops)
     log(f"bench {dataset} {arch} {cfg.block} width {cfg.width} depth {cfg.depth}: {seeds} seeds x "
         f"{epochs} epoch(s) x {n} images, batch {batch_size}, median of {repeats}, on {dev} "
         f"({torch.get_num_threads()} torch threads); {flops / 1e6:.2f} MFLOP per training image")
-    log(f"{'path':<10}{'images/s':>12}{'vs original':>13}{'TFLOP/s':>10}"
-        + (f"{'of peak':>9}" if dev.type == "cuda" else "") + f"{'seconds':>10}")
-    for path, r in results.items():
-        ratio = f"{r['ratio_vs_original']:.2f}x" if r["ratio_vs_original"] else "-"
-        peak = f"{100 * r['fraction_of_peak']:8.2f}%" if dev.type == "cuda" else ""
-        log(f"{path:<10}{r['images_per_s']:>12.1f}{ratio:>13}{r['achieved_tflops']:>10.4f}{peak}"
-            f"{r['seconds']:>10.2f}")
-    if dev.type == "cuda":
-        log(f"peak: {peak_tflops:g} TFLOP/s dense bf16 (--peak-tflops)")
-
+    _print_table(results, cuda, peak_tflops, log)
     record = {
-        "kind": "bench",
-        "command": command,
+        "kind": "bench", "command": command,
         "settings": {"dataset": dataset, "arch": arch, "block": cfg.block, "width": cfg.width,
                      "depth": cfg.depth, "seeds": seeds, "epochs": epochs, "max_batches": max_batches,
                      "images_per_epoch": n, "batch_size": batch_size, "lr": cfg.lr,
-                     "num_workers": num_workers, "warmup_batches": warmup_batches,
-                     "repeats": repeats,
+                     "num_workers": num_workers, "warmup_batches": warmup_batches, "repeats": repeats,
                      "paths": list(paths), "torch_threads": torch.get_num_threads(),
                      "fused_flags": flags.as_dict(), "fused_seeds": seeds},
-        "train_flops_per_image": flops,
-        "peak_tflops": peak_tflops if dev.type == "cuda" else None,
+        "train_flops_per_image": flops, "peak_tflops": peak_tflops if cuda else None,
         "results": results,
         "load_average": list(os.getloadavg()) if hasattr(os, "getloadavg") else None,
     }
     record["provenance"] = provenance(str(dev), time.perf_counter() - t_start, started)
     if out is None:
-        stamp = started.strftime("%Y%m%dT%H%M%SZ")
-        out = Path("results") / "bench" / f"{dataset}-{arch}-{dev.type}-{stamp}.json"
+        out = Path("results") / "bench" / f"{dataset}-{arch}-{dev.type}-{started.strftime('%Y%m%dT%H%M%SZ')}.json"
     record["path"] = str(out)
     write_json_atomic(Path(out), record)
     log(f"wrote {out}")
