@@ -8,6 +8,7 @@ them from here.
 from __future__ import annotations
 
 import hashlib
+import typing
 import json
 from dataclasses import asdict, dataclass, fields
 
@@ -66,10 +67,19 @@ def _type_ok(value, kind) -> bool:
     return isinstance(value, kind)
 
 
-_KINDS = {"dataset": str, "arch": str, "block": str, "seed": int, "epochs": int, "batch_size": int,
-          "lr": float, "width": int, "depth": int, "val_fraction": float, "train_subset": int,
-          "bias": bool, "leaky_slope": float, "head": str, "first_block": str, "schedule": str, "probe": int, "data_root": str, "download": bool, "device": str,
-          "profile": str, "results_dir": str}
+def _kind(hint):
+    """The type a knob's value must have, from its annotation (``int | None`` -> int)."""
+    args = [a for a in typing.get_args(hint) if a is not type(None)]
+    return args[0] if args else hint
+
+
+# Each knob's type, read from the dataclass: the knobs are declared once, in RunConfig.
+_KINDS = {name: _kind(hint) for name, hint in typing.get_type_hints(RunConfig).items()}
+
+
+def knob_names() -> list[str]:
+    """Every knob of a run, in the order RunConfig declares them (the notebook's parameters)."""
+    return [f.name for f in fields(RunConfig)]
 
 
 def make_config(**params) -> RunConfig:

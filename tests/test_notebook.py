@@ -54,3 +54,17 @@ def test_n_seeds_trains_seeds_together_and_writes_one_record_per_seed(repo_root,
     assert [r["config"]["seed"] for r in records] == [3, 4]
     assert all(r["provenance"]["fused_seeds"] == 2 for r in records)
     assert records[0]["epochs"][0]["test_acc"] != records[1]["epochs"][0]["test_acc"]
+
+
+def test_the_parameters_cell_declares_every_knob_of_the_config_with_its_default(repo_root):
+    import ast
+    from dataclasses import fields
+
+    from bnorder.config import RunConfig
+    nb = json.loads((repo_root / "notebooks" / "train.ipynb").read_text())
+    cell = next(c for c in nb["cells"] if "parameters" in c["metadata"].get("tags", []))
+    declared = {node.targets[0].id: ast.literal_eval(node.value)
+                for node in ast.parse("".join(cell["source"])).body if isinstance(node, ast.Assign)}
+    for f in fields(RunConfig):
+        assert declared[f.name] == f.default, f.name
+    assert set(declared) - {f.name for f in fields(RunConfig)} == {"progress", "n_seeds"}
