@@ -16,19 +16,23 @@ import numpy as np
 import pandas as pd
 
 from . import stats
+from .orders import AFTER, BEFORE, FACTORIAL  # the 2x2 cells, read off ORDERS
 
-BEFORE = {"relu": "bn-relu", "lrelu": "bn-lrelu"}   # BatchNorm before the activation
-AFTER = {"relu": "relu-bn", "lrelu": "lrelu-bn"}    # BatchNorm after the activation
+def _position(v):   # BatchNorm after minus before, averaged over the two activations
+    return sum(v[AFTER[act]] - v[BEFORE[act]] for act in ("relu", "lrelu")) / 2
+
+
+def _activation(v):  # LeakyReLU minus ReLU, averaged over the two positions
+    return sum(v[cells["lrelu"]] - v[cells["relu"]] for cells in (BEFORE, AFTER)) / 2
+
 
 CONTRASTS = {
-    "position (BN after − BN before)":
-        lambda v: ((v["relu-bn"] - v["bn-relu"]) + (v["lrelu-bn"] - v["bn-lrelu"])) / 2,
-    "activation (LeakyReLU − ReLU)":
-        lambda v: ((v["bn-lrelu"] - v["bn-relu"]) + (v["lrelu-bn"] - v["relu-bn"])) / 2,
+    "position (BN after − BN before)": _position,
+    "activation (LeakyReLU − ReLU)": _activation,
     "interaction":
-        lambda v: (v["lrelu-bn"] - v["bn-lrelu"]) - (v["relu-bn"] - v["bn-relu"]),
+        lambda v: (v[AFTER["lrelu"]] - v[BEFORE["lrelu"]]) - (v[AFTER["relu"]] - v[BEFORE["relu"]]),
     "original case 3 − case 1 (both changed)":
-        lambda v: v["lrelu-bn"] - v["bn-relu"],
+        lambda v: v[AFTER["lrelu"]] - v[BEFORE["relu"]],
 }
 
 
@@ -104,7 +108,7 @@ def volatility(runs: pd.DataFrame) -> pd.DataFrame:
 # exist, how a setting is described in a caption, and how an interval becomes a sentence.
 
 BLOCK_ORDER = ["bn-relu", "relu-bn", "bn-lrelu", "lrelu-bn", "relu"]
-FACTORIAL_CELLS = ["bn-relu", "relu-bn", "bn-lrelu", "lrelu-bn"]
+FACTORIAL_CELLS = list(FACTORIAL)
 ARCH_ORDER = ["mlp", "cnn", "seed-mlp"]
 DATASET_NAMES = {"cifar10": "CIFAR-10", "fashion-mnist": "Fashion-MNIST",
                  "synthetic": "synthetic images"}

@@ -44,6 +44,12 @@ LEAKY_SLOPE = 0.01  # PyTorch's default negative slope for LeakyReLU
 RECTIFIED_NORMAL_MEAN = 0.3989422804014327  # E[max(0, z)], z ~ N(0, 1): 1 / sqrt(2 pi)
 
 
+# The 2x2 design, read off ORDERS: {BatchNorm before, after} x {each activation}.
+BEFORE: dict[str, str] = {ops[1]: name for name, ops in ORDERS.items() if len(ops) == 2 and ops[0] == "bn"}
+AFTER: dict[str, str] = {ops[0]: name for name, ops in ORDERS.items() if len(ops) == 2 and ops[1] == "bn"}
+FACTORIAL: tuple[str, ...] = (BEFORE["relu"], AFTER["relu"], BEFORE["lrelu"], AFTER["lrelu"])
+
+
 def canonical_block(name: str) -> str:
     """Return the canonical block name for ``name`` (an alias such as ``case3`` included)."""
     name = ALIASES.get(name, name)

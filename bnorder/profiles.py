@@ -10,9 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from .config import make_config
+from .orders import FACTORIAL
 
 ORIGINAL_CASES = ("bn-relu", "relu-bn", "lrelu-bn")  # the study's case1, case2, case3
-FACTORIAL = ("bn-relu", "relu-bn", "bn-lrelu", "lrelu-bn")  # {BN before, after} x {ReLU, LeakyReLU}
+# FACTORIAL: {BN before, after} x {ReLU, LeakyReLU}, read off bnorder.orders.ORDERS
 
 
 @dataclass

@@ -34,3 +34,11 @@ def test_blocks_reexports_the_same_table():
     from bnorder import blocks
 
     assert blocks.ORDERS is ORDERS and blocks.canonical_block is canonical_block
+
+
+def test_the_two_by_two_design_is_read_off_the_order_table():
+    from bnorder.orders import AFTER, BEFORE, FACTORIAL, ORDERS
+    assert BEFORE == {"relu": "bn-relu", "lrelu": "bn-lrelu"}
+    assert AFTER == {"relu": "relu-bn", "lrelu": "lrelu-bn"}
+    assert FACTORIAL == ("bn-relu", "relu-bn", "bn-lrelu", "lrelu-bn")
+    assert all(ORDERS[b][0] == "bn" for b in BEFORE.values())
