@@ -227,11 +227,21 @@ PROFILES: dict[str, Profile] = {p.name: p for p in [
     ),
     *[_variant(name, change, what) for name, (change, what) in VARIANTS.items()],
     *[_intervention(name, arms, what) for name, (arms, what) in INTERVENTIONS.items()],
+    Profile(
+        name="why-cnn-first-block",
+        description="The intervention the MLP's results point to, on the converged CNN: the "
+                    "order swapped in the first block only, and in blocks 2..n only.",
+        common={**FASHION, "probe": 512},
+        arms=[{**CNN_CONVERGED, **arm} for arm in INTERVENTIONS["first-block"][0]],
+        seeds=tuple(range(5)),
+        reductions=["Fashion-MNIST", "cnn: 16 channels instead of 64",
+                    INTERVENTIONS["first-block"][1]],
+    ),
 ]}
 
 # Names that stand for several profiles on the command line (``--profile variants``).
 GROUPS: dict[str, list[str]] = {"variants": [f"factorial-{name}" for name in VARIANTS],
-                                "why": [f"why-{name}" for name in INTERVENTIONS]}
+                                "why": [f"why-{name}" for name in INTERVENTIONS]}  # the MLP's
 
 
 def match_profiles(pattern: str) -> list[str]:
