@@ -60,7 +60,12 @@ def device_name(device: str) -> str:
 def provenance(device: str, wall_seconds: float, started: dt.datetime) -> dict:
     import torch
 
+    precision = {}
+    if str(device).startswith("cuda"):  # fp32 runs may use TF32 on a GPU: say whether they did
+        precision = {"tf32_convolutions": torch.backends.cudnn.allow_tf32,
+                     "tf32_matmul": torch.backends.cuda.matmul.allow_tf32}
     return {
+        **precision,
         "bnorder_version": __version__,
         "git_commit": git_commit(),
         "torch_version": torch.__version__,

@@ -132,3 +132,17 @@ def test_the_analysis_side_loads_committed_records_without_torch(repo_root):
                          capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr[-3000:]
     assert "require_torch: training needs PyTorch" in out.stdout and "pip install -e '.[train]'" in out.stdout
+
+
+def test_provenance_says_whether_a_gpu_run_used_tf32_and_a_cpu_run_has_no_such_claim(monkeypatch):
+    import datetime as dt
+
+    import torch
+
+    from bnorder.records import provenance
+    now = dt.datetime.now(dt.timezone.utc)
+    assert "tf32_convolutions" not in provenance("cpu", 1.0, now)
+    monkeypatch.setattr("bnorder.records.device_name", lambda d: "a GPU")
+    prov = provenance("cuda", 1.0, now)
+    assert prov["tf32_convolutions"] == torch.backends.cudnn.allow_tf32
+    assert prov["tf32_matmul"] == torch.backends.cuda.matmul.allow_tf32
