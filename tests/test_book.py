@@ -11,12 +11,15 @@ The book is built in a temporary copy of the repository's book files (``_config.
    chapters (factorial design, mechanisms, robustness, statistics, conclusion) their computed
    tables, with the variant profiles, which have no records, listed as not run.
 
-A second build with an empty results folder checks that every chapter says plainly that there
-are no records instead of failing.
+An incremental build after one smoke-factorial record changed checks that the chapters reading
+that profile run again and show the new number, and that the others are not read again
+(``_ext/chapter_inputs.py``). A last build with an empty results folder checks that every chapter
+says plainly that there are no records instead of failing.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -68,11 +71,14 @@ def env_for(results: Path) -> dict:
     return env
 
 
-def build(tree: Path, results: Path) -> str:
-    proc = subprocess.run([jupyter_book(), "build", str(tree), "--all", "-W", "-n", "--keep-going"],
+def build(tree: Path, results: Path, fresh: bool = True) -> str:
+    """Build the book in ``tree`` from ``results``; ``fresh=False`` builds incrementally, as
+    ``make book`` does, reading again only what changed."""
+    proc = subprocess.run([jupyter_book(), "build", str(tree), *(["--all"] if fresh else []),
+                           "-W", "-n", "--keep-going"],
                           cwd=tree, env=env_for(results), capture_output=True, text=True,
                           timeout=1800)
-    out = proc.stdout + proc.stderr
+    out = re.sub(r"\x1b\[[0-9;]*m", "", proc.stdout + proc.stderr)  # Jupyter Book colours its log
     assert proc.returncode == 0, f"book build failed (rc {proc.returncode}):\n{out[-6000:]}"
     # Sphinx says "build succeeded, N warnings." when there were any.
     assert re.search(r"build succeeded\.", out), out[-6000:]
@@ -207,6 +213,48 @@ def test_analysis_chapters_show_the_factorial_records(tree):
     assert "synthetic images" in ctext and "tiny networks" in ctext
     assert "python -m bnorder sweep --profile factorial-gpu" in ctext
     assert "It has not been run yet" in ctext
+
+
+def executed(log: str) -> set[str]:
+    """The chapters a build log says were executed (``book/<name>``)."""
+    return set(re.findall(r"(book/[\w-]+)\.md: Executing notebook", log))
+
+
+def test_a_changed_record_reexecutes_exactly_the_chapters_that_read_it(tree):
+    """Runs after the first build (same tree): ``make book`` after one record changed."""
+    from bnorder.records import load_records
+
+    results = tree / "results"
+    built = (tree / "_build" / "html" / "book" / "factorial.html").exists()
+    log = build(tree, results, fresh=False)
+    if built:  # nothing changed since the build of the first test: no chapter runs again
+        assert re.search(r"\b0 added, 0 changed, 0 removed", log), log[-3000:]
+        assert not executed(log) and "chapter inputs changed" not in log, log[-3000:]
+
+    # one run of the factorial smoke profile ends at 12.345% test accuracy
+    before = load_records(results, FACTORIAL)
+    run = before[before["status"] == "ok"].iloc[0]
+    record = json.loads(Path(run.path).read_text())
+    record["summary"]["final_test_acc"] = 12.345
+    record["epochs"][-1]["test_acc"] = 12.345
+    Path(run.path).write_text(json.dumps(record, indent=1))
+    after = load_records(results, FACTORIAL)
+    cell = (after["arch"] == run.arch) & (after["block"] == run.block) & (after["status"] == "ok")
+    old_mean = f"{before.loc[cell, 'final_test_acc'].mean():.2f}"
+    new_mean = f"{after.loc[cell, 'final_test_acc'].mean():.2f}"
+    assert new_mean != old_mean
+
+    log = build(tree, results, fresh=False)
+    # the log names the chapters read again and why
+    reread = re.search(r"chapter inputs changed: (.*)", log)
+    assert reread and "book/factorial (reads)" in reread.group(1), log[-3000:]
+    # the chapters that read the profile ran again, the others were not even read
+    readers = {f"book/{page}" for page in ANALYSIS_PAGES} | {"book/reproducibility"}
+    assert executed(log) == readers, (executed(log), log[-3000:])
+    for page in ("methods", "intro", "replication"):
+        assert not re.search(rf"reading sources\.\.\. \[[ \d]+%\] book/{page}\b", log), page
+    # and the factorial page shows the changed run's cell with its new mean
+    assert new_mean in html_of(tree, "factorial"), (run.arch, run.block, old_mean, new_mean)
 
 
 def test_every_chapter_says_so_when_there_are_no_records(tree, tmp_path):
