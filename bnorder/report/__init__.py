@@ -48,3 +48,10 @@ def glue_figure(name: str, fig) -> None:
 
     glue(name, fig, display=False)
     plt.close(fig)
+
+
+def glue_table(name: str, table) -> None:
+    """Glue a table (a pandas DataFrame) for a ``{glue}`` directive."""
+    from myst_nb import glue
+
+    glue(name, table, display=False)
