@@ -23,3 +23,12 @@ def test_single_runs_add_up_and_a_fused_group_is_counted_once(tmp_path):
     t = edition_times(tmp_path)
     assert t.loc["single", "runs"] == 3 and t.loc["single", "minutes_per_run"] == pytest.approx(2.0)
     assert t.loc["fused", "hours"] == pytest.approx(round(300 / 3600, 1))
+
+
+def test_the_committed_benchmark_is_summarized_with_the_command_that_regenerates_it(repo_root):
+    from bnorder.report.reproducibility import bench_records, bench_summary, bench_table
+    results = repo_root / "results"
+    records = bench_records(results)
+    assert records and len(bench_table(results)) == sum(len(b["results"]) for b in records)
+    text = bench_summary(results)
+    assert all(b["command"] in text for b in records if b["provenance"]["device"] == "cpu")
