@@ -1,6 +1,7 @@
 """Command line: ``python -m bnorder sweep --profile cpu [--jobs N] [--only key=value ...]
 [--backend local|ray [--address HOST:PORT]]`` and ``python -m bnorder bench``. Both train, so
-both need PyTorch (the ``train`` extra); without it they stop with one line saying what to install."""
+both need PyTorch (the ``train`` extra); without it they stop with one line saying what to install.
+``python -m bnorder coverage`` writes the interval-coverage simulation's record (no torch)."""
 
 from __future__ import annotations
 
@@ -72,8 +73,16 @@ def main(argv: list[str] | None = None) -> int:
     if not no_torch:  # its options are defined next to the benchmark, which imports torch
         from .bench import add_arguments as _bench_arguments
         _bench_arguments(be)
+    cv = sub.add_parser("coverage", help="simulate how often 95%% intervals cover the mean and "
+                                         "write results/coverage/interval-coverage.json (no torch)")
+    cv.add_argument("--reps", type=int, default=1000, help="simulated studies per point (default 1000)")
+    cv.add_argument("--results-dir", default="results", help="root of the results tree (default results)")
     args = parser.parse_args(argv)
     try:
+        if args.command == "coverage":
+            from .coverage import write
+            print(f"wrote {write(args.results_dir, args.reps)}")
+            return 0
         if args.command == "sweep":
             return _sweep(args)
         if args.command == "bench":

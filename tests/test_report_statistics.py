@@ -65,8 +65,14 @@ def test_seeds_figure_draws_one_row_per_effect_and_says_so_when_empty():
     assert "no complete paired seeds yet" in [t.get_text() for t in empty.axes[0].texts]
 
 
-def test_coverage_has_one_value_per_population_seeds_and_method():
-    cov = st.coverage(reps=20)
+def test_coverage_is_read_from_its_record_with_one_value_per_population_seeds_and_method(tmp_path):
+    from bnorder import coverage as coverage_record
+    import pytest
+    with pytest.raises(FileNotFoundError, match="python -m bnorder coverage"):
+        st.coverage(tmp_path)
+    coverage_record.write(tmp_path, reps=20)
+    cov, reps = st.coverage(tmp_path)
+    assert reps == 20 and coverage_record.load(tmp_path)["provenance"]["scipy_version"]
     assert len(cov) == 2 * len(st.COVERAGE_SEEDS) * len(st.COVERAGE_METHODS)
     assert cov["coverage"].between(0, 1).all()
     facts = st.coverage_facts(cov, reps=20)

@@ -15,14 +15,15 @@ import numpy as np
 import pandas as pd
 
 from .. import analysis as an
+from .. import coverage as coverage_record
 from .. import reference, stats
 from . import factorial as fx
 
 VALUE = "final_test_acc"
-COVERAGE_SEEDS = (3, 5, 10, 20)
+COVERAGE_SEEDS = coverage_record.SEEDS        # the simulation's settings (bnorder.coverage)
 FEW_SEEDS = 5                                  # the coverage the text quotes first
-COVERAGE_METHODS = ("t", "BCa", "percentile")
-COVERAGE_REPS = 1000
+COVERAGE_METHODS = coverage_record.METHODS
+COVERAGE_REPS = coverage_record.REPS
 POPULATION_NAMES = {"normal": "normal accuracies", "outliers": "one seed in ten goes wrong"}
 SHOWN_EFFECTS = (an.POSITION, an.ACTIVATION)   # the effects of the power and interval tables
 MAX_SEEDS = 100_000                            # seeds_needed beyond this is drawn at the edge
@@ -135,13 +136,17 @@ def permutation_floor(n: int) -> str:
 
 # ------------------------------------------------------------------ which interval
 
-def coverage(reps: int = COVERAGE_REPS) -> pd.DataFrame:
-    """How often a nominal 95% interval contains the true mean (:func:`bnorder.stats.
-    interval_coverage`): one row per population, number of seeds and interval method."""
-    rows = [{"population": pop, "seeds": n, "method": m,
-             "coverage": stats.interval_coverage(n, m, population=pop, reps=reps)}
-            for pop in stats.POPULATIONS for n in COVERAGE_SEEDS for m in COVERAGE_METHODS]
-    return pd.DataFrame(rows)
+def coverage(results) -> tuple[pd.DataFrame, int]:
+    """How often a nominal 95% interval contains the true mean, and the number of simulated
+    studies per point: the coverage record (``python -m bnorder coverage``,
+    :mod:`bnorder.coverage`). Raises ``FileNotFoundError`` naming the command without one."""
+    from ..coverage import load, record_path
+
+    record = load(results)
+    if record is None:
+        raise FileNotFoundError(f"no coverage record at {record_path(results)}; write it with "
+                                "`python -m bnorder coverage`")
+    return pd.DataFrame(record["rows"]), record["settings"]["reps"]
 
 
 def coverage_figure(cov: pd.DataFrame, reps: int = COVERAGE_REPS):
