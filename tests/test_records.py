@@ -91,14 +91,6 @@ def test_records_written_before_a_knob_existed_load_with_its_default(record, tmp
 # The book reads records with the base install (no torch): a kernel that imports torch pays
 # ~20 s, and installing it ~4 GB. This script runs where torch cannot be imported.
 WITHOUT_TORCH = """
-import importlib.abc, sys
-
-class NoTorch(importlib.abc.MetaPathFinder):
-    def find_spec(self, name, path, target=None):
-        if name.split(".")[0] in ("torch", "torchvision"):
-            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
-
-sys.meta_path.insert(0, NoTorch())
 
 from bnorder import analysis, config, interventions, orders, profiles, records, reference, sizes, stats, verdicts
 from bnorder.report import conclusion, factorial, intro, mechanisms, replication, reproducibility
@@ -123,13 +115,9 @@ assert not [m for m in sys.modules if m.split(".")[0] == "torch"]
 
 
 def test_the_analysis_side_loads_committed_records_without_torch(repo_root):
-    import os
-    import subprocess
-    import sys
+    from without_torch import run_without_torch
 
-    env = {**os.environ, "PYTHONPATH": str(repo_root)}
-    out = subprocess.run([sys.executable, "-c", WITHOUT_TORCH], cwd=repo_root, env=env,
-                         capture_output=True, text=True, timeout=300)
+    out = run_without_torch(repo_root, WITHOUT_TORCH)
     assert out.returncode == 0, out.stderr[-3000:]
     assert "require_torch: training needs PyTorch" in out.stdout and "pip install -e '.[train]'" in out.stdout
 

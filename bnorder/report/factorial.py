@@ -37,23 +37,32 @@ def completed(runs: pd.DataFrame) -> pd.DataFrame:
     return runs[runs["status"] == "ok"] if len(runs) else runs
 
 
-def factorial_runs(results, base: str) -> tuple[pd.DataFrame, dict[str, str]]:
-    """The completed runs the chapter analyses and, per network, the profile they come from."""
-    load = loader(results)
-    base_runs = completed(load(base))
-    parts, editions = [], {}
-    if len(base_runs):
-        parts.append(base_runs[base_runs["arch"] != "cnn"])
-        editions.update({arch: base for arch in base_runs["arch"].unique() if arch != "cnn"})
+def edition_runs(load, base: str, pick, complete_seeds) -> tuple[pd.DataFrame, dict[str, str]]:
+    """The runs a chapter analyses and, per network, the profile they come from: every network
+    but the CNN from ``base``; the CNN from the first of :data:`CNN_EDITIONS` with at least two
+    complete seeds (``complete_seeds(cnn_runs)``), else from ``base`` whatever its seeds.
+    ``load(profile)`` returns a profile's records, ``pick(records)`` the runs a chapter uses."""
+    own = pick(load(base))
+    parts = [own[own["arch"] != "cnn"]] if len(own) else []
+    editions = {a: base for a in (own["arch"].unique() if len(own) else []) if a != "cnn"}
     for profile, _ in CNN_EDITIONS:
-        runs = completed(load(profile)) if profile else base_runs
+        runs = own if profile is None else pick(load(profile))
         cnn = runs[runs["arch"] == "cnn"] if len(runs) else runs
-        if len(cnn) and len(an.factorial_contrasts(cnn, "final_test_acc")["seed"].unique()) >= 2:
+        if complete_seeds(cnn) >= 2 or (profile is None and len(cnn)):
             parts.append(cnn)
             editions["cnn"] = profile or base
             break
-    runs = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
-    return runs, editions
+    return (pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()), editions
+
+
+def factorial_complete_seeds(runs: pd.DataFrame) -> int:
+    """Seeds with all four cells of the 2x2 design completed."""
+    return an.factorial_contrasts(runs, "final_test_acc")["seed"].nunique() if len(runs) else 0
+
+
+def factorial_runs(results, base: str) -> tuple[pd.DataFrame, dict[str, str]]:
+    """The completed runs the chapter analyses and, per network, the profile they come from."""
+    return edition_runs(loader(results), base, completed, factorial_complete_seeds)
 
 
 def archs_of(runs: pd.DataFrame) -> list[str]:

@@ -99,19 +99,7 @@ def replication_runs(results, base: str, load=None) -> tuple[pd.DataFrame, dict[
     :data:`~bnorder.report.factorial.CNN_EDITIONS` with two or more complete seeds, else from
     ``base`` whatever its seeds. ``load(profile)`` (default: the records under ``results``)
     returns a profile's records."""
-    load = load or loader(results)
-    own = _cases(load(base))
-    parts = [own[own["arch"] != "cnn"]] if len(own) else []
-    editions = {a: base for a in (own["arch"].unique() if len(own) else []) if a != "cnn"}
-    for profile, _ in fx.CNN_EDITIONS:
-        runs = own if profile is None else _cases(load(profile))
-        cnn = runs[runs["arch"] == "cnn"] if len(runs) else runs
-        if complete_seeds(cnn) >= 2 or (profile is None and len(cnn)):
-            parts.append(cnn)
-            editions["cnn"] = profile or base
-            break
-    runs = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
-    return runs, editions
+    return fx.edition_runs(load or loader(results), base, _cases, complete_seeds)
 
 
 def archs_of(runs: pd.DataFrame) -> list[str]:
