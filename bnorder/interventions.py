@@ -51,6 +51,13 @@ def late_volatility(reading: str | None = None):
     return get
 
 
+def first_block_always_negative(row) -> float:
+    """Percent of the first block's units whose activation input is negative for every probe
+    image at the last diagnosed epoch (dead for ReLU, linear for LeakyReLU before BatchNorm)."""
+    diagnosed = [e["diagnostics"] for e in row["history"] or [] if e.get("diagnostics")]
+    return 100 * diagnosed[-1]["blocks"][0]["dead_frac"] if diagnosed else np.nan
+
+
 # Metric name -> how it is read off one run (a row of bnorder.records.load_records).
 METRICS = {
     "final_test_acc": lambda row: row["final_test_acc"],
@@ -61,6 +68,7 @@ METRICS = {
     "final_test_acc_batch": last_bn_reading("test_acc_batch"),
     "late_volatility": late_volatility(),
     "late_volatility_precise": late_volatility("test_acc_precise"),
+    "first_block_always_negative": first_block_always_negative,
 }
 
 

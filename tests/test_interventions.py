@@ -69,3 +69,13 @@ def test_a_base_profile_with_two_networks_is_read_for_the_arms_network_only():
                                runs("base", "bn-relu", {0: 50.0, 1: 60.0}, arch="cnn")])}
     out = interventions.judge(PREDICTION, load=data.__getitem__)
     assert out["seeds"] == [0, 1] and out["differences"] == [-1.0, -1.5]
+
+
+def test_first_block_units_are_read_from_the_last_diagnosed_epoch_in_percent():
+    history = [{"epoch": 1, "diagnostics": {"blocks": [{"dead_frac": 0.5}, {"dead_frac": 0.0}]}},
+               {"epoch": 2, "diagnostics": {"blocks": [{"dead_frac": 0.25}, {"dead_frac": 0.9}]}},
+               {"epoch": 3}]
+    frame = pd.DataFrame([{"profile": "p", "arch": "mlp", "block": "relu-bn", "seed": 0, "status": "ok",
+                           "final_test_acc": 80.0, "first_block": None, "history": history}])
+    got = interventions.arm_values(frame, {"block": "relu-bn"}, "first_block_always_negative")
+    assert got.tolist() == [25.0]
