@@ -41,6 +41,7 @@ class RunConfig:
     leaky_slope: float = 0.01     # negative slope of LeakyReLU
     head: str = "linear"          # classifier: linear (the study) | bn-linear (same input for every order)
     first_block: str = ""         # another order for the first block only ("": block everywhere)
+    center_inputs: bool = False   # subtract the training split's mean image from every image
     schedule: str = "constant"    # learning rate: constant (the study) | cosine (to 0 over the run)
     probe: int = 0                # images in the fixed probe batch for mechanism diagnostics (0: off)
     data_root: str = "data"       # where data sets are looked for and downloaded to
@@ -139,7 +140,7 @@ def make_config(**params) -> RunConfig:
 
 # Knobs added after records were first written: left out of the hash at these values, so a run
 # that does not use them keeps the hash its record has always had.
-LATER_KNOBS = {"first_block": ""}
+LATER_KNOBS = {"first_block": "", "center_inputs": False}
 
 
 def config_hash(cfg: RunConfig) -> str:

@@ -186,11 +186,13 @@ def load_raw(name: str, data_root: str | Path = "data", download: bool = True):
 
 
 def load_dataset(name: str, data_root: str | Path = "data", download: bool = True,
-                 val_fraction: float = 0.1, train_subset: int = 0) -> Splits:
+                 val_fraction: float = 0.1, train_subset: int = 0,
+                 center_inputs: bool = False) -> Splits:
     """Load ``name`` as normalized tensors with a validation split held out of training.
 
     ``train_subset`` > 0 keeps only that many training images (after the validation split),
-    the same images for every seed.
+    the same images for every seed. ``center_inputs`` subtracts the training split's mean image
+    (per pixel and channel) from every split.
     """
     train_x, train_y, test_x, test_y, classes = load_raw(name, data_root, download)
     if not 0 <= val_fraction < 1:
@@ -200,10 +202,26 @@ def load_dataset(name: str, data_root: str | Path = "data", download: bool = Tru
     val_idx, train_idx = np.sort(order[:n_val]), np.sort(order[n_val:])
     if train_subset:
         train_idx = np.sort(order[n_val:][:train_subset])
-    return Splits(
+    splits = Splits(
         name=name,
         train_x=_normalize(train_x[train_idx]), train_y=torch.from_numpy(train_y[train_idx]),
         val_x=_normalize(train_x[val_idx]), val_y=torch.from_numpy(train_y[val_idx]),
         test_x=_normalize(test_x), test_y=torch.from_numpy(np.asarray(test_y)),
         num_classes=classes,
     )
+    return center(splits) if center_inputs else splits
+
+
+def center(splits: Splits) -> Splits:
+    """Every split minus the training split's mean image: each pixel has mean zero over the
+    training images, so no image-independent offset reaches the first layer."""
+    mean = splits.train_x.mean(dim=0, keepdim=True)
+    for key in ("train_x", "val_x", "test_x"):
+        setattr(splits, key, getattr(splits, key) - mean)
+    return splits
+
+
+def load_for(cfg) -> Splits:
+    """The splits a run's configuration (:class:`bnorder.config.RunConfig`) asks for."""
+    return load_dataset(cfg.dataset, cfg.data_root, cfg.download, cfg.val_fraction,
+                        cfg.train_subset, cfg.center_inputs)

@@ -45,7 +45,7 @@ import torch.nn.functional as F
 from . import bn_eval
 from .blocks import Center, Shift
 from .config import RunConfig
-from .data import Splits, load_dataset
+from .data import Splits, load_for
 from .loop import batch_slices, run_epochs
 from .networks import build_network
 from .train import pick_device
@@ -394,7 +394,7 @@ def train_fused(cfg: RunConfig, seeds, data: Splits | None = None, progress: boo
     k = len(seeds)
     device = pick_device(cfg.device)
     if data is None:
-        data = load_dataset(cfg.dataset, cfg.data_root, cfg.download, cfg.val_fraction, cfg.train_subset)
+        data = load_for(cfg)
     data = data.to(device)
     trainer = FusedTrainer(cfg, seeds, data, device, flags)
     results = run_epochs(cfg, trainer, data, f"{cfg.arch} {cfg.block} seeds {','.join(map(str, seeds))}",

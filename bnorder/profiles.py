@@ -90,6 +90,9 @@ INTERVENTIONS: dict[str, tuple[list[dict], str]] = {
                     "and in blocks 2..n only (bn-relu first, relu-bn after)"),
     "mean-shift": ([dict(blocks=("bn-relu-center", "relu-bn-shift"))],
                    "bn-relu with its output's mean removed, relu-bn with bn-relu's mean added"),
+    "centred-input": ([dict(blocks=("bn-relu", "relu-bn", "lrelu-bn"), center_inputs=True)],
+                      "every image minus the training split's mean image, so that the first "
+                      "block's input has no offset shared by all images"),
     "bn-eval": ([dict(blocks=FACTORIAL)],
                 "the factorial mlp again, now with BatchNorm's three evaluations every epoch "
                 "and the training split's fit"),

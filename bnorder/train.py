@@ -13,7 +13,7 @@ import torch.nn.functional as F
 from . import diagnostics as diag
 from .bn_eval import bn_evaluations, training_fit
 from .config import RunConfig
-from .data import Splits, load_dataset
+from .data import Splits, load_for
 from .loop import batch_slices, make_schedule, run_epochs, summarize  # noqa: F401 (re-exported)
 from .networks import build_network
 
@@ -118,7 +118,7 @@ def train_run(cfg: RunConfig, data: Splits | None = None, progress: bool = True)
     """
     device = pick_device(cfg.device)
     if data is None:
-        data = load_dataset(cfg.dataset, cfg.data_root, cfg.download, cfg.val_fraction, cfg.train_subset)
+        data = load_for(cfg)
     data = data.to(device)
     trainer = SingleTrainer(cfg, data, device)
     result = run_epochs(cfg, trainer, data, f"{cfg.arch} {cfg.block} seed {cfg.seed}", progress)[0]

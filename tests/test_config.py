@@ -53,6 +53,7 @@ def test_a_knob_added_later_keeps_old_records_hashes_at_its_default(repo_root):
     from bnorder.config import config_hash
     path = next((repo_root / "results" / "factorial").rglob("seed0.json"))
     record = json.loads(path.read_text())
-    params = {k: v for k, v in record["config"].items() if k != "first_block"}
+    params = {k: v for k, v in record["config"].items() if k not in ("first_block", "center_inputs")}
     assert config_hash(make_config(**params)) == record["config_hash"]
     assert config_hash(make_config(**params, first_block="relu-bn")) != record["config_hash"]
+    assert config_hash(make_config(**params, center_inputs=True)) != record["config_hash"]

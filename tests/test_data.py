@@ -131,6 +131,16 @@ def test_train_subset_keeps_that_many_images():
     assert len(load_dataset("synthetic", val_fraction=0.1, train_subset=100).train_x) == 100
 
 
+def test_centred_inputs_have_zero_mean_per_pixel_over_training_and_keep_their_differences():
+    plain = load_dataset("synthetic", val_fraction=0.25)
+    centred = load_dataset("synthetic", val_fraction=0.25, center_inputs=True)
+    assert centred.train_x.mean(dim=0).abs().max() < 1e-5
+    assert plain.train_x.mean(dim=0).abs().max() > 0.1
+    shift = plain.train_x.mean(dim=0, keepdim=True)
+    for split in ("train_x", "val_x", "test_x"):
+        assert torch.allclose(getattr(centred, split), getattr(plain, split) - shift, atol=1e-6)
+
+
 def test_unknown_dataset_error_names_the_valid_datasets():
     with pytest.raises(ValueError, match="cifar10, fashion-mnist, synthetic"):
         load_dataset("imagenet")
