@@ -51,7 +51,20 @@ def test_an_unjudged_prediction_says_how_to_run_it_and_a_judged_one_gives_its_ou
     done = {**empty, "n": 5, "mean": -0.5, "low": -0.8, "high": -0.2, "state": "resolved",
             "direction": -1, "agree": 5, "outcome": "confirmed", "arm_seeds": 5}
     text = mech.outcome_sentence(done)
-    assert text.startswith("**Confirmed.**") and "`relu-bn` scores lower than `bn-relu` by 0.50 points" in text
+    assert text.startswith("**Confirmed.**")
+    assert "`relu-bn` has a lower test accuracy than `bn-relu` by 0.50 points" in text
+
+
+def test_an_unresolved_outcome_says_so_once_and_two_readings_of_one_block_are_named():
+    row = {"id": "v", "arm": {"profile": "p", "block": "bn-relu", "metric": "late_volatility_precise"},
+           "base": {"profile": "p", "block": "bn-relu"}, "metric": "late_volatility",
+           "expect": "negative", "margin": None, "arm_seeds": 3, "n": 3, "mean": -0.4, "low": -1.0,
+           "high": 0.2, "state": "unresolved", "direction": -1, "agree": 2, "seeds_needed": 9.0,
+           "outcome": "unresolved"}
+    text = mech.outcome_sentence(row)
+    assert text.lower().count("unresolved") == 1
+    assert "`bn-relu`'s late-epoch volatility is lower with precise statistics than with running " \
+           "statistics" in text and "points per epoch" in text
 
 
 def test_the_forest_plot_draws_judged_and_unjudged_predictions():

@@ -10,10 +10,7 @@ import pandas as pd
 from .. import analysis as an
 from ..profiles import PROFILES
 from . import factorial as fx
-from .mechanisms import arm_label, judged, loader
-
-OUTCOME_WORDS = {"confirmed": "confirmed", "refuted": "refuted", "unresolved": "unresolved"}
-
+from .mechanisms import METRIC_WORDS, judged, loader
 
 def answer_rows(results, base: str) -> pd.DataFrame:
     """The position effect (BatchNorm after − before) for each network of the factorial chapter
@@ -57,19 +54,34 @@ def headline(results, base: str) -> str:
     return "\n".join(lines) if lines else "*No complete paired seeds yet.*"
 
 
+WHY_GROUPS = (("confirmed", "Confirmed by intervention"), ("refuted", "Refuted by intervention"),
+              ("unresolved", "Not decided by these seeds"))
+
+
 def why(results) -> str:
-    """Markdown: each intervention's question and outcome in a plain sentence."""
+    """Markdown: the predictions grouped by what the interventions did to them (confirmed,
+    refuted, not decided, not run yet), each in the words it was written in, with its paired
+    difference and interval."""
     table = judged(results)
-    lines = []
-    for r in table.to_dict("records"):
-        if r["n"] < 2:
-            lines.append(f"- *{r['question']}* Not decided yet (profile `{r['arm']['profile']}` "
-                         "has too few paired seeds).")
+    if not len(table):
+        return "*No predictions are recorded.*"
+    ran = table[table["n"] >= 2]
+    parts = []
+    for outcome, title in WHY_GROUPS:
+        rows = ran[ran["outcome"] == outcome]
+        if not len(rows):
             continue
-        lines.append(f"- *{r['question']}* **{OUTCOME_WORDS[r['outcome']].capitalize()}** "
-                     f"({arm_label(r['arm'])} against {arm_label(r['base'])}, {r['n']} seeds; "
-                     f"[Mechanisms](mechanisms.md)).")
-    return "\n".join(lines)
+        lines = [f"- {' '.join(r['prediction'].split()).rstrip('.')}: {r['mean']:+.2f} "
+                 f"{METRIC_WORDS[r['arm'].get('metric', r['metric'])][1]} (95% CI {r['low']:+.2f} "
+                 f"to {r['high']:+.2f}; {r['n']} seeds; `{r['id']}`)."
+                 for r in rows.to_dict("records")]
+        parts.append(f"**{title}:**\n\n" + "\n".join(lines))
+    waiting = table[table["n"] < 2]
+    if len(waiting):
+        names = ", ".join(f"`{i}`" for i in waiting["id"])
+        profiles = ", ".join(sorted({f"`{a['profile']}`" for a in waiting["arm"]}))
+        parts.append(f"**Not run yet** (too few paired seeds in {profiles}): {names}.")
+    return "\n\n".join(parts)
 
 
 def robustness(results, base: str) -> str:

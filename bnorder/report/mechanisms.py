@@ -59,6 +59,35 @@ def judged(results) -> pd.DataFrame:
     return interventions.judge_all(load=loader(results))
 
 
+# How each metric of bnorder.interventions reads in a sentence, and its unit.
+METRIC_WORDS = {
+    "final_test_acc": ("test accuracy", "points"),
+    "final_test_acc_precise": ("test accuracy with precise BatchNorm statistics", "points"),
+    "final_test_acc_batch": ("test accuracy with batch statistics", "points"),
+    "train_eval_acc": ("training-split accuracy (eval mode)", "points"),
+    "train_eval_loss": ("training-split loss (eval mode)", ""),
+    "generalization_gap": ("gap between training-split and test accuracy", "points"),
+    "late_volatility": ("late-epoch volatility with running statistics", "points per epoch"),
+    "late_volatility_precise": ("late-epoch volatility with precise statistics", "points per epoch"),
+    "first_block_always_negative": ("share of first-block units negative for every probe image",
+                                    "percentage points"),
+}
+
+
+def contrast_phrases(row) -> tuple[str, str, str]:
+    """What a positive and a negative difference arm − base mean, in words, and the unit."""
+    metric = row["metric"]
+    arm_metric, base_metric = row["arm"].get("metric", metric), row["base"].get("metric", metric)
+    arm, base = arm_label(row["arm"]), arm_label(row["base"])
+    if arm == base:          # one block read two ways: name the readings
+        what, unit = METRIC_WORDS[base_metric][0].split(" with ")[0], METRIC_WORDS[arm_metric][1]
+        how = lambda m: METRIC_WORDS[m][0].split(" with ", 1)[-1]  # noqa: E731
+        return (f"{arm}'s {what} is higher with {how(arm_metric)} than with {how(base_metric)}",
+                f"{arm}'s {what} is lower with {how(arm_metric)} than with {how(base_metric)}", unit)
+    words, unit = METRIC_WORDS[arm_metric]
+    return (f"{arm} has a higher {words} than {base}", f"{arm} has a lower {words} than {base}", unit)
+
+
 def outcome_sentence(row) -> str:
     """The outcome of one judged prediction as a person would report it."""
     profile = row["arm"]["profile"]
@@ -66,9 +95,10 @@ def outcome_sentence(row) -> str:
         have = f" ({row['arm_seeds']} of its seeds so far)" if row["arm_seeds"] else ""
         return (f"*Not decided yet: too few paired seeds{have}. "
                 f"Run `python -m bnorder sweep --profile {profile}`.*")
-    arm, base = arm_label(row["arm"]), arm_label(row["base"])
     v = verdicts.Verdict(**{k: row[k] for k in verdicts.Verdict.__dataclass_fields__})
-    text = verdicts.describe(v, f"{arm} scores higher than {base}", f"{arm} scores lower than {base}")
+    higher, lower, unit = contrast_phrases(row)
+    text = verdicts.describe(v, higher, lower, unit)
+    text = text.removeprefix("unresolved: ") if row["outcome"] == "unresolved" else text
     return f"**{row['outcome'].capitalize()}.** {text[0].upper()}{text[1:]}."
 
 
@@ -139,6 +169,46 @@ def unit_states_figure(table: pd.DataFrame):
         ax.set(title=arch, xlabel="block (input → output)", ylabel="always-negative units (%)")
     if archs:
         axes[0][0].legend(fontsize=8, frameon=False)
+    fig.tight_layout()
+    return fig
+
+
+def first_block_over_training(load, arms: dict[str, tuple[str, str]], arch: str = "mlp") -> pd.DataFrame:
+    """Per arm (label -> (profile, block)) and epoch: the share of first-block units whose
+    activation input is negative for every probe image, mean and range over seeds (percent)."""
+    rows = []
+    for label, (profile, block) in arms.items():
+        runs = completed(load(profile))
+        if not len(runs):
+            continue
+        plain = runs["first_block"].fillna("") == "" if "first_block" in runs else True
+        for _, r in runs[(runs["arch"] == arch) & (runs["block"] == block) & plain].iterrows():
+            for e in r["history"] or []:
+                if e.get("diagnostics"):
+                    rows.append({"arm": label, "seed": r["seed"], "epoch": e["epoch"],
+                                 "percent": 100 * e["diagnostics"]["blocks"][0]["dead_frac"]})
+    frame = pd.DataFrame(rows, columns=["arm", "seed", "epoch", "percent"])
+    return frame.groupby(["arm", "epoch"], as_index=False).agg(
+        seeds=("seed", "nunique"), mean=("percent", "mean"), low=("percent", "min"),
+        high=("percent", "max"))
+
+
+def first_block_figure(table: pd.DataFrame, arms: dict[str, tuple[str, str]]):
+    """First-block always-negative units against the epoch, one line per arm (band: range over
+    seeds); arms with centred inputs dashed."""
+    fig, ax = plt.subplots(figsize=(6.5, 3))
+    palette = an.block_palette()
+    for label, (profile, block) in arms.items():
+        t = table[table["arm"] == label]
+        if not len(t):
+            continue
+        colour = palette.get(block, "#555555")
+        ls = "--" if "centred" in profile else "-"
+        ax.plot(t["epoch"], t["mean"], ls=ls, marker="o", ms=3, color=colour,
+                label=f"{label} ({int(t['seeds'].max())} seeds)")
+        ax.fill_between(t["epoch"], t["low"], t["high"], color=colour, alpha=0.12, lw=0)
+    ax.set(xlabel="epoch", ylabel="first-block units negative\nfor every probe image (%)")
+    ax.legend(fontsize=8, frameon=False, loc="center left", bbox_to_anchor=(1.0, 0.5))
     fig.tight_layout()
     return fig
 
