@@ -183,6 +183,18 @@ PROFILES: dict[str, Profile] = {p.name: p for p in [
                     "10% of the training images held out for validation",
                     "cnn: 16 channels instead of 64", "cosine schedule", "two block orders"],
     ),
+    *[Profile(
+        name=f"cnn-converged-{name}",
+        description=f"The converged CNN at another step size ({VARIANTS[name][1]}), for the two "
+                    "orders of the original's claim: does the order effect move with the step?",
+        common={**FASHION, "probe": 512, **VARIANTS[name][0]},
+        arms=[CNN_CONVERGED],
+        blocks=("bn-relu", "relu-bn"),
+        seeds=tuple(range(3)),
+        reductions=["Fashion-MNIST (28x28 grey) instead of CIFAR-10 (32x32 colour)",
+                    "10% of the training images held out for validation",
+                    "cnn: 16 channels instead of 64", VARIANTS[name][1], "two block orders"],
+    ) for name in ("lr3e-4", "lr3e-3")],
     Profile(
         name="smoke-factorial",
         description="The factorial design on synthetic data with tiny networks: seconds. Used by "

@@ -74,3 +74,20 @@ def test_the_forest_plot_draws_judged_and_unjudged_predictions():
              "low": np.nan, "high": np.nan, "differences": [], "outcome": "unresolved"}]
     fig = mech.forest_figure(pd.DataFrame(rows))
     assert [t.get_text() for t in fig.axes[0].get_yticklabels()] == ["b (m)", "a (m)"]
+
+
+def test_the_cnn_dose_response_pairs_seeds_per_learning_rate_and_skips_profiles_without_two(monkeypatch):
+    def cnn(block, seed, acc):
+        return {"arch": "cnn", "block": block, "seed": seed, "status": "ok", "final_test_acc": acc}
+    data = {"cnn-converged": pd.DataFrame([cnn("bn-relu", 0, 90.0), cnn("relu-bn", 0, 91.0),
+                                           cnn("bn-relu", 1, 89.0), cnn("relu-bn", 1, 89.5),
+                                           cnn("relu-bn", 2, 99.0)]),
+            "cnn-converged-lr3e-3": pd.DataFrame([cnn("bn-relu", 0, 80.0), cnn("relu-bn", 0, 85.0)])}
+    monkeypatch.setattr(mech, "loader", lambda results: lambda p: data.get(p, pd.DataFrame()))
+    table = mech.cnn_dose_response("results")
+    assert table["profile"].tolist() == ["cnn-converged"]
+    row = table.iloc[0]
+    assert row["lr"] == 1e-3 and row["n"] == 2 and row["position_mean"] == pytest.approx(0.75)
+    fig = mech.dose_figure(pd.DataFrame(columns=["variant", "lr", "n", "position_mean", "position_lo",
+                                                 "position_hi"]), table)
+    assert [t.get_text() for t in fig.axes[0].get_legend().get_texts()][-1].startswith("CNN")

@@ -225,25 +225,60 @@ def dose_response(results, base: str) -> pd.DataFrame:
     return keep.reindex(columns=columns)
 
 
-def dose_figure(table: pd.DataFrame):
-    """Position effect against the learning rate (log axis), constant schedule; cosine beside."""
+CNN_STEP_PROFILES = {"cnn-converged-lr3e-4": 3e-4, "cnn-converged": 1e-3, "cnn-converged-lr3e-3": 3e-3,
+                     "cnn-converged-cosine": None}
+
+
+def cnn_dose_response(results) -> pd.DataFrame:
+    """The converged CNN's order effect (relu-bn − bn-relu, paired by seed) per learning rate
+    (``lr`` None: the cosine schedule from 10⁻³); profiles without two paired seeds are left out."""
+    rows = []
+    for profile, lr in CNN_STEP_PROFILES.items():
+        runs = completed(loader(results)(profile))
+        if not len(runs):
+            continue
+        acc = runs[runs["arch"] == "cnn"].pivot_table(index="seed", columns="block", values="final_test_acc")
+        if not {"bn-relu", "relu-bn"} <= set(acc.columns):
+            continue
+        v = verdicts.verdict((acc["relu-bn"] - acc["bn-relu"]).dropna().to_numpy())
+        if v.n >= 2:
+            rows.append({"profile": profile, "lr": lr, "n": v.n, "position_mean": v.mean,
+                         "position_lo": v.low, "position_hi": v.high})
+    return pd.DataFrame(rows, columns=["profile", "lr", "n", "position_mean", "position_lo", "position_hi"])
+
+
+def _dose_points(ax, ax_cos, table: pd.DataFrame, cosine: pd.DataFrame, colour: str, label: str, dx: float):
+    const = table[table["lr"].notna()].sort_values("lr")
+    if len(const):
+        ax.errorbar(const["lr"] * dx, const["position_mean"],
+                    yerr=[const["position_mean"] - const["position_lo"],
+                          const["position_hi"] - const["position_mean"]],
+                    fmt="o-", capsize=3, color=colour, label=label)
+    if len(cosine):
+        r = cosine.iloc[0]
+        ax_cos.errorbar([dx - 1], [r["position_mean"]], yerr=[[r["position_mean"] - r["position_lo"]],
+                                                               [r["position_hi"] - r["position_mean"]]],
+                        fmt="o", capsize=3, color=colour)
+
+
+def dose_figure(table: pd.DataFrame, cnn: pd.DataFrame | None = None):
+    """Position effect against the learning rate (log axis), constant schedule; cosine beside.
+    ``table``: the MLP (:func:`dose_response`); ``cnn``: the converged CNN (:func:`cnn_dose_response`),
+    drawn beside it when it has points."""
     fig, (ax, ax_cos) = plt.subplots(1, 2, figsize=(7.5, 3), gridspec_kw={"width_ratios": [4, 1]},
                                      sharey=True)
-    const = table[table["lr"].notna()].sort_values("lr")
-    ax.errorbar(const["lr"], const["position_mean"],
-                yerr=[const["position_mean"] - const["position_lo"], const["position_hi"] - const["position_mean"]],
-                fmt="o-", capsize=3, color="#4a6fa5")
+    _dose_points(ax, ax_cos, table, table[table["variant"] == "cosine"], "#4a6fa5",
+                 "MLP: BN after − before, both activations", 1.0)
+    if cnn is not None and len(cnn):
+        _dose_points(ax, ax_cos, cnn, cnn[cnn["lr"].isna()], "#c9731c",
+                     "CNN (converged): relu-bn − bn-relu", 1.12)
+        ax.legend(fontsize=8, frameon=False, loc="lower left", bbox_to_anchor=(0, 1.0), ncol=2)
     ax.set_xscale("log")
     ax.axhline(0, color="black", lw=0.8)
     ax.set(xlabel="Adam learning rate (constant)", ylabel="BN after − BN before (points)")
-    cos = table[table["variant"] == "cosine"]
-    if len(cos):
-        r = cos.iloc[0]
-        ax_cos.errorbar([0], [r["position_mean"]], yerr=[[r["position_mean"] - r["position_lo"]],
-                                                         [r["position_hi"] - r["position_mean"]]],
-                        fmt="o", capsize=3, color="#c9731c")
     ax_cos.axhline(0, color="black", lw=0.8)
-    ax_cos.set_xticks([0], ["cosine\n1e-3 → 0"])
+    ax_cos.set_xlim(-0.6, 0.72)
+    ax_cos.set_xticks([0.06], ["cosine\n1e-3 → 0"])
     fig.tight_layout()
     return fig
 
