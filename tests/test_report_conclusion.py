@@ -22,3 +22,14 @@ def test_predictions_are_grouped_by_outcome_with_their_interval_and_unrun_ones_a
     assert refuted < text.index("prediction c in two lines: +1.20 points per epoch") < open_
     assert open_ < text.index("prediction b") < text.index("**Not run yet**")
     assert "`why-d`" in text and "prediction d" not in text
+
+
+def test_the_literature_comparison_follows_the_directions_in_the_records(monkeypatch):
+    fit = {**row("fit-mlp", "confirmed", 8, -1.5), "state": "resolved", "direction": -1}
+    monkeypatch.setattr(cc, "judged", lambda results: pd.DataFrame([fit]))
+    monkeypatch.setattr(cc, "position_sides", lambda results, base: {"mlp": -1})
+    before = cc.literature_comparison("results", "base")
+    assert "before the activation ahead too" in before["kaifabi"]
+    assert "fits the training split worse" in before["kaifabi"] and before["chen"] == "our MLP shows the opposite"
+    monkeypatch.setattr(cc, "position_sides", lambda results, base: {"mlp": 0})
+    assert "does not resolve" in cc.literature_comparison("results", "base")["kaifabi"]

@@ -129,6 +129,30 @@ def position_sides(results, base: str) -> dict[str, int]:
             for r in eff[eff["contrast"] == an.POSITION].itertuples()}
 
 
+def literature_comparison(results, base: str) -> dict[str, str]:
+    """Where the MLP's position effect and its training-split fit (prediction ``fit-mlp``) stand
+    against the published results the Conclusion cites, each direction computed from the
+    records: ``kaifabi`` (Markdown sentences) and ``chen`` (a clause)."""
+    mlp = position_sides(results, base).get("mlp", 0)
+    ours = {-1: "Our MLP has BatchNorm before the activation ahead too",
+            1: "Our MLP has BatchNorm after the activation ahead, the opposite direction",
+            0: "Our MLP does not resolve the order on test accuracy"}[mlp]
+    table = judged(results)
+    fit = table[table["id"] == "fit-mlp"].to_dict("records")
+    fit_text = "its fit of the training split has not been measured yet."
+    if fit and fit[0]["n"] >= 2:
+        r = fit[0]
+        fit_side = r["direction"] if r["state"] == "resolved" else 0
+        fit_text = {-1: "but its `relu-bn` fits the training split worse than `bn-relu`, the opposite "
+                        "of their training-set observation",
+                    1: "and its `relu-bn` fits the training split better than `bn-relu`, as theirs did",
+                    0: "and it does not resolve which order fits the training split better"}[fit_side]
+        fit_text += f" ({r['mean']:+.2f} points, 95% CI {r['low']:+.2f} to {r['high']:+.2f}, {r['n']} seeds)."
+    chen = {-1: "our MLP shows the opposite", 1: "our MLP agrees",
+            0: "our MLP neither supports nor contradicts them"}[mlp]
+    return {"kaifabi": f"{ours}, {fit_text}", "chen": chen}
+
+
 def advice(results, base: str) -> str:
     """The practical advice, its direction following the data of each network."""
     sides = position_sides(results, base)
