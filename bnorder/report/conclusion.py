@@ -11,13 +11,15 @@ from .. import analysis as an
 from ..profiles import PROFILES
 from . import factorial as fx
 from .mechanisms import METRIC_WORDS, judged, loader
+from .replication import edition_label
 
 def answer_rows(results, base: str) -> pd.DataFrame:
     """The position effect (BatchNorm after − before) for each network of the factorial chapter
     and for each one-knob variant of the MLP: one row each, with its interval and verdict."""
     runs, editions = fx.factorial_runs(results, base)
     eff = fx.effects(runs)
-    rows = [{"label": f"{r.arch} (profile {editions[r.arch]})", "group": "networks", "n": r.n,
+    rows = [{"label": f"{r.arch} ({edition_label(runs, editions, r.arch).replace('`', '')})",
+             "group": "networks", "n": r.n,
              "mean": r.mean, "low": r.low, "high": r.high, "state": r.state}
             for r in eff[eff["contrast"] == an.POSITION].itertuples()]
     rows.sort(key=lambda row: an.ARCH_ORDER.index(row["label"].split(" ")[0]))
@@ -49,7 +51,7 @@ def headline(results, base: str) -> str:
     """Markdown: the position effect per network in one sentence each."""
     runs, editions = fx.factorial_runs(results, base)
     eff = fx.effects(runs)
-    lines = [f"- **{r.arch}** (profile `{editions[r.arch]}`, {r.n} paired seeds): {r.sentence}."
+    lines = [f"- **{r.arch}** ({edition_label(runs, editions, r.arch)}, {r.n} paired seeds): {r.sentence}."
              for r in eff[eff["contrast"] == an.POSITION].itertuples()]
     return "\n".join(lines) if lines else "*No complete paired seeds yet.*"
 
