@@ -72,6 +72,9 @@ def provenance(device: str, wall_seconds: float, started: dt.datetime) -> dict:
         "python_version": platform.python_version(),
         "device": device,
         "device_name": device_name(device),
+        # The vector instructions PyTorch's CPU kernels use: two CPUs with different ones sum
+        # floats in a different order, so one configuration's numbers differ between them.
+        "cpu_capability": torch.backends.cpu.get_cpu_capability(),
         "started_utc": started.isoformat(timespec="seconds"),
         "wall_seconds": round(wall_seconds, 3),
     }

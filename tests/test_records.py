@@ -28,7 +28,7 @@ def test_record_has_config_epochs_summary_and_provenance(record):
     assert {"final_test_acc", "best_val_epoch_test_acc"} <= set(rec["summary"])
     prov = rec["provenance"]
     for key in ("bnorder_version", "git_commit", "torch_version", "device", "device_name",
-                "started_utc", "wall_seconds"):
+                "started_utc", "wall_seconds", "cpu_capability"):
         assert key in prov
     assert len(rec["config_hash"]) == 16
 

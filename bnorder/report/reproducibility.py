@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pandas as pd
 
 from ..records import load_records
@@ -20,6 +22,45 @@ def edition_times(results) -> pd.DataFrame:
         runs=("seed", "size"), machine=("prov_device_name", lambda d: ", ".join(sorted(set(d)))),
         hours=("minutes", lambda m: m.sum() / 60), minutes_per_run=("minutes", "median"))
     return out.round({"hours": 1, "minutes_per_run": 1})
+
+
+def rerun_differences(results) -> pd.DataFrame:
+    """Configurations trained more than once (the same config hash in two profiles, e.g. the
+    factorial MLP again in ``why-bn-eval``): per pair of profiles, how many configurations, and
+    the mean and largest absolute difference of final test accuracy between the two runs."""
+    runs = load_records(results)
+    if not len(runs):
+        return pd.DataFrame()
+    ok = runs[runs["status"] == "ok"]
+    rows = []
+    for _, same in ok.groupby("config_hash"):
+        if same["profile"].nunique() < 2:
+            continue
+        same = same.sort_values("profile")
+        first, acc = same.iloc[0], same["final_test_acc"].to_numpy()
+        for i in range(1, len(same)):
+            rows.append({"profiles": f"{first['profile']} / {same.iloc[i]['profile']}",
+                         "difference": abs(acc[i] - acc[0])})
+    if not rows:
+        return pd.DataFrame()
+    return pd.DataFrame(rows).groupby("profiles").agg(
+        configurations=("difference", "size"), mean_abs=("difference", "mean"),
+        max_abs=("difference", "max")).round(2)
+
+
+def seed_pair_difference(results, profile: str, arch: str) -> float:
+    """The mean absolute difference of final test accuracy between two seeds of one
+    configuration (every pair of seeds within each block of ``profile``'s ``arch``, averaged):
+    the yardstick for :func:`rerun_differences`."""
+    import itertools
+
+    runs = load_records(results, profile) if (Path(results) / profile).is_dir() else pd.DataFrame()
+    if not len(runs):
+        return float("nan")
+    ok = runs[(runs["status"] == "ok") & (runs["arch"] == arch)]
+    diffs = [abs(a - b) for _, g in ok.groupby("block")
+             for a, b in itertools.combinations(g["final_test_acc"].to_numpy(), 2)]
+    return float(sum(diffs) / len(diffs)) if diffs else float("nan")
 
 
 def _commits(values) -> str:
@@ -42,7 +83,6 @@ def provenance_table(results) -> pd.DataFrame:
 
 def bench_records(results) -> list[dict]:
     import json
-    from pathlib import Path
 
     folder = Path(results) / "bench"
     return [json.loads(p.read_text()) for p in sorted(folder.glob("*.json"))] if folder.is_dir() else []
@@ -50,7 +90,6 @@ def bench_records(results) -> list[dict]:
 
 def bench_table(results) -> pd.DataFrame:
     """Every benchmark record: images/s, the ratio to the original loop and TFLOP/s per path."""
-    from pathlib import Path
 
     rows = []
     for b in bench_records(results):
@@ -67,7 +106,6 @@ def bench_table(results) -> pd.DataFrame:
 
 def bench_summary(results) -> str:
     """Markdown: each benchmark in a sentence, with the command that regenerates it."""
-    from pathlib import Path
 
     lines = []
     for b in bench_records(results):
