@@ -91,3 +91,15 @@ def test_the_cnn_dose_response_pairs_seeds_per_learning_rate_and_skips_profiles_
     fig = mech.dose_figure(pd.DataFrame(columns=["variant", "lr", "n", "position_mean", "position_lo",
                                                  "position_hi"]), table)
     assert [t.get_text() for t in fig.axes[0].get_legend().get_texts()][-1].startswith("CNN")
+
+
+def test_predictions_in_other_units_get_their_own_panel_of_the_forest_plot():
+    rows = [{"id": id_, "metric": metric, "arm": {"profile": "p", "block": "relu-bn"}, "expect": "negative",
+             "margin": None, "n": 2, "mean": mean, "low": mean - 1, "high": mean + 1,
+             "differences": [mean, mean], "outcome": "confirmed"}
+            for id_, metric, mean in [("acc", "final_test_acc", -0.5), ("units", "first_block_always_negative", -30.0),
+                                      ("acc2", "train_eval_acc", -1.0)]]
+    fig = mech.forest_figure(pd.DataFrame(rows))
+    labels = [[t.get_text() for t in ax.get_yticklabels()] for ax in fig.axes]
+    assert labels == [["acc2 (train_eval_acc)", "acc (final_test_acc)"], ["units (first_block_always_negative)"]]
+    assert "percentage points" in fig.axes[1].get_xlabel()

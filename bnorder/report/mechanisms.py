@@ -74,6 +74,12 @@ METRIC_WORDS = {
 }
 
 
+def metric_unit(row) -> str:
+    """The unit of a judged prediction's paired difference (the arm's metric decides)."""
+    arm = row.get("arm") if isinstance(row.get("arm"), dict) else {}
+    return METRIC_WORDS.get(arm.get("metric", row["metric"]), ("", "points"))[1] or "loss"
+
+
 def contrast_phrases(row) -> tuple[str, str, str]:
     """What a positive and a negative difference arm − base mean, in words, and the unit."""
     metric = row["metric"]
@@ -104,29 +110,44 @@ def outcome_sentence(row) -> str:
 
 def forest_figure(table: pd.DataFrame):
     """One row per prediction: the paired differences (dots, one per seed), their mean and 95%
-    interval, coloured by outcome; the margin of an equivalence prediction shaded."""
-    fig, ax = plt.subplots(figsize=(7.5, 0.55 * len(table) + 1.2))
-    for i, row in enumerate(table.itertuples()):
-        y = len(table) - 1 - i
-        colour = OUTCOME_COLOURS[row.outcome]
-        if row.expect == "equivalent":
-            ax.fill_betweenx([y - 0.35, y + 0.35], -row.margin, row.margin, color="#dddddd", lw=0)
-        if row.n >= 1:
-            ax.scatter(row.differences, np.full(len(row.differences), y + 0.18), s=9,
-                       color=colour, alpha=0.5, lw=0)
-        if row.n >= 2:
-            ax.errorbar(row.mean, y, xerr=[[row.mean - row.low], [row.high - row.mean]], fmt="o",
-                        color=colour, capsize=3, ms=5)
-        else:
-            ax.text(0, y, "not run yet", ha="center", va="center", fontsize=8, color="#7f7f7f")
-    ax.axvline(0, color="black", lw=0.8)
-    ax.set_yticks(range(len(table)), [f"{row.id} ({row.metric})" for row in table.itertuples()][::-1],
-                  fontsize=8)
-    ax.set_ylim(-0.7, len(table) - 0.3)
-    ax.set_xlabel("arm − base, paired by seed (accuracy: points; volatility: points per epoch)")
+    interval, coloured by outcome; the margin of an equivalence prediction shaded. Predictions
+    measured in different units get their own panel and axis."""
+    table = table.reset_index(drop=True)
+    unit_of = pd.Series([metric_unit(r) for r in table.to_dict("records")], dtype=str)
+    units = list(dict.fromkeys(unit_of))
+    sizes = [int((unit_of == u).sum()) for u in units] or [1]
+    fig, axes = plt.subplots(len(sizes), 1, figsize=(7.5, 0.5 * len(table) + 1.1 * len(sizes) + 0.4),
+                             gridspec_kw={"height_ratios": sizes}, squeeze=False)
+    for ax, unit in zip(axes[:, 0], units or ["points"]):
+        rows = table[unit_of == unit] if len(table) else table
+        spread = [abs(v) for r in rows.itertuples() for v in [*r.differences, r.margin or 0]]
+        limit = 1.25 * max(spread, default=1.0) or 1.0
+        ax.set_xlim(-limit * 1.05, limit * 1.05)
+        for i, row in enumerate(rows.itertuples()):
+            y = len(rows) - 1 - i
+            colour = OUTCOME_COLOURS[row.outcome]
+            if row.expect == "equivalent":
+                ax.fill_betweenx([y - 0.35, y + 0.35], -row.margin, row.margin, color="#dddddd", lw=0)
+            if row.n >= 1:
+                ax.scatter(row.differences, np.full(len(row.differences), y + 0.18), s=9,
+                           color=colour, alpha=0.5, lw=0)
+            if row.n >= 2:   # an interval far wider than the data (two seeds) is cut at the edge
+                low, high = max(row.low, -limit), min(row.high, limit)
+                ax.errorbar(row.mean, y, xerr=[[row.mean - low], [high - row.mean]], fmt="o",
+                            color=colour, capsize=3, ms=5)
+                for end, cut, marker in ((row.low, -limit, "<"), (row.high, limit, ">")):
+                    if (end < cut) if marker == "<" else (end > cut):
+                        ax.plot(cut, y, marker=marker, color=colour, ms=6)
+            else:
+                ax.text(0, y, "not run yet", ha="center", va="center", fontsize=8, color="#7f7f7f")
+        ax.axvline(0, color="black", lw=0.8)
+        ax.set_yticks(range(len(rows)), [f"{row.id} ({row.metric})" for row in rows.itertuples()][::-1],
+                      fontsize=8)
+        ax.set_ylim(-0.7, max(len(rows), 1) - 0.3)
+        ax.set_xlabel(f"arm − base, paired by seed ({unit})", fontsize=8)
     handles = [plt.Line2D([], [], marker="o", ls="", color=c, label=o) for o, c in OUTCOME_COLOURS.items()]
-    ax.legend(handles=handles, loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=3, fontsize=8,
-              frameon=False)
+    axes[0, 0].legend(handles=handles, loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=3, fontsize=8,
+                      frameon=False)
     fig.tight_layout()
     return fig
 
