@@ -5,7 +5,8 @@ the reasoning, the prediction, and a contrast that decides it — an ``arm`` and
 profile and a block, and ``first_block`` for the arms that change block 1 only, and its own
 ``metric`` where the two sides read different measurements of the same runs), a ``metric``,
 and what the paired difference arm - base was expected to be (``negative``, ``positive``, or
-``equivalent`` within a ``margin``). :func:`judge` pairs the two by seed and returns the verdict
+``equivalent`` within a ``margin``); ``seeds`` restricts a prediction to the seeds it names (a
+replication on seeds nobody had seen when it was written). :func:`judge` pairs the two by seed and returns the verdict
 (:mod:`bnorder.verdicts`) and the outcome: confirmed, refuted or unresolved.
 """
 
@@ -123,6 +124,8 @@ def judge(prediction: dict, load=None) -> dict:
     base = arm_values(load(prediction["base"]["profile"]), prediction["base"],
                       prediction["base"].get("metric", metric), arch)
     seeds = sorted(set(arm.dropna().index) & set(base.dropna().index))
+    if prediction.get("seeds") is not None:   # a replication judged on fresh seeds only
+        seeds = [s for s in seeds if s in set(prediction["seeds"])]
     diffs = (arm.loc[seeds] - base.loc[seeds]).to_numpy()
     v = verdicts.verdict(diffs, prediction.get("margin"))
     return {**prediction, **v.as_dict(), "seeds": seeds, "arm_seeds": len(arm), "base_seeds": len(base),

@@ -79,3 +79,10 @@ def test_first_block_units_are_read_from_the_last_diagnosed_epoch_in_percent():
                            "final_test_acc": 80.0, "first_block": None, "history": history}])
     got = interventions.arm_values(frame, {"block": "relu-bn"}, "first_block_always_negative")
     assert got.tolist() == [25.0]
+
+
+def test_a_prediction_naming_its_seeds_is_judged_on_those_seeds_only():
+    data = {"why": runs("why", "bn-relu", {0: 80.0, 1: 81.0, 10: 70.0, 11: 71.0}, first_block="relu-bn"),
+            "base": runs("base", "bn-relu", {0: 81.0, 1: 82.0, 10: 72.0, 11: 74.0})}
+    out = interventions.judge({**PREDICTION, "seeds": [10, 11, 12]}, load=data.__getitem__)
+    assert out["seeds"] == [10, 11] and out["differences"] == [-2.0, -3.0]
