@@ -103,3 +103,32 @@ def test_predictions_in_other_units_get_their_own_panel_of_the_forest_plot():
     labels = [[t.get_text() for t in ax.get_yticklabels()] for ax in fig.axes]
     assert labels == [["acc2 (train_eval_acc)", "acc (final_test_acc)"], ["units (first_block_always_negative)"]]
     assert "percentage points" in fig.axes[1].get_xlabel()
+
+
+def test_the_centring_table_reads_both_inputs_both_readings_and_only_the_seeds_asked_for(monkeypatch):
+    def runs(offset):
+        rows = []
+        for seed in (0, 1, 12):
+            for block, acc in (("bn-relu", 88.0), ("relu-bn", 87.0)):
+                rows.append({"arch": "mlp", "block": block, "seed": seed, "status": "ok", "first_block": None,
+                             "final_test_acc": acc + offset + (50 if seed == 12 else 0),
+                             "history": [{"epoch": 1, "bn_eval": {"test_acc_precise": acc + 2 * offset}}]})
+        return pd.DataFrame(rows)
+    data = {"why-bn-eval": runs(0.0), "why-centred-input": runs(0.5)}
+    monkeypatch.setattr(mech, "loader", lambda results: data.__getitem__)
+    table = mech.centring_table("results", seeds=range(10))
+    assert table.loc[("study's scaling", "running statistics"), "bn-relu"] == pytest.approx(88.0)
+    assert table.loc[("centred inputs", "running statistics"), "relu-bn"] == pytest.approx(87.5)
+    assert table.loc[("centred inputs", "precise statistics"), "bn-relu"] == pytest.approx(89.0)
+    assert table.loc[("centred inputs", "precise statistics"), "relu-bn − bn-relu"] == pytest.approx(-1.0)
+    assert table["bn-relu seeds"].tolist() == [2, 2, 2, 2]
+
+
+def test_one_block_in_two_profiles_is_named_by_its_profiles():
+    row = {"id": "c", "arm": {"profile": "why-centred-input", "block": "relu-bn"},
+           "base": {"profile": "factorial", "block": "relu-bn"}, "metric": "final_test_acc",
+           "expect": "positive", "margin": None, "arm_seeds": 10, "n": 10, "mean": 0.7, "low": 0.3,
+           "high": 1.1, "state": "resolved", "direction": 1, "agree": 9, "seeds_needed": np.nan,
+           "outcome": "confirmed"}
+    assert "`relu-bn` in `why-centred-input` has a higher test accuracy than `relu-bn` in `factorial`" \
+        in mech.outcome_sentence(row)

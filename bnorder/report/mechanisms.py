@@ -85,6 +85,8 @@ def contrast_phrases(row) -> tuple[str, str, str]:
     metric = row["metric"]
     arm_metric, base_metric = row["arm"].get("metric", metric), row["base"].get("metric", metric)
     arm, base = arm_label(row["arm"]), arm_label(row["base"])
+    if arm == base and arm_metric == base_metric:   # one block in two profiles: name them
+        arm, base = f"{arm} in `{row['arm']['profile']}`", f"{base} in `{row['base']['profile']}`"
     if arm == base:          # one block read two ways: name the readings
         what, unit = METRIC_WORDS[base_metric][0].split(" with ")[0], METRIC_WORDS[arm_metric][1]
         how = lambda m: METRIC_WORDS[m][0].split(" with ", 1)[-1]  # noqa: E731
@@ -232,6 +234,31 @@ def first_block_figure(table: pd.DataFrame, arms: dict[str, tuple[str, str]]):
     ax.legend(fontsize=8, frameon=False, loc="center left", bbox_to_anchor=(1.0, 0.5))
     fig.tight_layout()
     return fig
+
+
+CENTRING_ARMS = {"study's scaling": "why-bn-eval", "centred inputs": "why-centred-input"}
+READINGS = {"running statistics": "final_test_acc", "precise statistics": "final_test_acc_precise"}
+
+
+def centring_table(results, seeds=range(10), blocks=("bn-relu", "relu-bn")) -> pd.DataFrame:
+    """Test accuracy (mean over ``seeds``) of ``blocks`` with the study's input scaling and with
+    centred inputs, read with BatchNorm's running and with precise statistics: rows input x
+    reading, columns block, and the order effect (relu-bn − bn-relu)."""
+    rows = []
+    for inputs, profile in CENTRING_ARMS.items():
+        runs = completed(loader(results)(profile))
+        for reading, metric in READINGS.items():
+            row = {"inputs": inputs, "reading": reading}
+            for block in blocks:
+                values = interventions.arm_values(runs, {"block": block}, metric, "mlp") if len(runs) else pd.Series(dtype=float)
+                values = values[values.index.isin(list(seeds))]
+                row[block] = values.mean() if len(values) else np.nan
+                row[f"{block} seeds"] = int(values.notna().sum())
+            rows.append(row)
+    table = pd.DataFrame(rows).set_index(["inputs", "reading"])
+    if {"bn-relu", "relu-bn"} <= set(blocks):
+        table["relu-bn − bn-relu"] = table["relu-bn"] - table["bn-relu"]
+    return table
 
 
 # ------------------------------------------------------------------ step size
