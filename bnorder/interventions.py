@@ -123,9 +123,10 @@ def judge(prediction: dict, load=None) -> dict:
     arm = arm_values(arm_runs, prediction["arm"], prediction["arm"].get("metric", metric), arch)
     base = arm_values(load(prediction["base"]["profile"]), prediction["base"],
                       prediction["base"].get("metric", metric), arch)
-    seeds = sorted(set(arm.dropna().index) & set(base.dropna().index))
     if prediction.get("seeds") is not None:   # a replication judged on fresh seeds only
-        seeds = [s for s in seeds if s in set(prediction["seeds"])]
+        named = list(prediction["seeds"])
+        arm, base = arm[arm.index.isin(named)], base[base.index.isin(named)]
+    seeds = sorted(set(arm.dropna().index) & set(base.dropna().index))
     diffs = (arm.loc[seeds] - base.loc[seeds]).to_numpy()
     v = verdicts.verdict(diffs, prediction.get("margin"))
     return {**prediction, **v.as_dict(), "seeds": seeds, "arm_seeds": len(arm), "base_seeds": len(base),

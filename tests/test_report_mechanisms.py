@@ -132,3 +132,10 @@ def test_one_block_in_two_profiles_is_named_by_its_profiles():
            "outcome": "confirmed"}
     assert "`relu-bn` in `why-centred-input` has a higher test accuracy than `relu-bn` in `factorial`" \
         in mech.outcome_sentence(row)
+
+
+def test_a_replication_says_on_which_seeds_it_was_written_before():
+    base = {"written": "2026-11-24", "prediction": "relu-bn\n  is worse."}
+    assert mech.prediction_sentence({**base, "seeds": np.nan}) == \
+        "*Prediction, written 2026-11-24 before the runs:* relu-bn is worse."
+    assert "before the runs of seeds 10–19:*" in mech.prediction_sentence({**base, "seeds": list(range(10, 20))})

@@ -54,6 +54,14 @@ def arm_label(spec: dict) -> str:
     return f"`{spec['block']}`"
 
 
+def prediction_sentence(row) -> str:
+    """The prediction as written, with when (and, for a replication, on which seeds)."""
+    seeds = row.get("seeds")
+    runs = "the runs" if not isinstance(seeds, list) else \
+        f"the runs of seeds {min(seeds)}–{max(seeds)}"
+    return f"*Prediction, written {row['written']} before {runs}:* {' '.join(row['prediction'].split())}"
+
+
 def judged(results) -> pd.DataFrame:
     """Every prediction of ``book/predictions.yml`` judged on the records under ``results``."""
     return interventions.judge_all(load=loader(results))
