@@ -129,7 +129,7 @@ def judge(prediction: dict, load=None) -> dict:
     seeds = sorted(set(arm.dropna().index) & set(base.dropna().index))
     diffs = (arm.loc[seeds] - base.loc[seeds]).to_numpy()
     v = verdicts.verdict(diffs, prediction.get("margin"))
-    return {**prediction, **v.as_dict(), "seeds": seeds, "arm_seeds": len(arm), "base_seeds": len(base),
+    return {**prediction, **v.as_dict(), "named_seeds": prediction.get("seeds"), "seeds": seeds, "arm_seeds": len(arm), "base_seeds": len(base),
             "differences": diffs.tolist(),
             "outcome": verdicts.prediction_outcome(v, prediction["expect"], prediction.get("margin"))}
 

@@ -86,4 +86,4 @@ def test_a_prediction_naming_its_seeds_is_judged_on_those_seeds_only():
             "base": runs("base", "bn-relu", {0: 81.0, 1: 82.0, 10: 72.0, 11: 74.0})}
     out = interventions.judge({**PREDICTION, "seeds": [10, 11, 12]}, load=data.__getitem__)
     assert out["seeds"] == [10, 11] and out["differences"] == [-2.0, -3.0]
-    assert out["arm_seeds"] == 2 and out["base_seeds"] == 2
+    assert out["arm_seeds"] == 2 and out["base_seeds"] == 2 and out["named_seeds"] == [10, 11, 12]

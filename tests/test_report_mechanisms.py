@@ -136,6 +136,7 @@ def test_one_block_in_two_profiles_is_named_by_its_profiles():
 
 def test_a_replication_says_on_which_seeds_it_was_written_before():
     base = {"written": "2026-11-24", "prediction": "relu-bn\n  is worse."}
-    assert mech.prediction_sentence({**base, "seeds": np.nan}) == \
+    assert mech.prediction_sentence({**base, "named_seeds": None, "seeds": [0, 1]}) == \
         "*Prediction, written 2026-11-24 before the runs:* relu-bn is worse."
-    assert "before the runs of seeds 10–19:*" in mech.prediction_sentence({**base, "seeds": list(range(10, 20))})
+    assert "before the runs of seeds 10–19:*" in mech.prediction_sentence(
+        {**base, "named_seeds": list(range(10, 20)), "seeds": []})

@@ -56,8 +56,8 @@ def arm_label(spec: dict) -> str:
 
 def prediction_sentence(row) -> str:
     """The prediction as written, with when (and, for a replication, on which seeds)."""
-    seeds = row.get("seeds")
-    runs = "the runs" if not isinstance(seeds, list) else \
+    seeds = row.get("named_seeds")
+    runs = "the runs" if not isinstance(seeds, list) or not seeds else \
         f"the runs of seeds {min(seeds)}–{max(seeds)}"
     return f"*Prediction, written {row['written']} before {runs}:* {' '.join(row['prediction'].split())}"
 
