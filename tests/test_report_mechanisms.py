@@ -140,3 +140,10 @@ def test_a_replication_says_on_which_seeds_it_was_written_before():
         "*Prediction, written 2026-11-24 before the runs:* relu-bn is worse."
     assert "before the runs of seeds 10–19:*" in mech.prediction_sentence(
         {**base, "named_seeds": list(range(10, 20)), "seeds": []})
+
+
+def test_the_forest_plot_draws_when_no_prediction_has_a_seed_or_a_margin():
+    rows = [{"id": "b", "metric": "final_test_acc", "expect": "negative", "margin": np.nan, "n": 0,
+             "mean": np.nan, "low": np.nan, "high": np.nan, "differences": [], "outcome": "unresolved"}]
+    fig = mech.forest_figure(pd.DataFrame(rows))
+    assert all(np.isfinite(fig.axes[0].get_xlim()))

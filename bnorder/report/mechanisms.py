@@ -130,8 +130,9 @@ def forest_figure(table: pd.DataFrame):
                              gridspec_kw={"height_ratios": sizes}, squeeze=False)
     for ax, unit in zip(axes[:, 0], units or ["points"]):
         rows = table[unit_of == unit] if len(table) else table
-        spread = [abs(v) for r in rows.itertuples() for v in [*r.differences, r.margin or 0]]
-        limit = 1.25 * max(spread, default=1.0) or 1.0
+        spread = [abs(v) for r in rows.itertuples() for v in [*r.differences, r.margin]
+                  if v is not None and np.isfinite(v)]
+        limit = 1.25 * max(spread, default=0.8) or 1.0
         ax.set_xlim(-limit * 1.05, limit * 1.05)
         for i, row in enumerate(rows.itertuples()):
             y = len(rows) - 1 - i
