@@ -161,3 +161,19 @@ def test_the_replication_summary_follows_the_outcomes_of_the_fresh_seeds():
     text = mech.replication_summary(failed)
     assert "weights held" in text and "running mean did not" in text and "-0.10 points" in text
     assert "not all run yet" in mech.replication_summary(failed.assign(n=0))
+
+
+def test_an_outcome_that_fresh_seeds_changed_is_named(monkeypatch):
+    def frame(block, values):
+        return pd.DataFrame([{"arch": "mlp", "block": block, "seed": s, "status": "ok", "first_block": None,
+                              "final_test_acc": v, "history": []} for s, v in values.items()])
+    early = {s: 80.0 - 0.1 * s for s in range(10)}            # seeds 0-9: arm lower, resolved
+    late = {s: 80.0 + 3.0 + 0.1 * s for s in range(10, 20)}   # seeds 10-19 pull it up
+    data = {"a": frame("relu-bn", {**early, **late}), "b": frame("bn-relu", {s: 80.2 for s in range(20)})}
+    prediction = {"id": "p", "metric": "final_test_acc", "expect": "negative",
+                  "arm": {"profile": "a", "block": "relu-bn"}, "base": {"profile": "b", "block": "bn-relu"}}
+    monkeypatch.setattr(mech, "loader", lambda results: data.__getitem__)
+    monkeypatch.setattr(mech.interventions, "load_predictions", lambda: [prediction])
+    table = mech.interventions.judge_all([prediction], load=data.__getitem__)
+    assert table.iloc[0]["outcome"] != "confirmed"
+    assert mech.outcome_changes("results", table) == ["p"]

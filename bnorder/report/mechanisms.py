@@ -62,6 +62,20 @@ def prediction_sentence(row) -> str:
     return f"*Prediction, written {row['written']} before {runs}:* {' '.join(row['prediction'].split())}"
 
 
+def outcome_changes(results, table: pd.DataFrame, first=range(10)) -> list[str]:
+    """The predictions without named seeds whose outcome on seeds ``first`` alone differs from
+    their outcome on every paired seed (the replication added seeds to some of their arms)."""
+    changed = []
+    for p in interventions.load_predictions():
+        if p.get("seeds") is not None:
+            continue
+        alone = interventions.judge({**p, "seeds": list(first)}, load=loader(results))
+        row = table[table["id"] == p["id"]]
+        if len(row) and alone["n"] >= 2 and alone["outcome"] != row.iloc[0]["outcome"]:
+            changed.append(p["id"])
+    return changed
+
+
 def judged(results) -> pd.DataFrame:
     """Every prediction of ``book/predictions.yml`` judged on the records under ``results``."""
     return interventions.judge_all(load=loader(results))
