@@ -10,8 +10,9 @@ import pandas as pd
 from .. import analysis as an
 from ..profiles import PROFILES
 from . import factorial as fx
-from .mechanisms import METRIC_WORDS, judged, loader
+from .mechanisms import judged, loader, metric_unit
 from .replication import edition_label
+
 
 def answer_rows(results, base: str) -> pd.DataFrame:
     """The position effect (BatchNorm after − before) for each network of the factorial chapter
@@ -74,7 +75,7 @@ def why(results) -> str:
         if not len(rows):
             continue
         lines = [f"- {' '.join(r['prediction'].split()).rstrip('.')}: {r['mean']:+.2f} "
-                 f"{METRIC_WORDS[r['arm'].get('metric', r['metric'])][1]} (95% CI {r['low']:+.2f} "
+                 f"{metric_unit(r)} (95% CI {r['low']:+.2f} "
                  f"to {r['high']:+.2f}; {r['n']} seeds; `{r['id']}`)."
                  for r in rows.to_dict("records")]
         parts.append(f"**{title}:**\n\n" + "\n".join(lines))

@@ -54,7 +54,7 @@ def seed_pair_difference(results, profile: str, arch: str) -> float:
     the yardstick for :func:`rerun_differences`."""
     import itertools
 
-    runs = load_records(results, profile) if (Path(results) / profile).is_dir() else pd.DataFrame()
+    runs = load_records(results, profile)
     if not len(runs):
         return float("nan")
     ok = runs[(runs["status"] == "ok") & (runs["arch"] == arch)]
