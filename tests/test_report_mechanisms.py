@@ -93,6 +93,18 @@ def test_the_cnn_dose_response_pairs_seeds_per_learning_rate_and_skips_profiles_
     assert [t.get_text() for t in fig.axes[0].get_legend().get_texts()][-1].startswith("CNN")
 
 
+def test_a_few_seed_cnn_interval_is_cut_at_the_mlp_range_with_an_arrowhead_not_stretching_the_axis():
+    mlp = pd.DataFrame([{"variant": "base", "lr": 1e-3, "n": 10, "position_mean": 1.0, "position_lo": 0.6,
+                         "position_hi": 1.4}])
+    cnn = pd.DataFrame([{"profile": "cnn-converged", "lr": 1e-3, "n": 2, "position_mean": 0.8,
+                         "position_lo": -30.0, "position_hi": 31.6}])
+    ax = mech.dose_figure(mlp, cnn).axes[0]
+    low, high = ax.get_ylim()
+    assert 1.4 < high < 3 and -3 < low < 0
+    heads = {line.get_marker() for line in ax.get_lines()}
+    assert {"^", "v"} <= heads
+
+
 def test_predictions_in_other_units_get_their_own_panel_of_the_forest_plot():
     rows = [{"id": id_, "metric": metric, "arm": {"profile": "p", "block": "relu-bn"}, "expect": "negative",
              "margin": None, "n": 2, "mean": mean, "low": mean - 1, "high": mean + 1,

@@ -342,33 +342,51 @@ def cnn_dose_response(results) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["profile", "lr", "n", "position_mean", "position_lo", "position_hi"])
 
 
-def _dose_points(ax, ax_cos, table: pd.DataFrame, cosine: pd.DataFrame, colour: str, label: str, dx: float):
+def _dose_points(ax, ax_cos, table: pd.DataFrame, cosine: pd.DataFrame, colour: str, label: str,
+                 dx: float, limit: float):
+    """Means with their 95% intervals; an interval reaching past ±``limit`` (few seeds) is cut
+    there and marked with an arrowhead, so it does not flatten the other curve."""
+    def draw(axis, xs, rows, fmt, **kw):
+        low = rows["position_lo"].clip(lower=-limit)
+        high = rows["position_hi"].clip(upper=limit)
+        axis.errorbar(xs, rows["position_mean"], yerr=[rows["position_mean"] - low, high - rows["position_mean"]],
+                      fmt=fmt, capsize=3, color=colour, **kw)
+        for x, r in zip(xs, rows.itertuples()):
+            if r.position_lo < -limit:
+                axis.plot(x, -limit, marker="v", color=colour, ms=6)
+            if r.position_hi > limit:
+                axis.plot(x, limit, marker="^", color=colour, ms=6)
+
     const = table[table["lr"].notna()].sort_values("lr")
     if len(const):
-        ax.errorbar(const["lr"] * dx, const["position_mean"],
-                    yerr=[const["position_mean"] - const["position_lo"],
-                          const["position_hi"] - const["position_mean"]],
-                    fmt="o-", capsize=3, color=colour, label=label)
+        draw(ax, list(const["lr"] * dx), const, "o-", label=label)
     if len(cosine):
-        r = cosine.iloc[0]
-        ax_cos.errorbar([dx - 1], [r["position_mean"]], yerr=[[r["position_mean"] - r["position_lo"]],
-                                                               [r["position_hi"] - r["position_mean"]]],
-                        fmt="o", capsize=3, color=colour)
+        draw(ax_cos, [dx - 1], cosine.iloc[:1], "o")
+
+
+def _dose_limit(tables) -> float:
+    """The y range that shows every mean and the MLP's intervals (many seeds), plus a margin."""
+    values = [abs(v) for t in tables for v in t["position_mean"] if np.isfinite(v)]
+    values += [abs(v) for v in [*tables[0]["position_lo"], *tables[0]["position_hi"]] if np.isfinite(v)]
+    return 1.25 * max(values, default=0.8) or 1.0
 
 
 def dose_figure(table: pd.DataFrame, cnn: pd.DataFrame | None = None):
     """Position effect against the learning rate (log axis), constant schedule; cosine beside.
     ``table``: the MLP (:func:`dose_response`); ``cnn``: the converged CNN (:func:`cnn_dose_response`),
-    drawn beside it when it has points."""
+    drawn beside it when it has points; its few-seed intervals are cut at the MLP's range."""
     fig, (ax, ax_cos) = plt.subplots(1, 2, figsize=(7.5, 3), gridspec_kw={"width_ratios": [4, 1]},
                                      sharey=True)
+    has_cnn = cnn is not None and len(cnn) > 0
+    limit = _dose_limit([table, cnn] if has_cnn else [table])
     _dose_points(ax, ax_cos, table, table[table["variant"] == "cosine"], "#4a6fa5",
-                 "MLP: BN after − before, both activations", 1.0)
-    if cnn is not None and len(cnn):
+                 "MLP: BN after − before, both activations", 1.0, limit)
+    if has_cnn:
         _dose_points(ax, ax_cos, cnn, cnn[cnn["lr"].isna()], "#c9731c",
-                     "CNN (converged): relu-bn − bn-relu", 1.12)
+                     "CNN (converged): relu-bn − bn-relu", 1.12, limit)
         ax.legend(fontsize=8, frameon=False, loc="lower left", bbox_to_anchor=(0, 1.0), ncol=2)
     ax.set_xscale("log")
+    ax.set_ylim(-limit * 1.05, limit * 1.05)
     ax.axhline(0, color="black", lw=0.8)
     ax.set(xlabel="Adam learning rate (constant)", ylabel="BN after − BN before (points)")
     ax_cos.axhline(0, color="black", lw=0.8)
