@@ -1,0 +1,110 @@
+"""Fitting or generalizing: per order, how well the final weights fit the training split, how
+well they do on the test split, and the gap between the two (the Mechanisms chapter).
+
+The training split is measured at the end of training in eval mode, exactly as the test split
+is (``train_eval_loss``, ``train_eval_acc``; :mod:`bnorder.bn_eval`), so the gap compares like
+with like. Only runs that recorded it count.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .. import analysis as an
+from .. import interventions, stats, verdicts
+from .mechanisms import loader
+
+# Network label -> (profile whose runs measured the training split, arch).
+NETWORKS = {"MLP": ("why-bn-eval", "mlp"), "CNN": ("cnn-converged", "cnn")}
+
+# Column -> (metric of bnorder.interventions.METRICS, digits).
+MEASURES = {
+    "training loss": ("train_eval_loss", 3),
+    "training accuracy": ("train_eval_acc", 2),
+    "test accuracy": ("final_test_acc", 2),
+    "gap (training − test)": ("generalization_gap", 2),
+}
+
+
+def _per_seed(runs: pd.DataFrame, block: str, arch: str, metric: str) -> pd.Series:
+    return interventions.arm_values(runs, {"block": block}, metric, arch).dropna()
+
+
+def _with_interval(values: pd.Series, digits: int) -> str:
+    """Mean (95% interval); the mean alone below three seeds, whose t interval is uselessly wide."""
+    if len(values) < 3:
+        return f"{values.mean():.{digits}f}" if len(values) else "—"
+    low, high = stats.mean_interval(values)
+    return f"{values.mean():.{digits}f} ({low:.{digits}f} to {high:.{digits}f})"
+
+
+def fit_table(results) -> pd.DataFrame:
+    """One row per network and block: the seeds that measured the training split, and each
+    measure's mean over them with its 95% interval."""
+    rows = []
+    for network, (profile, arch) in NETWORKS.items():
+        runs = loader(results)(profile)
+        if not len(runs):
+            continue
+        for block in an.ordered(runs[runs["arch"] == arch]["block"], an.BLOCK_ORDER):
+            fit = _per_seed(runs, block, arch, "train_eval_acc")
+            if not len(fit):
+                continue
+            row = {"network": f"{network} ({profile})", "block": block, "seeds": len(fit)}
+            for column, (metric, digits) in MEASURES.items():
+                row[column] = _with_interval(_per_seed(runs, block, arch, metric).loc[fit.index], digits)
+            rows.append(row)
+    columns = ["network", "block", "seeds", *MEASURES]
+    return pd.DataFrame(rows, columns=columns).set_index(["network", "block"])
+
+
+def order_contrast(results, network: str, metric: str, arm: str = "relu-bn",
+                   base: str = "bn-relu") -> verdicts.Verdict:
+    """``arm`` − ``base`` on ``metric``, paired by seed, in ``network``'s profile."""
+    profile, arch = NETWORKS[network]
+    runs = loader(results)(profile)
+    if not len(runs):
+        return verdicts.verdict([])
+    a, b = _per_seed(runs, arm, arch, metric), _per_seed(runs, base, arch, metric)
+    seeds = sorted(set(a.index) & set(b.index))
+    return verdicts.verdict((a.loc[seeds] - b.loc[seeds]).to_numpy())
+
+
+def fit_summary(results) -> str:
+    """Per network, in words: does `relu-bn` fit the training split worse than `bn-relu`, do
+    worse on the test split, and is its gap between the two different (paired by seed)?"""
+    lines = []
+    for network, (profile, _) in NETWORKS.items():
+        parts = []
+        for what, metric in (("training accuracy", "train_eval_acc"), ("test accuracy", "final_test_acc"),
+                             ("gap", "generalization_gap")):
+            v = order_contrast(results, network, metric)
+            if v.n >= 2:
+                words = ("wider", "narrower") if metric == "generalization_gap" else ("higher", "lower")
+                parts.append(f"{what}: {verdicts.describe(v, f'`relu-bn` {words[0]}', f'`relu-bn` {words[1]}')}")
+        if parts:
+            lines.append(f"- **{network}** (`{profile}`, `relu-bn` − `bn-relu`, paired by seed): "
+                         + "; ".join(parts) + ".")
+    return "\n".join(lines) if lines else "No run has measured the training split yet."
+
+
+def fit_reading(results, network: str) -> str:
+    """Whether `relu-bn`'s test deficit is a fitting deficit (both differences resolved, the one
+    on the training split at least as large) and whether its gap differs, in words."""
+    test = order_contrast(results, network, "final_test_acc")
+    fit = order_contrast(results, network, "train_eval_acc")
+    gap = order_contrast(results, network, "generalization_gap")
+    if test.state != "resolved" or test.direction > 0:
+        return (f"In the {network}, `relu-bn` is not resolved behind `bn-relu` on the test split "
+                f"({test.n} paired seeds), so there is no deficit to place.")
+    if fit.state == "resolved" and fit.direction < 0 and fit.mean <= test.mean:
+        text = (f"In the {network}, `relu-bn` is further behind on the training split ({fit.mean:+.2f} "
+                f"points) than on the test split ({test.mean:+.2f}): its deficit is one of fitting.")
+        if gap.state == "resolved" and gap.direction < 0:
+            text += (" Its gap between the two splits is narrower, so from its worse fit it "
+                     "generalizes slightly better.")
+        return text
+    return (f"In the {network}, `relu-bn`'s test deficit ({test.mean:+.2f} points) is not matched by a "
+            f"resolved deficit at least as large on the training split ({fit.mean:+.2f}): part of it "
+            f"is generalization.")
