@@ -38,6 +38,12 @@ def generalization_gap(row) -> float:
     return row.get("train_eval_acc", np.nan) - row["final_test_acc"]
 
 
+def running_statistics_cost(row) -> float:
+    """What BatchNorm's running statistics cost the final weights: test accuracy with precise
+    statistics minus test accuracy with the running ones (points)."""
+    return last_bn_reading("test_acc_precise")(row) - row["final_test_acc"]
+
+
 def late_volatility(reading: str | None = None):
     """Mean absolute epoch-to-epoch change of test accuracy over the second half of training,
     with the running statistics (``reading`` None) or a BatchNorm reading such as
@@ -67,6 +73,7 @@ METRICS = {
     "generalization_gap": generalization_gap,
     "final_test_acc_precise": last_bn_reading("test_acc_precise"),
     "final_test_acc_batch": last_bn_reading("test_acc_batch"),
+    "running_statistics_cost": running_statistics_cost,
     "late_volatility": late_volatility(),
     "late_volatility_precise": late_volatility("test_acc_precise"),
     "first_block_always_negative": first_block_always_negative,

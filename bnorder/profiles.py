@@ -256,6 +256,19 @@ PROFILES: dict[str, Profile] = {p.name: p for p in [
         reductions=["Fashion-MNIST", "cnn: 16 channels instead of 64",
                     INTERVENTIONS["first-block"][1]],
     ),
+    Profile(
+        name="why-cnn-bn-eval",
+        description="Fresh seeds of the converged CNN's two orders of the original's claim, to "
+                    "decide whether its order effect lives in BatchNorm's running statistics "
+                    "(a hypothesis read off seeds 0-3 of cnn-converged).",
+        common={**FASHION, "probe": 512},
+        arms=[CNN_CONVERGED],
+        blocks=("bn-relu", "relu-bn"),
+        seeds=tuple(range(5, 10)),
+        reductions=["Fashion-MNIST (28x28 grey) instead of CIFAR-10 (32x32 colour)",
+                    "10% of the training images held out for validation",
+                    "cnn: 16 channels instead of 64", "two block orders", "seeds 5-9"],
+    ),
 ]}
 
 # Names that stand for several profiles on the command line (``--profile variants``).

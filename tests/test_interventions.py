@@ -42,6 +42,12 @@ def test_a_metric_read_from_the_last_epochs_batchnorm_reading():
     assert got.tolist() == [55.0, 66.0]
 
 
+def test_the_cost_of_running_statistics_is_precise_minus_running_accuracy_of_the_same_weights():
+    frame = runs("b", "bn-relu", {0: 85.0, 1: 88.0}, bn={0: 89.5, 1: 88.5})
+    got = interventions.arm_values(frame, {"block": "bn-relu"}, "running_statistics_cost")
+    assert got.tolist() == [4.5, 0.5]
+
+
 def test_the_committed_predictions_name_known_metrics_and_expectations():
     for p in interventions.load_predictions():
         assert p["metric"] in interventions.METRICS

@@ -86,6 +86,8 @@ METRIC_WORDS = {
     "final_test_acc": ("test accuracy", "points"),
     "final_test_acc_precise": ("test accuracy with precise BatchNorm statistics", "points"),
     "final_test_acc_batch": ("test accuracy with batch statistics", "points"),
+    "running_statistics_cost": ("gain in test accuracy from precise over running BatchNorm statistics",
+                                "points"),
     "train_eval_acc": ("training-split accuracy (eval mode)", "points"),
     "train_eval_loss": ("training-split loss (eval mode)", ""),
     "generalization_gap": ("gap between training-split and test accuracy", "points"),
