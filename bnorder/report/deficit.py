@@ -1,5 +1,8 @@
-"""Fitting or generalizing: per order, how well the final weights fit the training split, how
-well they do on the test split, and the gap between the two (the Mechanisms chapter).
+"""Where an order's deficit lies (the Mechanisms chapter): in the weights or in BatchNorm's
+running statistics, and in fitting the training split or in generalizing from it.
+
+The same final weights are read with the running statistics, with precise ones and with batch
+statistics (:mod:`bnorder.bn_eval`); an effect that survives every reading is in the weights.
 
 The training split is measured at the end of training in eval mode, exactly as the test split
 is (``train_eval_loss``, ``train_eval_acc``; :mod:`bnorder.bn_eval`), so the gap compares like
@@ -57,6 +60,46 @@ def fit_table(results) -> pd.DataFrame:
             rows.append(row)
     columns = ["network", "block", "seeds", *MEASURES]
     return pd.DataFrame(rows, columns=columns).set_index(["network", "block"])
+
+
+READINGS = {"running statistics": "final_test_acc", "precise statistics": "final_test_acc_precise",
+            "batch statistics": "final_test_acc_batch"}
+
+
+def readings_table(results, arm: str = "relu-bn", base: str = "bn-relu") -> pd.DataFrame:
+    """``arm`` − ``base`` test accuracy per network and BatchNorm reading, paired by seed: the
+    seeds, the mean difference, its 95% interval and the verdict's state."""
+    rows = []
+    for network in NETWORKS:
+        for reading, metric in READINGS.items():
+            v = order_contrast(results, network, metric, arm, base)
+            if v.n >= 2:
+                rows.append({"network": network, "reading": reading, "seeds": v.n, "difference": v.mean,
+                             "low": v.low, "high": v.high, "verdict": v.state})
+    return pd.DataFrame(rows, columns=["network", "reading", "seeds", "difference", "low", "high",
+                                       "verdict"]).set_index(["network", "reading"])
+
+
+def readings_sentence(results, network: str) -> str:
+    """Whether ``network``'s `relu-bn` − `bn-relu` effect survives every reading of the same
+    weights (it is in the weights), only the running statistics (it is in them), or none."""
+    table = readings_table(results)
+    if network not in table.index.get_level_values(0):
+        return f"The {network} has no runs with all three readings yet."
+    rows = table.loc[network]
+    resolved = rows[rows["verdict"] == "resolved"]
+    signs = set(np.sign(resolved["difference"]))
+    if len(resolved) == len(rows) and len(signs) == 1:
+        return (f"In the {network} the order effect is resolved, in the same direction, with every "
+                f"reading of the same weights: it is in the weights.")
+    if list(resolved.index) == ["running statistics"]:
+        return (f"In the {network} the order effect is resolved with the running statistics only: "
+                f"statistics computed for the final weights remove it.")
+    if not len(resolved):
+        return (f"In the {network} no reading resolves the order effect on "
+                f"{int(rows['seeds'].max())} paired seeds.")
+    return (f"In the {network} the readings disagree: resolved with "
+            f"{', '.join(resolved.index)}, not with the others.")
 
 
 def order_contrast(results, network: str, metric: str, arm: str = "relu-bn",
