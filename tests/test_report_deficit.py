@@ -82,3 +82,10 @@ def test_an_effect_every_reading_shows_is_said_to_be_in_the_weights(monkeypatch)
     use(monkeypatch, {"cnn-converged": cnn([1.8, 2.2, 1.5, 2.0], [1.0, 1.2, 0.9, 1.1])})
     assert "it is in the weights" in deficit.readings_sentence("results", "CNN")
     assert "no runs with all three readings" in deficit.readings_sentence("results", "MLP")
+
+
+def test_the_running_cost_is_given_per_block_as_its_range_over_the_named_seeds(monkeypatch):
+    use(monkeypatch, {"cnn-converged": cnn([1.8, 2.2, 1.5, 2.0, 9.0], [0.2, -0.1, 0.0, -0.2, 9.0])})
+    text = deficit.running_cost_sentence("results", "CNN", seeds=range(4))
+    # bn-relu: precise 89.0+0.3s vs running 87.0+0.3s -> 2.0 every seed; relu-bn: 2.0 + precise - running lead
+    assert "`bn-relu` +2.0 to +2.0" in text and "`relu-bn` -0.3 to +0.5" in text
