@@ -9,6 +9,7 @@ import pandas as pd
 
 from .. import analysis as an
 from ..profiles import PROFILES
+from . import deficit
 from . import factorial as fx
 from .mechanisms import judged, loader, metric_unit
 from .replication import edition_label
@@ -156,17 +157,38 @@ def literature_comparison(results, base: str) -> dict[str, str]:
     return {"kaifabi": f"{ours}, {fit_text}", "chen": chen}
 
 
+def _precise_caveat(results, arch: str, side: int) -> str:
+    """For a network whose order is decided with the running statistics: what the same
+    comparison (`relu-bn` − `bn-relu`) says with precise statistics, when that is not resolved
+    the same way."""
+    readings = deficit.readings_table(results)
+    key = (arch.upper(), "precise statistics")
+    if side == 0 or key not in readings.index:
+        return ""
+    r = readings.loc[key]
+    if r["verdict"] == "resolved" and np.sign(r["difference"]) == side:
+        return ""
+    return (f" But read with BatchNorm statistics re-estimated for the final weights (precise "
+            f"BatchNorm), `relu-bn` − `bn-relu` is {r['difference']:+.2f} points (95% CI "
+            f"{r['low']:+.2f} to {r['high']:+.2f}, {int(r['seeds'])} seeds), {r['verdict']}: the lead may "
+            f"live in the running statistics rather than the weights ([Mechanisms](mechanisms.md)); "
+            f"re-estimate them before choosing.")
+
+
 def advice(results, base: str) -> str:
-    """The practical advice, its direction following the data of each network."""
+    """The practical advice, its direction following the data of each network, with the
+    precise-statistics reading where it does not agree."""
     sides = position_sides(results, base)
     lines = []
     for arch, side in sides.items():
         if side < 0:
-            lines.append(f"- **{arch}**: keep BatchNorm before the activation (the conventional "
-                         "order); moving it after costs accuracy here.")
+            text = (f"- **{arch}**: keep BatchNorm before the activation (the conventional "
+                    "order); moving it after costs accuracy here.")
         elif side > 0:
-            lines.append(f"- **{arch}**: try BatchNorm after the activation; it is ahead here.")
+            text = f"- **{arch}**: try BatchNorm after the activation; it is ahead here."
         else:
-            lines.append(f"- **{arch}**: the order is not decided by these seeds; choose on other "
-                         "grounds, and test both if it matters to you.")
+            text = (f"- **{arch}**: the order is not decided by these seeds; choose on other "
+                    "grounds, and test both if it matters to you.")
+        lines.append(text + _precise_caveat(results, arch, side))
     return "\n".join(lines) if lines else "*No networks with complete paired seeds yet.*"
+

@@ -84,8 +84,11 @@ def setting(runs: pd.DataFrame, editions: dict[str, str]) -> str:
     parts = []
     for arch in archs_of(runs):
         sub = runs[runs["arch"] == arch]
+        complete, begun = factorial_complete_seeds(sub), sub["seed"].nunique()
+        seeds = (f"{complete} paired seeds" if complete == begun else
+                 f"{complete} paired seeds with every block of the design ({begun} with some)")
         parts.append(f"the {arch} comes from profile `{editions[arch]}`: {size_text(sub)}, "
-                     f"{sub['seed'].nunique()} paired seeds, {DATASET_NAME.get(sub['dataset'].iloc[0], sub['dataset'].iloc[0])}")
+                     f"{seeds}, {DATASET_NAME.get(sub['dataset'].iloc[0], sub['dataset'].iloc[0])}")
     return ("In this chapter " + "; ".join(parts) + ".") if parts else ""
 
 
