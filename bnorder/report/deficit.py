@@ -56,7 +56,7 @@ def fit_table(results) -> pd.DataFrame:
                 continue
             row = {"network": f"{network} ({profile})", "block": block, "seeds": len(fit)}
             for column, (metric, digits) in MEASURES.items():
-                row[column] = _with_interval(_per_seed(runs, block, arch, metric).loc[fit.index], digits)
+                row[column] = _with_interval(_per_seed(runs, block, arch, metric).reindex(fit.index).dropna(), digits)
             rows.append(row)
     columns = ["network", "block", "seeds", *MEASURES]
     return pd.DataFrame(rows, columns=columns).set_index(["network", "block"])
