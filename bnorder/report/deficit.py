@@ -56,7 +56,8 @@ def fit_table(results) -> pd.DataFrame:
                 continue
             row = {"network": f"{network} ({profile})", "block": block, "seeds": len(fit)}
             for column, (metric, digits) in MEASURES.items():
-                row[column] = _with_interval(_per_seed(runs, block, arch, metric).reindex(fit.index).dropna(), digits)
+                values = _per_seed(runs, block, arch, metric).reindex(fit.index).dropna()
+                row[column] = _with_interval(values, digits)
             rows.append(row)
     columns = ["network", "block", "seeds", *MEASURES]
     return pd.DataFrame(rows, columns=columns).set_index(["network", "block"])
@@ -142,8 +143,8 @@ def fit_summary(results) -> str:
                              ("gap", "generalization_gap")):
             v = order_contrast(results, network, metric)
             if v.n >= 2:
-                words = ("wider", "narrower") if metric == "generalization_gap" else ("higher", "lower")
-                parts.append(f"{what}: {verdicts.describe(v, f'`relu-bn` {words[0]}', f'`relu-bn` {words[1]}')}")
+                up, down = ("wider", "narrower") if metric == "generalization_gap" else ("higher", "lower")
+                parts.append(f"{what}: " + verdicts.describe(v, f"`relu-bn` {up}", f"`relu-bn` {down}"))
         if parts:
             lines.append(f"- **{network}** (`{profile}`, `relu-bn` − `bn-relu`, paired by seed): "
                          + "; ".join(parts) + ".")
