@@ -119,9 +119,9 @@ def network_of(arm_runs: pd.DataFrame, prediction: dict) -> str | None:
     return archs[0] if archs else None
 
 
-def judge(prediction: dict, load=None) -> dict:
-    """One prediction against the records: its fields, the paired verdict, the outcome and the
-    seeds found in each arm. ``load(profile)`` returns that profile's runs
+def paired(prediction: dict, load=None) -> tuple[pd.Series, pd.Series, list[int]]:
+    """The arm's and the base's values per seed (restricted to the prediction's named
+    ``seeds``, if any) and the seeds both have. ``load(profile)`` returns that profile's runs
     (default :func:`bnorder.records.load_records` under ``results/``)."""
     load = load or (lambda profile: load_records("results", profile))
     metric = prediction["metric"]   # an arm or base may read its own metric (e.g. another reading)
@@ -134,10 +134,24 @@ def judge(prediction: dict, load=None) -> dict:
         named = list(prediction["seeds"])
         arm, base = arm[arm.index.isin(named)], base[base.index.isin(named)]
     seeds = sorted(set(arm.dropna().index) & set(base.dropna().index))
+    return arm, base, seeds
+
+
+def contrast(prediction: dict, load=None) -> verdicts.Verdict:
+    """The verdict on arm − base paired by seed (:func:`paired`), for a contrast that need not
+    be a written prediction (no ``expect``)."""
+    arm, base, seeds = paired(prediction, load)
+    return verdicts.verdict((arm.loc[seeds] - base.loc[seeds]).to_numpy(), prediction.get("margin"))
+
+
+def judge(prediction: dict, load=None) -> dict:
+    """One prediction against the records: its fields, the paired verdict, the outcome and the
+    seeds found in each arm (:func:`paired`)."""
+    arm, base, seeds = paired(prediction, load)
     diffs = (arm.loc[seeds] - base.loc[seeds]).to_numpy()
     v = verdicts.verdict(diffs, prediction.get("margin"))
-    return {**prediction, **v.as_dict(), "named_seeds": prediction.get("seeds"), "seeds": seeds, "arm_seeds": len(arm), "base_seeds": len(base),
-            "differences": diffs.tolist(),
+    return {**prediction, **v.as_dict(), "named_seeds": prediction.get("seeds"), "seeds": seeds,
+            "arm_seeds": len(arm), "base_seeds": len(base), "differences": diffs.tolist(),
             "outcome": verdicts.prediction_outcome(v, prediction["expect"], prediction.get("margin"))}
 
 

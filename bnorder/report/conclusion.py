@@ -157,11 +157,10 @@ def literature_comparison(results, base: str) -> dict[str, str]:
     return {"kaifabi": f"{ours}, {fit_text}", "chen": chen}
 
 
-def _precise_caveat(results, arch: str, side: int) -> str:
+def _precise_caveat(readings: pd.DataFrame, arch: str, side: int) -> str:
     """For a network whose order is decided with the running statistics: what the same
-    comparison (`relu-bn` − `bn-relu`) says with precise statistics, when that is not resolved
-    the same way."""
-    readings = deficit.readings_table(results)
+    comparison (`relu-bn` − `bn-relu`, :func:`deficit.readings_table`) says with precise
+    statistics, when that is not resolved the same way."""
     key = (arch.upper(), "precise statistics")
     if side == 0 or key not in readings.index:
         return ""
@@ -179,6 +178,7 @@ def advice(results, base: str) -> str:
     """The practical advice, its direction following the data of each network, with the
     precise-statistics reading where it does not agree."""
     sides = position_sides(results, base)
+    readings = deficit.readings_table(results) if sides else None
     lines = []
     for arch, side in sides.items():
         if side < 0:
@@ -189,6 +189,5 @@ def advice(results, base: str) -> str:
         else:
             text = (f"- **{arch}**: the order is not decided by these seeds; choose on other "
                     "grounds, and test both if it matters to you.")
-        lines.append(text + _precise_caveat(results, arch, side))
+        lines.append(text + _precise_caveat(readings, arch, side))
     return "\n".join(lines) if lines else "*No networks with complete paired seeds yet.*"
-

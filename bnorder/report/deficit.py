@@ -123,14 +123,11 @@ def readings_sentence(results, network: str) -> str:
 
 def order_contrast(results, network: str, metric: str, arm: str = "relu-bn",
                    base: str = "bn-relu") -> verdicts.Verdict:
-    """``arm`` − ``base`` on ``metric``, paired by seed, in ``network``'s profile."""
+    """``arm`` − ``base`` on ``metric``, paired by seed (:func:`bnorder.interventions.contrast`),
+    in ``network``'s profile."""
     profile, arch = NETWORKS[network]
-    runs = loader(results)(profile)
-    if not len(runs):
-        return verdicts.verdict([])
-    a, b = _per_seed(runs, arm, arch, metric), _per_seed(runs, base, arch, metric)
-    seeds = sorted(set(a.index) & set(b.index))
-    return verdicts.verdict((a.loc[seeds] - b.loc[seeds]).to_numpy())
+    return interventions.contrast({"metric": metric, "arch": arch, "arm": {"profile": profile, "block": arm},
+                                   "base": {"profile": profile, "block": base}}, load=loader(results))
 
 
 def fit_summary(results) -> str:

@@ -330,17 +330,16 @@ CNN_STEP_PROFILES = {"cnn-converged-lr3e-4": 3e-4, "cnn-converged": 1e-3, "cnn-c
 
 def cnn_dose_response(results) -> pd.DataFrame:
     """The converged CNN's order effect (relu-bn − bn-relu, paired by seed as every prediction
-    is, :func:`bnorder.interventions.judge`) per learning rate (``lr`` None: the cosine schedule
+    is, :func:`bnorder.interventions.contrast`) per learning rate (``lr`` None: the cosine schedule
     from 10⁻³); profiles without two paired seeds are left out."""
     rows = []
     for profile, lr in CNN_STEP_PROFILES.items():
-        contrast = {"id": profile, "metric": "final_test_acc", "expect": "negative", "arch": "cnn",
-                    "arm": {"profile": profile, "block": "relu-bn"},
-                    "base": {"profile": profile, "block": "bn-relu"}}
-        v = interventions.judge(contrast, load=loader(results))
-        if v["n"] >= 2:
-            rows.append({"profile": profile, "lr": lr, "n": v["n"], "position_mean": v["mean"],
-                         "position_lo": v["low"], "position_hi": v["high"]})
+        v = interventions.contrast({"metric": "final_test_acc", "arch": "cnn",
+                                    "arm": {"profile": profile, "block": "relu-bn"},
+                                    "base": {"profile": profile, "block": "bn-relu"}}, load=loader(results))
+        if v.n >= 2:
+            rows.append({"profile": profile, "lr": lr, "n": v.n, "position_mean": v.mean,
+                         "position_lo": v.low, "position_hi": v.high})
     return pd.DataFrame(rows, columns=["profile", "lr", "n", "position_mean", "position_lo", "position_hi"])
 
 
