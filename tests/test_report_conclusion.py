@@ -1,4 +1,4 @@
-"""The Conclusion's "Why": each prediction under what its intervention did to it."""
+"""The Conclusion: the literature comparison and the advice follow the records."""
 
 import numpy as np
 import pandas as pd
@@ -10,18 +10,6 @@ def row(id_, outcome, n, mean=np.nan, metric="final_test_acc"):
     return {"id": id_, "prediction": f"prediction {id_}\n  in two lines.", "outcome": outcome, "n": n,
             "mean": mean, "low": mean - 0.5, "high": mean + 0.5, "metric": metric,
             "arm": {"profile": f"why-{id_}", "block": "relu-bn"}, "base": {"profile": "f", "block": "bn-relu"}}
-
-
-def test_predictions_are_grouped_by_outcome_with_their_interval_and_unrun_ones_are_named(monkeypatch):
-    table = pd.DataFrame([row("a", "confirmed", 10, -0.6), row("b", "unresolved", 10, 0.1),
-                          row("c", "refuted", 4, 1.2, "late_volatility"), row("d", "unresolved", 1)])
-    monkeypatch.setattr(cc, "judged", lambda results: table)
-    text = cc.why("results")
-    confirmed, refuted, open_ = (text.index(t) for t in ("Confirmed by", "Refuted by", "Not decided"))
-    assert confirmed < text.index("prediction a in two lines: -0.60 points") < refuted
-    assert refuted < text.index("prediction c in two lines: +1.20 points per epoch") < open_
-    assert open_ < text.index("prediction b") < text.index("**Not run yet**")
-    assert "`why-d`" in text and "prediction d" not in text
 
 
 def test_the_literature_comparison_follows_the_directions_in_the_records(monkeypatch):

@@ -9,9 +9,9 @@ import pandas as pd
 
 from .. import analysis as an
 from ..profiles import PROFILES
-from . import deficit
+from . import deficit, explanations
 from . import factorial as fx
-from .mechanisms import judged, loader, metric_unit
+from .mechanisms import judged, loader
 from .replication import edition_label
 
 
@@ -58,34 +58,10 @@ def headline(results, base: str) -> str:
     return "\n".join(lines) if lines else "*No complete paired seeds yet.*"
 
 
-WHY_GROUPS = (("confirmed", "Confirmed by intervention"), ("refuted", "Refuted by intervention"),
-              ("unresolved", "Not decided by these seeds"))
-
-
 def why(results) -> str:
-    """Markdown: the predictions grouped by what the interventions did to them (confirmed,
-    refuted, not decided, not run yet), each in the words it was written in, with its paired
-    difference and interval."""
-    table = judged(results)
-    if not len(table):
-        return "*No predictions are recorded.*"
-    ran = table[table["n"] >= 2]
-    parts = []
-    for outcome, title in WHY_GROUPS:
-        rows = ran[ran["outcome"] == outcome]
-        if not len(rows):
-            continue
-        lines = [f"- {' '.join(r['prediction'].split()).rstrip('.')}: {r['mean']:+.2f} "
-                 f"{metric_unit(r)} (95% CI {r['low']:+.2f} "
-                 f"to {r['high']:+.2f}; {r['n']} seeds; `{r['id']}`)."
-                 for r in rows.to_dict("records")]
-        parts.append(f"**{title}:**\n\n" + "\n".join(lines))
-    waiting = table[table["n"] < 2]
-    if len(waiting):
-        names = ", ".join(f"`{i}`" for i in waiting["id"])
-        profiles = ", ".join(sorted({f"`{a['profile']}`" for a in waiting["arm"]}))
-        parts.append(f"**Not run yet** (too few paired seeds in {profiles}): {names}.")
-    return "\n\n".join(parts)
+    """Markdown: each suspected cause with what its interventions made of it
+    (:mod:`bnorder.report.explanations`)."""
+    return explanations.markdown(judged(results))
 
 
 def robustness(results, base: str) -> str:
