@@ -51,3 +51,12 @@ def test_the_why_lists_each_cause_with_its_verdict_its_tests_and_those_not_run()
     assert "not tested yet" in lines[first]                      # one seed is not a test
     assert "`first-block-only`, `first-block-rest`" in lines[first + 1]
     assert "prediction first-block-only" not in text
+
+
+def test_the_summary_names_every_cause_once_with_its_standing():
+    judged = pd.DataFrame([row("precise-bn-mlp", "confirmed", 20, -0.7)])
+    summary = ex.summary(judged)
+    assert len(summary) == len(ex.EXPLANATIONS)
+    rows = summary.set_index("tested by")
+    assert rows.loc["precise-bn-mlp", "standing"] == "ruled out by every test"
+    assert rows.loc["fit-mlp", "standing"] == "not tested yet"

@@ -109,3 +109,12 @@ def markdown(judged: pd.DataFrame) -> str:
             lines.append(f"  - not run yet: {', '.join(f'`{i}`' for i in row['waiting'])}.")
         parts.append("\n".join(lines))
     return "\n".join(parts)
+
+
+def summary(judged: pd.DataFrame) -> pd.DataFrame:
+    """The causes as a table for a chapter's opening: network, cause, standing, and the ids of
+    the predictions that test it."""
+    t = table(judged)
+    return pd.DataFrame({"network": t["network"], "suspected cause": t["explanation"].str.replace("`", ""),
+                         "standing": t["verdict"],
+                         "tested by": [", ".join(e.tests) for e in EXPLANATIONS]})
