@@ -117,7 +117,11 @@ def describe(v: Verdict, higher: str, lower: str, unit: str = "points", digits: 
         return (f"equivalent within ±{_num(v.margin, digits)}{unit}: "
                 f"{_num(v.mean, digits, True)}{unit} ({ci})")
     lean = higher if v.direction > 0 else lower
-    needed = ("" if not np.isfinite(v.seeds_needed) else
-              f"; about {int(v.seeds_needed):,} paired seeds would resolve an effect this size")
+    if not np.isfinite(v.seeds_needed):
+        needed = ""
+    elif v.seeds_needed <= v.n:   # the spread of so few seeds is itself too uncertain to plan with
+        needed = "; too few seeds to estimate how many would resolve it"
+    else:
+        needed = f"; about {int(v.seeds_needed):,} paired seeds would resolve an effect this size"
     return (f"unresolved: the estimate leans towards '{lean}', {_num(v.mean, digits, True)}{unit} "
             f"({ci}; {seeds}{needed})")

@@ -36,6 +36,14 @@ def test_a_wide_interval_is_unresolved_with_the_lean_the_seeds_and_the_seeds_nee
     assert "no detectable effect" not in text
 
 
+def test_an_unresolved_verdict_never_says_that_fewer_seeds_than_it_has_would_resolve_it():
+    v = verdicts.verdict([-0.27, -0.32])      # two seeds that agree: the t interval still spans zero
+    assert v.state == "unresolved" and v.seeds_needed <= v.n
+    text = verdicts.describe(v, "higher", "lower")
+    assert "too few seeds to estimate how many would resolve it" in text
+    assert "paired seeds would resolve" not in text
+
+
 @pytest.mark.parametrize("diffs,expect,margin,outcome", [
     ([-1, -0.8, -1.2, -0.9], "negative", None, "confirmed"),
     ([1, 0.8, 1.2, 0.9], "negative", None, "refuted"),
