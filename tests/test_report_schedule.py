@@ -33,6 +33,7 @@ def test_only_seeds_with_both_orders_in_both_schedules_are_compared(monkeypatch)
     assert table.loc[("cosine", "running statistics"), "seeds"] == 2
     assert table.loc[("constant", "running statistics"), "bn-relu volatility"] == pytest.approx(2.0)
     assert table.loc[("constant", "precise statistics"), "bn-relu volatility"] == pytest.approx(0.0)
+    assert "No cell of the table resolves the order" not in schedule.schedule_sentence("results")
 
 
 def test_an_effect_that_goes_with_the_volatility_reads_as_smaller_with_the_cosine_schedule(monkeypatch):
@@ -42,7 +43,9 @@ def test_an_effect_that_goes_with_the_volatility_reads_as_smaller_with_the_cosin
     use(monkeypatch, constant, cosine)
     v = schedule.schedule_change("results")
     assert v.state == "resolved" and v.direction == -1
-    assert "the effect is smaller with the cosine schedule by" in schedule.schedule_sentence("results")
+    text = schedule.schedule_sentence("results")
+    assert "the effect is smaller with the cosine schedule by" in text
+    assert "constant schedule with running statistics" in text and "a lead for one, not a result" in text
 
 
 def test_without_two_shared_seeds_the_comparison_waits(monkeypatch):

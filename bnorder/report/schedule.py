@@ -85,6 +85,15 @@ def schedule_sentence(results, arm: str = "relu-bn", base: str = "bn-relu") -> s
     v = schedule_change(results, "running statistics", arm, base)
     words = verdicts.describe(v, "the effect is larger with the cosine schedule",
                               "the effect is smaller with the cosine schedule")
-    return (f"On the {len(seeds)} seeds with both orders under both schedules (seeds "
+    text = (f"On the {len(seeds)} seeds with both orders under both schedules (seeds "
             f"{', '.join(map(str, seeds))}), `{arm}` − `{base}` read with running statistics, "
             f"cosine schedule − constant learning rate: {words}.")
+    table = schedule_table(results, arm, base)
+    resolved = table[table["verdict"] == "resolved"]
+    if not len(resolved):
+        return text + " No cell of the table resolves the order."
+    cells = "; ".join(f"{schedule} schedule with {reading}, {r[f'{arm} − {base}']:+.2f} points "
+                      f"({r['low']:+.2f} to {r['high']:+.2f})"
+                      for (schedule, reading), r in resolved.iterrows())
+    return (text + f" The table resolves the order in: {cells}. No prediction was written for "
+            f"these cells before their runs, so each is a lead for one, not a result.")
