@@ -51,7 +51,7 @@ EXPLANATIONS = (
                  "cnn-running-cost-order": +1, "cnn-position-precise": +1}),
     Explanation("CNN", "The CNN's late-epoch volatility comes from the constant learning rate",
                 {"cnn-volatility-cosine": +1}),
-    Explanation("CNN", "The CNN's first block makes an order effect as the MLP's does",
+    Explanation("CNN", "The order of the CNN's first block alone changes its accuracy, as in the MLP",
                 {"cnn-first-block": -1}),
 )
 
