@@ -89,3 +89,20 @@ def test_the_running_cost_is_given_per_block_as_its_range_over_the_named_seeds(m
     text = deficit.running_cost_sentence("results", "CNN", seeds=range(4))
     # bn-relu: precise 89.0+0.3s vs running 87.0+0.3s -> 2.0 every seed; relu-bn: 2.0 + precise - running lead
     assert "`bn-relu` +2.0 to +2.0" in text and "`relu-bn` -0.3 to +0.5" in text
+
+
+def test_an_intervention_is_read_with_each_bn_statistic_so_a_running_statistics_effect_shows(monkeypatch):
+    base = [run("bn-relu", s, 95.0, 89.0 + 0.1 * s, "cnn", precise=90.0 + 0.1 * s) for s in range(3)]
+    swapped = [{**run("bn-relu", s, 95.0, 90.0 + 0.1 * s + 0.01 * s, "cnn", precise=90.0 + 0.1 * s),
+                "first_block": "relu-bn"} for s in range(3)]
+    use(monkeypatch, {"base": pd.DataFrame(base), "arm": pd.DataFrame(swapped)})
+    arms = {"swapped − base": ({"profile": "arm", "block": "bn-relu", "first_block": "relu-bn"},
+                               {"profile": "base", "block": "bn-relu"})}
+    table = deficit.arms_by_reading("results", arms, "cnn")
+    assert table.loc[("swapped − base", "running statistics"), "difference"] == pytest.approx(1.01)
+    assert table.loc[("swapped − base", "running statistics"), "verdict"] == "resolved"
+    assert table.loc[("swapped − base", "precise statistics"), "difference"] == pytest.approx(0.0)
+    assert deficit.arms_by_reading("results", {"x": ({"profile": "none", "block": "a"},
+                                                     {"profile": "none", "block": "b"})}, "cnn").empty
+    use(monkeypatch, {"base": pd.DataFrame(base[:2]), "arm": pd.DataFrame(swapped[:2])})
+    assert deficit.arms_by_reading("results", arms, "cnn").empty      # two seeds: no interval shown yet

@@ -167,3 +167,20 @@ def fit_reading(results, network: str) -> str:
     return (f"In the {network}, `relu-bn`'s test deficit ({test.mean:+.2f} points) is not matched by a "
             f"resolved deficit at least as large on the training split ({fit.mean:+.2f}): part of it "
             f"is generalization.")
+
+
+def arms_by_reading(results, arms: dict[str, tuple[dict, dict]], arch: str) -> pd.DataFrame:
+    """Each named arm − base (``arms``: label -> (arm spec, base spec), as in a prediction),
+    paired by seed, under each BatchNorm reading: the seeds and the mean difference with its
+    95% interval, in points, once three seeds have both. Shows whether an intervention's effect is in the weights (it
+    survives precise statistics) or in the running statistics."""
+    rows = []
+    for label, (arm, base) in arms.items():
+        for reading, metric in READINGS.items():
+            v = interventions.contrast({"id": label, "metric": metric, "arch": arch, "arm": arm, "base": base},
+                                       load=loader(results))
+            if v.n >= 3:   # as in fit_table: below three seeds a t interval is uselessly wide
+                rows.append({"arm − base": label, "reading": reading, "seeds": v.n, "difference": round(v.mean, 2),
+                             "low": round(v.low, 2), "high": round(v.high, 2), "verdict": v.state})
+    return pd.DataFrame(rows, columns=["arm − base", "reading", "seeds", "difference", "low", "high",
+                                       "verdict"]).set_index(["arm − base", "reading"])
