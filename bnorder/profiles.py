@@ -265,6 +265,18 @@ PROFILES: dict[str, Profile] = {p.name: p for p in [
         seeds=tuple(range(5, 10)),
         reductions=[*CNN_CONVERGED_REDUCTIONS, "two block orders", "seeds 5-9"],
     ),
+    Profile(
+        name="why-cnn-centred-input",
+        description="The converged CNN's two orders of the original's claim on centred inputs "
+                    "(every image minus the training split's mean image), paired by seed with "
+                    "cnn-converged: does bn-relu's running-statistics cost come from the "
+                    "offset that every input shares?",
+        common={**FASHION, "probe": 512, "center_inputs": True},
+        arms=[CNN_CONVERGED],
+        blocks=("bn-relu", "relu-bn"),
+        seeds=tuple(range(5)),
+        reductions=[*CNN_CONVERGED_REDUCTIONS, "two block orders", INTERVENTIONS["centred-input"][1]],
+    ),
 ]}
 
 # Names that stand for several profiles on the command line (``--profile variants``).

@@ -49,6 +49,9 @@ EXPLANATIONS = (
                        "statistics, not in its weights",
                 {"cnn-volatility-precise": +1, "cnn-running-cost-bn-relu": +1,
                  "cnn-running-cost-order": +1, "cnn-position-precise": +1}),
+    Explanation("CNN", "`bn-relu`'s running statistics miss in the CNN because its first BatchNorm "
+                       "normalizes a linear map of images that share an offset",
+                {"cnn-centred-running-cost": +1, "cnn-centred-bn-relu": +1}),
     Explanation("CNN", "The CNN's late-epoch volatility comes from the constant learning rate",
                 {"cnn-volatility-cosine": +1}),
     Explanation("CNN", "The order of the CNN's first block alone changes its accuracy, as in the MLP",
