@@ -54,7 +54,8 @@ EXPLANATIONS = (
                 {"cnn-centred-running-cost": +1, "cnn-centred-bn-relu": +1}),
     Explanation("CNN", "The CNN's late-epoch volatility comes from the constant learning rate",
                 {"cnn-volatility-cosine": +1}),
-    Explanation("CNN", "The order of the CNN's first block alone changes its accuracy, as in the MLP",
+    Explanation("CNN", "The order of the CNN's first block alone changes its test accuracy read with "
+                       "running statistics, as the MLP's does",
                 {"cnn-first-block": -1}),
 )
 
