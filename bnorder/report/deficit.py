@@ -172,8 +172,8 @@ def fit_reading(results, network: str) -> str:
 def arms_by_reading(results, arms: dict[str, tuple[dict, dict]], arch: str) -> pd.DataFrame:
     """Each named arm − base (``arms``: label -> (arm spec, base spec), as in a prediction),
     paired by seed, under each BatchNorm reading: the seeds and the mean difference with its
-    95% interval, in points, once three seeds have both. Shows whether an intervention's effect is in the weights (it
-    survives precise statistics) or in the running statistics."""
+    95% interval, in points, once three seeds have both. Shows whether an intervention's effect
+    is in the weights (it survives precise statistics) or in the running statistics."""
     rows = []
     for label, (arm, base) in arms.items():
         for reading, metric in READINGS.items():

@@ -31,9 +31,10 @@ def common_seeds(results, blocks=("bn-relu", "relu-bn")) -> list[int]:
     return sorted(seeds or [])
 
 
-def _spec(profile: str, metric: str, seeds: list[int], arm: str, base: str, arm_profile: str | None = None) -> dict:
+def _spec(profile: str, metric: str, seeds: list[int], arm: str, base: str) -> dict:
+    """``arm`` − ``base`` within one profile on the given seeds, as :mod:`bnorder.interventions` reads it."""
     return {"id": f"{profile}-{arm}-{base}", "arch": "cnn", "metric": metric, "seeds": seeds,
-            "arm": {"profile": arm_profile or profile, "block": arm}, "base": {"profile": profile, "block": base}}
+            "arm": {"profile": profile, "block": arm}, "base": {"profile": profile, "block": base}}
 
 
 def schedule_table(results, arm: str = "relu-bn", base: str = "bn-relu") -> pd.DataFrame:
@@ -47,15 +48,13 @@ def schedule_table(results, arm: str = "relu-bn", base: str = "bn-relu") -> pd.D
     rows = []
     for schedule, profile in SCHEDULES.items():
         runs = load(profile)
-        for reading, metric in READINGS.items():
-            if reading not in VOLATILITY:
-                continue
-            v = interventions.contrast(_spec(profile, metric, seeds, arm, base), load)
+        for reading, volatility in VOLATILITY.items():
+            v = interventions.contrast(_spec(profile, READINGS[reading], seeds, arm, base), load)
             row = {"schedule": schedule, "reading": reading, "seeds": v.n,
                    f"{arm} − {base}": round(v.mean, 2), "low": round(v.low, 2), "high": round(v.high, 2),
                    "verdict": v.state}
             for block in (base, arm):
-                vol = interventions.arm_values(runs, {"block": block}, VOLATILITY[reading], "cnn")
+                vol = interventions.arm_values(runs, {"block": block}, volatility, "cnn")
                 row[f"{block} volatility"] = round(vol[vol.index.isin(seeds)].mean(), 2)
             rows.append(row)
     return pd.DataFrame(rows).set_index(["schedule", "reading"])
