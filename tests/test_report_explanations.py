@@ -60,3 +60,10 @@ def test_the_summary_names_every_cause_once_with_its_standing():
     rows = summary.set_index("tested by")
     assert rows.loc["precise-bn-mlp", "standing"] == "ruled out by every test"
     assert rows.loc["fit-mlp", "standing"] == "not tested yet"
+
+
+def test_a_test_whose_seeds_all_differ_by_the_same_amount_shows_no_interval():
+    judged = pd.DataFrame([{**row("fit-mlp", "unresolved", 2, 1.0, "train_eval_acc"),
+                            "low": float("nan"), "high": float("nan")}])
+    line = next(x for x in ex.markdown(judged).splitlines() if "prediction fit-mlp" in x)
+    assert "the same on every seed, no interval; 2 seeds" in line and "nan" not in line

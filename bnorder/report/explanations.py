@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from .mechanisms import metric_unit
@@ -48,7 +49,11 @@ EXPLANATIONS = (
     Explanation("CNN", "The CNN's order effect and its volatility live in BatchNorm's running "
                        "statistics, not in its weights",
                 {"cnn-volatility-precise": +1, "cnn-running-cost-bn-relu": +1,
-                 "cnn-running-cost-order": +1, "cnn-position-precise": +1}),
+                 "cnn-running-cost-order": +1, "cnn-position-precise": +1,
+                 "cnn-step-position-precise": +1}),
+    Explanation("CNN", "`bn-relu`'s running statistics miss because its weights keep moving by steps "
+                       "the learning rate sets, so the miss grows with the learning rate",
+                {"cnn-step-running-cost-larger": +1, "cnn-step-running-cost-smaller": +1}),
     Explanation("CNN", "`bn-relu`'s running statistics miss in the CNN because its first BatchNorm "
                        "normalizes a linear map of images that share an offset",
                 {"cnn-centred-running-cost": +1, "cnn-centred-bn-relu": +1}),
@@ -97,8 +102,10 @@ def table(judged: pd.DataFrame) -> pd.DataFrame:
 
 def prediction_line(r: dict) -> str:
     """One judged prediction in a line: its outcome, its words, the paired difference."""
+    ci = (f"95% CI {r['low']:+.2f} to {r['high']:+.2f}" if np.isfinite(r["low"])
+          else "the same on every seed, no interval")
     return (f"  - {r['outcome']}: {' '.join(r['prediction'].split()).rstrip('.')}: {r['mean']:+.2f} "
-            f"{metric_unit(r)} (95% CI {r['low']:+.2f} to {r['high']:+.2f}; {r['n']} seeds; `{r['id']}`).")
+            f"{metric_unit(r)} ({ci}; {r['n']} seeds; `{r['id']}`).")
 
 
 def markdown(judged: pd.DataFrame) -> str:
