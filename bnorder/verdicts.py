@@ -8,6 +8,10 @@ Three states, the same in every chapter:
     unresolved   neither: the point estimate's direction is reported with how many seeds agree
                  in sign and about how many paired seeds would resolve an effect of that size
 
+Seeds whose differences are all the same (no spread) give no interval: their standard error is
+zero only because so few seeds happened to agree, so such a verdict is unresolved, never resolved
+with an interval of zero width.
+
 "No detectable effect" is not one of them: an interval wider than the effects under discussion
 says nothing about their absence. A prediction written before its runs is then judged
 ``confirmed``, ``refuted`` or ``unresolved`` by :func:`prediction_outcome`.
@@ -50,7 +54,8 @@ def verdict(differences, margin: float | None = None) -> Verdict:
         return Verdict(n, mean, np.nan, np.nan, "unresolved", int(np.sign(mean)) if n else 0,
                        int(n), np.nan, margin)
     mean = float(d.mean())
-    low, high = stats.mean_interval(d)
+    sd = float(d.std(ddof=1))
+    low, high = stats.mean_interval(d) if sd > 0 else (np.nan, np.nan)   # no spread: no interval
     direction = int(np.sign(mean))
     if low > 0 or high < 0:
         state = "resolved"
@@ -59,7 +64,6 @@ def verdict(differences, margin: float | None = None) -> Verdict:
     else:
         state = "unresolved"
     agree = int((np.sign(d) == direction).sum()) if direction else int((d == 0).sum())
-    sd = float(d.std(ddof=1))
     needed = np.nan
     if sd > 0 and mean != 0:
         try:
@@ -104,9 +108,12 @@ def _num(x: float, digits: int, sign: bool = False) -> str:
 def describe(v: Verdict, higher: str, lower: str, unit: str = "points", digits: int = 2) -> str:
     """One sentence a person would write: ``higher``/``lower`` name what a positive/negative
     difference means (e.g. "relu-bn is better", "relu-bn is worse")."""
-    if v.n < 2 or not np.isfinite(v.low):
-        return f"too few paired seeds to tell ({v.n})"
     unit = f" {unit}" if unit else ""
+    if v.n < 2:
+        return f"too few paired seeds to tell ({v.n})"
+    if not np.isfinite(v.low):
+        return (f"unresolved: all {v.n} seeds differ by the same {_num(v.mean, digits, True)}{unit}, "
+                f"so their spread, and an interval, cannot be estimated; more seeds are needed")
     ci = f"95% CI {_num(v.low, digits, True)} to {_num(v.high, digits, True)}"
     seeds = f"{v.agree} of {v.n} seeds agree"
     if v.state == "resolved":   # the size and its interval both as magnitudes of the named direction

@@ -42,7 +42,7 @@ def test_runs_without_a_measured_training_split_are_left_out_and_two_seeds_show_
 
 
 def test_a_deficit_larger_on_the_training_split_is_read_as_fitting(monkeypatch):
-    use(monkeypatch, {"why-bn-eval": mlp([2.0, 2.2, 1.8, 2.1], [1.0, 1.2, 0.8, 1.1])})
+    use(monkeypatch, {"why-bn-eval": mlp([2.0, 2.3, 1.8, 2.1], [1.0, 1.2, 0.8, 1.2])})
     text = deficit.fit_reading("results", "MLP")
     assert "deficit is one of fitting" in text and "generalizes slightly better" in text
     assert deficit.order_contrast("results", "MLP", "generalization_gap").mean == pytest.approx(-1.0)

@@ -12,15 +12,18 @@ from bnorder.profiles import VARIANTS  # noqa: E402
 from bnorder.report import robustness as rb  # noqa: E402
 
 
-def write_records(root, profile, shift, seeds=range(5), jitter=0.0, **knobs):
+def write_records(root, profile, shift, seeds=range(5), jitter=0.0, noise=0.0, **knobs):
     """Records of the MLP's 2x2 cells: BatchNorm after the activation is ``shift`` points
-    better, plus ``jitter`` times a seed-dependent wobble of the position effect."""
+    better, plus ``jitter`` times a seed-dependent wobble of the position effect, plus ``noise``
+    times a second wobble of this profile's own (zero mean over seeds 0-4), so that two profiles'
+    effects differ by a different amount on each seed, as real ones do."""
     from bnorder.config import make_config
 
     for s in seeds:
         for b in an.FACTORIAL_CELLS:
             after = b in an.AFTER.values()
-            acc = 80 + 0.7 * s + (shift + jitter * ((-1) ** s) * (1 + 0.1 * s) if after else 0)
+            own = noise * ((s % 5) - 2) / 2
+            acc = 80 + 0.7 * s + (shift + jitter * ((-1) ** s) * (1 + 0.1 * s) + own if after else 0)
             cfg = make_config(dataset="synthetic", arch="mlp", block=b, seed=s, profile=profile, **knobs)
             path = root / profile / "synthetic" / "mlp" / b / f"seed{s}.json"
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -43,19 +46,19 @@ def test_every_variant_is_listed_with_its_status(tmp_path):
 
 def test_the_change_from_the_base_is_paired_by_seed(tmp_path):
     write_records(tmp_path, "factorial", -1.0, seeds=range(8), jitter=0.3)
-    # the same seeds with the same wobble, the effect one point smaller: the change is +1 on
-    # every shared seed, resolved although each effect's own interval is wide
-    write_records(tmp_path, "factorial-nobias", 0.0, jitter=0.3, bias=False)
+    # the same seeds with the same wobble, the effect one point smaller: the change is about +1
+    # on every shared seed, resolved although each effect's own interval is wide
+    write_records(tmp_path, "factorial-nobias", 0.0, jitter=0.3, noise=0.1, bias=False)
     row = rb.variant_table(tmp_path, "factorial").set_index("variant").loc["nobias"]
     assert row["change"].n == 5 and row["change"].mean == pytest.approx(1.0)
     assert row["change"].state == "resolved" and row["change"].direction == 1
-    assert row["change_values"] == pytest.approx([1.0] * 5)
+    assert row["change_values"] == pytest.approx([0.9, 0.95, 1.0, 1.05, 1.1])
     assert row["position"].state == "unresolved"
 
 
 def test_a_change_within_the_margin_is_equivalent(tmp_path):
     write_records(tmp_path, "factorial", -1.0, seeds=range(5), jitter=0.3)
-    write_records(tmp_path, "factorial-head-bn", -1.0, jitter=0.3, head="bn-linear")
+    write_records(tmp_path, "factorial-head-bn", -1.0, jitter=0.3, noise=0.1, head="bn-linear")
     row = rb.variant_table(tmp_path, "factorial").set_index("variant").loc["head-bn"]
     assert row["change"].state == "equivalent" and row["change"].margin == rb.MARGIN
     assert rb.short_verdict(row["change"]) == f"equivalent within ±{rb.MARGIN}"
@@ -140,7 +143,7 @@ def test_answer_figure_shows_the_base_and_every_variant_run(tmp_path):
 
 def test_verdict_list_words_each_variant_with_the_three_states(tmp_path):
     write_records(tmp_path, "factorial", -1.0, seeds=range(5), jitter=0.1)
-    write_records(tmp_path, "factorial-nobias", 0.0, jitter=0.1, bias=False)
+    write_records(tmp_path, "factorial-nobias", 0.0, jitter=0.1, noise=0.1, bias=False)
     text = rb.verdict_list(rb.variant_table(tmp_path, "factorial"))
     assert text.startswith("- **base** (`factorial`): BatchNorm before the activation scores higher by 0.98")
     assert text.splitlines()[1].startswith("- **nobias**, no bias in the layer before BatchNorm. "

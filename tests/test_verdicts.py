@@ -60,3 +60,12 @@ def test_a_prediction_is_confirmed_refuted_or_unresolved_by_the_interval(diffs, 
 def test_one_seed_is_never_a_verdict():
     v = verdicts.verdict([1.0])
     assert v.state == "unresolved" and verdicts.prediction_outcome(v, "positive") == "unresolved"
+
+
+def test_seeds_that_all_differ_by_the_same_amount_are_not_a_resolved_effect():
+    v = verdicts.verdict([0.5, 0.5])           # two seeds agreeing to the last digit: no spread
+    assert v.state == "unresolved" and v.direction == 1 and v.agree == 2
+    assert np.isnan(v.low) and np.isnan(v.high)
+    assert verdicts.prediction_outcome(v, "positive") == "unresolved"
+    assert "cannot be estimated" in verdicts.describe(v, "a is better", "a is worse")
+    assert verdicts.verdict([0.5, 0.51]).state == "resolved"   # any spread gives an interval
