@@ -189,3 +189,19 @@ def test_an_outcome_that_fresh_seeds_changed_is_named(monkeypatch):
     table = mech.interventions.judge_all([prediction], load=data.__getitem__)
     assert table.iloc[0]["outcome"] != "confirmed"
     assert mech.outcome_changes("results", table) == ["p"]
+
+
+def test_the_seeds_a_hypothesis_was_read_from_are_shown_beside_every_seed_now(monkeypatch):
+    def frame(block, values):
+        return pd.DataFrame([{"arch": "cnn", "block": block, "seed": s, "status": "ok", "first_block": None,
+                              "final_test_acc": v, "history": []} for s, v in values.items()])
+    arm = {0: 91.0, 1: 91.2, 2: 90.9, 3: 91.1, 4: 88.0}       # four seeds ahead, the fifth behind
+    data = {"a": frame("bn-relu", arm), "b": frame("bn-relu", {s: 90.0 + 0.01 * s for s in range(5)})}
+    prediction = {"id": "p", "metric": "final_test_acc", "expect": "equivalent", "margin": 0.5,
+                  "arm": {"profile": "a", "block": "bn-relu"}, "base": {"profile": "b", "block": "bn-relu"}}
+    monkeypatch.setattr(mech, "loader", lambda results: data.__getitem__)
+    monkeypatch.setattr(mech.interventions, "load_predictions", lambda: [prediction])
+    text = mech.then_and_now("results", "p", then=range(4))
+    assert text.startswith("On seeds 0–3, `p` was refuted, +1.04 points")
+    assert "on all 5 seeds it is now unresolved" in text and text.endswith("4: -2.04.")
+    assert "not all landed" in mech.then_and_now("results", "p", then=[7, 8])
