@@ -105,6 +105,13 @@ def _num(x: float, digits: int, sign: bool = False) -> str:
     return f"{x:+.{digits}f}" if sign else f"{x:.{digits}f}"
 
 
+def interval_text(low: float, high: float, digits: int = 2) -> str:
+    """The 95% interval as a sentence gives it, or why there is none (every seed the same)."""
+    if not (np.isfinite(low) and np.isfinite(high)):
+        return "the same on every seed, no interval"
+    return f"95% CI {_num(low, digits, True)} to {_num(high, digits, True)}"
+
+
 def describe(v: Verdict, higher: str, lower: str, unit: str = "points", digits: int = 2) -> str:
     """One sentence a person would write: ``higher``/``lower`` name what a positive/negative
     difference means (e.g. "relu-bn is better", "relu-bn is worse")."""
@@ -114,7 +121,7 @@ def describe(v: Verdict, higher: str, lower: str, unit: str = "points", digits: 
     if not np.isfinite(v.low):
         return (f"unresolved: all {v.n} seeds differ by the same {_num(v.mean, digits, True)}{unit}, "
                 f"so their spread, and an interval, cannot be estimated; more seeds are needed")
-    ci = f"95% CI {_num(v.low, digits, True)} to {_num(v.high, digits, True)}"
+    ci = interval_text(v.low, v.high, digits)
     seeds = f"{v.agree} of {v.n} seeds agree"
     if v.state == "resolved":   # the size and its interval both as magnitudes of the named direction
         what, (lo, hi) = (higher, (v.low, v.high)) if v.direction > 0 else (lower, (-v.high, -v.low))

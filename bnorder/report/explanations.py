@@ -12,9 +12,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numpy as np
 import pandas as pd
 
+from .. import verdicts
 from .mechanisms import metric_unit
 
 
@@ -102,10 +102,8 @@ def table(judged: pd.DataFrame) -> pd.DataFrame:
 
 def prediction_line(r: dict) -> str:
     """One judged prediction in a line: its outcome, its words, the paired difference."""
-    ci = (f"95% CI {r['low']:+.2f} to {r['high']:+.2f}" if np.isfinite(r["low"])
-          else "the same on every seed, no interval")
     return (f"  - {r['outcome']}: {' '.join(r['prediction'].split()).rstrip('.')}: {r['mean']:+.2f} "
-            f"{metric_unit(r)} ({ci}; {r['n']} seeds; `{r['id']}`).")
+            f"{metric_unit(r)} ({verdicts.interval_text(r['low'], r['high'])}; {r['n']} seeds; `{r['id']}`).")
 
 
 def markdown(judged: pd.DataFrame) -> str:

@@ -76,12 +76,6 @@ def outcome_changes(results, table: pd.DataFrame, first=range(10)) -> list[str]:
     return changed
 
 
-def _seed_range(seeds) -> str:
-    seeds = sorted(seeds)
-    consecutive = seeds == list(range(seeds[0], seeds[-1] + 1))
-    return f"{seeds[0]}–{seeds[-1]}" if consecutive and len(seeds) > 2 else ", ".join(map(str, seeds))
-
-
 def then_and_now(results, prediction_id: str, then) -> str:
     """A prediction's outcome on the seeds ``then`` (those read when a later hypothesis was built
     on it) beside its outcome on every paired seed now, and each seed's own difference: did the
@@ -90,11 +84,11 @@ def then_and_now(results, prediction_id: str, then) -> str:
     now = interventions.judge(p, load=loader(results))
     before = interventions.judge({**p, "seeds": list(then)}, load=loader(results))
     if before["n"] < 2:
-        return f"Seeds {_seed_range(then)} of `{prediction_id}` have not all landed in this edition."
+        return f"Seeds {min(then)}–{max(then)} of `{prediction_id}` have not all landed in this edition."
     unit = metric_unit(now)
-    state = lambda r: (f"{r['outcome']}, {r['mean']:+.2f} {unit} (95% CI "  # noqa: E731
-                       f"{r['low']:+.2f} to {r['high']:+.2f})")
-    text = f"On seeds {_seed_range(before['seeds'])}, `{prediction_id}` was {state(before)}"
+    state = lambda r: (f"{r['outcome']}, {r['mean']:+.2f} {unit} "  # noqa: E731
+                       f"({verdicts.interval_text(r['low'], r['high'])})")
+    text = f"On seeds {min(before['seeds'])}–{max(before['seeds'])}, `{prediction_id}` was {state(before)}"
     if now["seeds"] == before["seeds"]:
         return text + "; no other seed has landed yet."
     per_seed = ", ".join(f"{s}: {d:+.2f}" for s, d in zip(now["seeds"], now["differences"]))
