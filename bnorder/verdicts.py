@@ -6,7 +6,9 @@ Three states, the same in every chapter:
     equivalent   the whole interval lies inside a stated margin (+-margin): any effect is
                  smaller than the margin, whichever its sign
     unresolved   neither: the point estimate's direction is reported with how many seeds agree
-                 in sign and about how many paired seeds would resolve an effect of that size
+                 in sign and about how many paired seeds would decide it: for a question with a
+                 margin, the seeds that would put the interval inside it if the estimate held;
+                 otherwise the seeds that would resolve an effect of that size (80% power)
 
 Seeds whose differences are all the same (no spread) give no interval: their standard error is
 zero only because so few seeds happened to agree, so such a verdict is unresolved, never resolved
@@ -22,10 +24,12 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 
 import numpy as np
+from scipy import stats as sp_stats
 
 from . import stats
 
 POWER = 0.8  # "seeds needed": paired seeds for 80% power at the observed standardized effect
+PLANNABLE = 1000  # more seeds than this is no plan: the estimate is too close to zero (or the margin)
 
 
 @dataclass
@@ -39,6 +43,9 @@ class Verdict:
     agree: int                # seeds whose own difference has the mean's sign
     seeds_needed: float       # paired seeds for 80% power at the observed d_z (NaN if none)
     margin: float | None = None
+    seeds_for_margin: float = np.nan  # paired seeds whose interval would lie inside the margin
+                                      # at the observed mean and spread (NaN: no margin, or the
+                                      # mean is outside it; inf: more than PLANNABLE)
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -70,7 +77,21 @@ def verdict(differences, margin: float | None = None) -> Verdict:
             needed = float(stats.seeds_for_power(abs(mean) / sd, power=POWER))
         except ValueError:
             needed = np.inf
-    return Verdict(n, mean, float(low), float(high), state, direction, agree, needed, margin)
+    return Verdict(n, mean, float(low), float(high), state, direction, agree, needed, margin,
+                   seeds_within_margin(mean, sd, margin))
+
+
+def seeds_within_margin(mean: float, sd: float, margin: float | None, max_n: int = PLANNABLE) -> float:
+    """Smallest number of paired seeds whose 95% t interval, at this ``mean`` and spread ``sd``,
+    would lie inside +-``margin``: how many seeds an equivalence question needs if the estimate
+    held. NaN without a margin, a spread, or with the mean on or past the margin; inf past
+    ``max_n``."""
+    room = (margin - abs(mean)) if margin is not None else np.nan
+    if not (np.isfinite(room) and room > 0 and sd > 0):
+        return np.nan
+    n = np.arange(2, max_n + 1)
+    inside = sp_stats.t.ppf(0.975, n - 1) * sd / np.sqrt(n) < room
+    return float(n[inside.argmax()]) if inside.any() else np.inf
 
 
 def prediction_outcome(v: Verdict, expect: str, margin: float | None = None) -> str:
@@ -131,11 +152,35 @@ def describe(v: Verdict, higher: str, lower: str, unit: str = "points", digits: 
         return (f"equivalent within ±{_num(v.margin, digits)}{unit}: "
                 f"{_num(v.mean, digits, True)}{unit} ({ci})")
     lean = higher if v.direction > 0 else lower
-    if not np.isfinite(v.seeds_needed):
-        needed = ""
-    elif v.seeds_needed <= v.n:   # the spread of so few seeds is itself too uncertain to plan with
-        needed = "; too few seeds to estimate how many would resolve it"
-    else:
-        needed = f"; about {int(v.seeds_needed):,} paired seeds would resolve an effect this size"
     return (f"unresolved: the estimate leans towards '{lean}', {_num(v.mean, digits, True)}{unit} "
-            f"({ci}; {seeds}{needed})")
+            f"({ci}; {seeds}{seeds_needed_phrase(v, digits)})")
+
+
+def seeds_to_decide(v: Verdict) -> tuple[float, bool]:
+    """How many paired seeds would decide an unresolved verdict, and whether by putting the
+    interval inside the margin (``True``: the question has a margin and the estimate lies within
+    it) or by excluding zero at 80% power (``False``). NaN: nothing can be said; inf: more than
+    :data:`PLANNABLE`."""
+    if v.margin is not None and v.seeds_for_margin > v.n:
+        return v.seeds_for_margin, True
+    return v.seeds_needed, False
+
+
+def seeds_needed_phrase(v: Verdict, digits: int = 2) -> str:
+    """:func:`seeds_to_decide` as the end of an unresolved verdict's sentence ("" when nothing
+    can be said)."""
+    needed, within = seeds_to_decide(v)
+    if np.isnan(needed):
+        return ""
+    if within:
+        if needed > PLANNABLE:
+            return (f"; the estimate lies too close to the ±{_num(v.margin, digits)} margin for "
+                    f"{PLANNABLE:,} paired seeds to show it inside")
+        return (f"; about {int(needed):,} paired seeds would put the interval inside "
+                f"±{_num(v.margin, digits)} if this estimate held")
+    if needed <= v.n:   # the spread of so few seeds is itself too uncertain to plan with
+        return "; too few seeds to estimate how many would resolve it"
+    if needed > PLANNABLE:
+        return (f"; the estimate lies too close to zero for {PLANNABLE:,} paired seeds to "
+                f"resolve an effect this size")
+    return f"; about {int(needed):,} paired seeds would resolve an effect this size"

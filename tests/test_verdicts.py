@@ -1,5 +1,7 @@
 """Verdict words follow the interval: resolved, equivalent or unresolved, never more."""
 
+import re
+
 import numpy as np
 import pytest
 from scipy import stats as sps
@@ -69,3 +71,23 @@ def test_seeds_that_all_differ_by_the_same_amount_are_not_a_resolved_effect():
     assert verdicts.prediction_outcome(v, "positive") == "unresolved"
     assert "cannot be estimated" in verdicts.describe(v, "a is better", "a is worse")
     assert verdicts.verdict([0.5, 0.51]).state == "resolved"   # any spread gives an interval
+
+
+def test_an_unresolved_equivalence_question_says_how_many_seeds_would_fit_its_interval_in_the_margin():
+    d = np.array([0.3, -0.9, 0.6, -0.2])
+    v = verdicts.verdict(d, margin=0.75)
+    assert v.state == "unresolved"
+    n, room, sd = int(v.seeds_for_margin), 0.75 - abs(d.mean()), d.std(ddof=1)
+    half = lambda k: sps.t.ppf(0.975, k - 1) * sd / np.sqrt(k)  # noqa: E731
+    assert half(n) < room <= half(n - 1)
+    assert f"about {n} paired seeds would put the interval inside ±0.75" in \
+        verdicts.describe(v, "a is better", "a is worse")
+    assert np.isnan(verdicts.verdict(d).seeds_for_margin)        # no margin: no such count
+
+
+def test_an_estimate_close_to_zero_never_asks_for_an_implausible_number_of_seeds():
+    v = verdicts.verdict([1.58, 0.35, -1.85])   # mean +0.03, spread 1.7: tens of thousands of seeds
+    assert v.seeds_needed > verdicts.PLANNABLE
+    text = verdicts.describe(v, "a is better", "a is worse")
+    assert "too close to zero for 1,000 paired seeds" in text
+    assert re.search(r"about [\d,]+ paired seeds", text) is None

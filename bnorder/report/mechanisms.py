@@ -147,7 +147,7 @@ def outcome_sentence(row) -> str:
         have = f" ({row['arm_seeds']} of its seeds so far)" if row["arm_seeds"] else ""
         return (f"*Not decided yet: too few paired seeds{have}. "
                 f"Run `python -m bnorder sweep --profile {profile}`.*")
-    v = verdicts.Verdict(**{k: row[k] for k in verdicts.Verdict.__dataclass_fields__})
+    v = verdicts.Verdict(**{k: row[k] for k in verdicts.Verdict.__dataclass_fields__ if k in row})
     higher, lower, unit = contrast_phrases(row)
     text = verdicts.describe(v, higher, lower, unit)
     text = text.removeprefix("unresolved: ") if row["outcome"] == "unresolved" else text

@@ -190,7 +190,11 @@ def short_verdict(v) -> str:
         return f"resolved, towards {where}"
     if v.state == "equivalent":
         return f"equivalent within ±{v.margin}"
-    needed = f"; ~{v.seeds_needed:,.0f} needed" if np.isfinite(v.seeds_needed) else ""
+    seeds, within = verdicts.seeds_to_decide(v)
+    goal = f" for ±{v.margin}" if within else ""
+    needed = ("" if np.isnan(seeds) or seeds <= v.n
+              else f"; >{verdicts.PLANNABLE:,} needed{goal}" if seeds > verdicts.PLANNABLE
+              else f"; ~{seeds:,.0f} needed{goal}")
     return f"unresolved, leans {where}; {v.agree} of {v.n} agree{needed}"
 
 
