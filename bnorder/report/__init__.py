@@ -10,7 +10,13 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import pandas as pd
+
 ROOT = Path(__file__).resolve().parent.parent.parent
+
+# A table in the book shows every row and the whole of every cell: pandas' defaults cut a table
+# at 60 rows and a cell at 50 characters, leaving "..." where a reader looks for a run or a verdict.
+pd.set_option("display.max_rows", None, "display.max_colwidth", None)
 
 
 def results_dir(env=None) -> Path:
