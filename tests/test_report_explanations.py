@@ -67,3 +67,17 @@ def test_a_test_whose_seeds_all_differ_by_the_same_amount_shows_no_interval():
                             "low": float("nan"), "high": float("nan")}])
     line = next(x for x in ex.markdown(judged).splitlines() if "prediction fit-mlp" in x)
     assert "the same on every seed, no interval; 2 seeds" in line and "nan" not in line
+
+
+def test_undecided_tests_that_point_one_way_are_said_to_lean_that_way():
+    assert ex.verdict([0, 0], 2, [-1, -1]) == "not decided by these seeds (2 of 2 tests run; 2 leaning against it)"
+    assert ex.verdict([0, 0], 2, [1, -1]).endswith("run; 1 leaning towards it and 1 leaning against it)")
+    assert ex.verdict([1, 0], 2, [-1]).endswith("the rest not decided (1 leaning against it)")
+    assert ex.verdict([0, 0], 2, [0, 0]) == "not decided by these seeds (2 of 2 tests run)"
+    up = {**row("x", "unresolved", 5, -1.4), "expect": "positive"}
+    assert ex.lean(up, +1) == -1 and ex.lean(up, -1) == 1        # predicted up, measured down
+    assert ex.lean({**up, "expect": "equivalent"}, +1) == 0       # no direction to lean from
+    judged = pd.DataFrame([{**row("cnn-centred-bn-relu", "unresolved", 5, -1.4), "expect": "positive"},
+                           {**row("cnn-centred-running-cost", "unresolved", 5, 0.4), "expect": "negative"}])
+    standing = ex.summary(judged).set_index("tested by")["standing"]
+    assert standing["cnn-centred-running-cost, cnn-centred-bn-relu"].endswith("2 leaning against it)")

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from .. import verdicts
@@ -70,21 +71,42 @@ def side(outcome: str, sign: int) -> int:
     return {"confirmed": sign, "refuted": -sign}.get(outcome, 0)
 
 
-def verdict(sides: list[int], n_tests: int) -> str:
-    """An explanation's standing from the sides of its tests that have run (+1, -1 or 0 each)."""
+def lean(r: dict, sign: int) -> int:
+    """Where an undecided prediction's estimate points: +1 towards the explanation (the side its
+    confirmation would take), -1 away from it, 0 for a prediction of no effect or no estimate."""
+    want = {"positive": 1, "negative": -1}.get(r.get("expect"), 0)
+    mean = r.get("mean")
+    if not want or mean is None or not np.isfinite(mean) or mean == 0:
+        return 0
+    return int(np.sign(mean)) * want * sign
+
+
+def _leaning(leans) -> str:
+    """How the undecided tests' estimates point, e.g. "; 2 leaning against it" ("" if none do)."""
+    parts = [f"{k} leaning {way} it" for k, way in
+             ((list(leans).count(1), "towards"), (list(leans).count(-1), "against")) if k]
+    return f"; {' and '.join(parts)}" if parts else ""
+
+
+def verdict(sides: list[int], n_tests: int, leans=()) -> str:
+    """An explanation's standing from the sides of its tests that have run (+1, -1 or 0 each);
+    ``leans`` (see :func:`lean`) says where the undecided ones point, so that estimates which all
+    point one way are not read as no evidence."""
     if not sides:
         return "not tested yet"
     pro, con = sides.count(1), sides.count(-1)
     if pro and con:
         return f"mixed: {pro} test{'s' * (pro > 1)} for it, {con} against"
     if not (pro or con):
-        return f"not decided by these seeds ({len(sides)} of {n_tests} test{'s' * (n_tests > 1)} run)"
+        return (f"not decided by these seeds ({len(sides)} of {n_tests} test{'s' * (n_tests > 1)} "
+                f"run{_leaning(leans)})")
     if pro == n_tests:
         return "confirmed by every test"
     if con == n_tests:
         return "ruled out by every test"
     word, none = ("supported", "against it") if pro else ("contradicted", "for it")
-    return f"{word} by {pro or con} of {n_tests} tests, none {none}; the rest not decided"
+    rest = f" ({_leaning(leans)[2:]})" if _leaning(leans) else ""
+    return f"{word} by {pro or con} of {n_tests} tests, none {none}; the rest not decided{rest}"
 
 
 def table(judged: pd.DataFrame) -> pd.DataFrame:
@@ -94,8 +116,9 @@ def table(judged: pd.DataFrame) -> pd.DataFrame:
     for e in EXPLANATIONS:
         ran = [(i, by_id[i]) for i in e.tests if i in by_id and by_id[i]["n"] >= 2]
         sides = [side(r["outcome"], e.tests[i]) for i, r in ran]
+        leans = [lean(r, e.tests[i]) for (i, r), s in zip(ran, sides) if s == 0]
         rows.append({"network": e.network, "explanation": e.claim,
-                     "verdict": verdict(sides, len(e.tests)), "tests": [r for _, r in ran],
+                     "verdict": verdict(sides, len(e.tests), leans), "tests": [r for _, r in ran],
                      "waiting": [i for i in e.tests if i not in dict(ran)]})
     return pd.DataFrame(rows)
 
