@@ -205,3 +205,12 @@ def test_the_seeds_a_hypothesis_was_read_from_are_shown_beside_every_seed_now(mo
     assert text.startswith("On seeds 0–3, `p` was refuted, +1.04 points")
     assert "on all 5 seeds it is now unresolved" in text and text.endswith("4: -2.04.")
     assert "not all landed" in mech.then_and_now("results", "p", then=[7, 8])
+
+
+def test_a_block_read_with_precise_against_running_statistics_names_both_readings():
+    row = {"id": "c", "arm": {"profile": "p", "block": "bn-relu", "metric": "final_test_acc_precise"},
+           "base": {"profile": "p", "block": "bn-relu", "metric": "final_test_acc"},
+           "metric": "final_test_acc", "expect": "positive", "margin": None}
+    higher, lower, unit = mech.contrast_phrases(row)
+    assert higher == ("`bn-relu`'s test accuracy is higher with precise BatchNorm statistics than "
+                      "with running BatchNorm statistics") and unit == "points"

@@ -133,7 +133,8 @@ def contrast_phrases(row) -> tuple[str, str, str]:
         arm, base = f"{arm} in `{row['arm']['profile']}`", f"{base} in `{row['base']['profile']}`"
     if arm == base:          # one block read two ways: name the readings
         what, unit = METRIC_WORDS[base_metric][0].split(" with ")[0], METRIC_WORDS[arm_metric][1]
-        how = lambda m: METRIC_WORDS[m][0].split(" with ", 1)[-1]  # noqa: E731
+        # a reading named in the metric's words, else the one every record's plain metric uses
+        how = lambda m: (METRIC_WORDS[m][0].split(" with ", 1) + ["running BatchNorm statistics"])[1]  # noqa: E731
         return (f"{arm}'s {what} is higher with {how(arm_metric)} than with {how(base_metric)}",
                 f"{arm}'s {what} is lower with {how(arm_metric)} than with {how(base_metric)}", unit)
     words, unit = METRIC_WORDS[arm_metric]
