@@ -105,7 +105,8 @@ def verdict(sides: list[int], n_tests: int, leans=()) -> str:
     if con == n_tests:
         return "ruled out by every test"
     word, none = ("supported", "against it") if pro else ("contradicted", "for it")
-    rest = f" ({_leaning(leans)[2:]})" if _leaning(leans) else ""
+    leaning = _leaning(leans)
+    rest = f" ({leaning.removeprefix('; ')})" if leaning else ""
     return f"{word} by {pro or con} of {n_tests} tests, none {none}; the rest not decided{rest}"
 
 
