@@ -51,7 +51,7 @@ import torch.nn.functional as F
 from .config import make_config
 from .data import DATASETS, load_dataset, load_raw
 from .fused import SpeedFlags, build_fused, fused_train_epoch, make_adam
-from .networks import ARCHS, build_network
+from .networks import ARCHS, build_for
 from .records import provenance, write_json_atomic
 from .train import pick_device, train_epoch
 
@@ -125,8 +125,7 @@ def _sync(device: torch.device):
 
 def _net(cfg, seed, input_shape, num_classes, device):
     torch.manual_seed(seed)
-    return build_network(cfg.arch, cfg.block, input_shape, num_classes, cfg.width, cfg.depth,
-                         cfg.bias, cfg.leaky_slope, cfg.head).to(device)
+    return build_for(cfg, input_shape, num_classes).to(device)
 
 
 def run_original(cfg, seeds, images, labels, input_shape, num_classes, device, num_workers):

@@ -39,6 +39,7 @@ class RunConfig:
     train_subset: int = 0         # keep only this many training images (0: all)
     bias: bool = True             # bias of the conv/linear layer inside each block
     leaky_slope: float = 0.01     # negative slope of LeakyReLU
+    bn_momentum: float = 0.1      # BatchNorm's running-statistics momentum (PyTorch's default)
     head: str = "linear"          # classifier: linear (the study) | bn-linear (same input for every order)
     first_block: str = ""         # another order for the first block only ("": block everywhere)
     center_inputs: bool = False   # subtract the training split's mean image from every image
@@ -47,6 +48,7 @@ class RunConfig:
     data_root: str = "data"       # where data sets are looked for and downloaded to
     download: bool = True         # download a missing data set (CIFAR-10, Fashion-MNIST)
     device: str = "auto"          # auto | cpu | cuda | mps
+    compile: bool = False         # torch.compile the training step (same fp32 math, fused kernels)
     profile: str = "adhoc"        # sweep profile this run belongs to (names the results folder)
     results_dir: str = "results"  # root of the results tree
 
@@ -55,7 +57,7 @@ class RunConfig:
 
 
 # Knobs that change where or how a run executes or what it measures, never its numbers.
-NOT_IN_HASH = ("data_root", "download", "device", "profile", "results_dir", "probe")
+NOT_IN_HASH = ("data_root", "download", "device", "profile", "results_dir", "probe", "compile")
 
 
 def _type_ok(value, kind) -> bool:
@@ -130,17 +132,20 @@ def make_config(**params) -> RunConfig:
         raise ValueError(f"train_subset must be >= 0 (0 keeps all), got {cfg.train_subset}")
     if cfg.leaky_slope < 0:
         raise ValueError(f"leaky_slope must be >= 0, got {cfg.leaky_slope}")
+    if not 0 < cfg.bn_momentum <= 1:
+        raise ValueError(f"bn_momentum must be in (0, 1], got {cfg.bn_momentum}")
     if cfg.width is None:
         cfg.width = DEFAULT_WIDTH[cfg.arch]
     cfg.lr = float(cfg.lr)
     cfg.val_fraction = float(cfg.val_fraction)
     cfg.leaky_slope = float(cfg.leaky_slope)
+    cfg.bn_momentum = float(cfg.bn_momentum)
     return cfg
 
 
 # Knobs added after records were first written: left out of the hash at these values, so a run
 # that does not use them keeps the hash its record has always had.
-LATER_KNOBS = {"first_block": "", "center_inputs": False}
+LATER_KNOBS = {"first_block": "", "center_inputs": False, "bn_momentum": 0.1}
 
 
 def config_hash(cfg: RunConfig) -> str:

@@ -47,7 +47,7 @@ from .blocks import Center, Shift
 from .config import RunConfig
 from .data import Splits, load_for
 from .loop import batch_slices, run_epochs
-from .networks import build_network
+from .networks import build_for
 from .train import pick_device
 
 
@@ -257,8 +257,7 @@ def build_fused(cfg: RunConfig, seeds: list[int], input_shape, num_classes: int,
     models = []
     for seed in seeds:
         torch.manual_seed(seed)
-        models.append(build_network(cfg.arch, cfg.block, input_shape, num_classes, cfg.width,
-                                    cfg.depth, cfg.bias, cfg.leaky_slope, cfg.head, cfg.first_block))
+        models.append(build_for(cfg, input_shape, num_classes))
     n_params = sum(p.numel() for p in models[0].parameters())
     fused = fuse_models(models).to(device)
     if flags.channels_last:
@@ -376,7 +375,8 @@ def fused_bn_evaluations(fused: nn.Module, data: Splits, k: int, batch_size: int
 
 def train_fused(cfg: RunConfig, seeds, data: Splits | None = None, progress: bool = True, *,
                 amp_bf16: bool = False, channels_last: bool = False,
-                compile: bool | str = False, fused_adam: bool = False) -> list[dict]:
+                compile: bool | str = False, fused_adam: bool = False,
+                checkpoint: tuple | None = None) -> list[dict]:
     """Train ``cfg`` once per seed in ``seeds`` (``cfg.seed`` is ignored), all in one model.
 
     Returns one dict per seed, in the order of ``seeds``, with the keys of
@@ -390,7 +390,7 @@ def train_fused(cfg: RunConfig, seeds, data: Splits | None = None, progress: boo
         raise ValueError("train_fused needs at least one seed")
     if len(set(seeds)) != len(seeds):
         raise ValueError(f"seeds must be distinct, got {seeds}")
-    flags = SpeedFlags(bool(amp_bf16), bool(channels_last), compile, bool(fused_adam))
+    flags = SpeedFlags(bool(amp_bf16), bool(channels_last), compile or cfg.compile, bool(fused_adam))
     k = len(seeds)
     device = pick_device(cfg.device)
     if data is None:
@@ -398,7 +398,7 @@ def train_fused(cfg: RunConfig, seeds, data: Splits | None = None, progress: boo
     data = data.to(device)
     trainer = FusedTrainer(cfg, seeds, data, device, flags)
     results = run_epochs(cfg, trainer, data, f"{cfg.arch} {cfg.block} seeds {','.join(map(str, seeds))}",
-                         progress)
+                         progress, checkpoint)
     speed = {"fused_seeds": k, **flags.as_dict()}
     return [{**r, "n_params": trainer.n_params, "device": str(device), "speed": dict(speed)}
             for r in results]
@@ -414,6 +414,16 @@ class FusedTrainer:
             cfg, seeds, data.input_shape, data.num_classes, device, flags)
         self.opt = make_adam(self.fused, cfg.lr, flags)   # one learning rate for every model
         self.generators = [torch.Generator().manual_seed(s) for s in seeds]
+
+    def state_dict(self) -> dict:
+        return {"model": self.fused.state_dict(), "opt": self.opt.state_dict(),
+                "orders": [g.get_state() for g in self.generators]}
+
+    def load_state_dict(self, state: dict) -> None:
+        self.fused.load_state_dict(state["model"])
+        self.opt.load_state_dict(state["opt"])
+        for g, order in zip(self.generators, state["orders"]):
+            g.set_state(order)
 
     def train_epoch(self, on_step):
         return fused_train_epoch(self.step_module, self.opt, self.data.train_x, self.data.train_y,
@@ -448,18 +458,25 @@ def run_and_record_fused(cfg: RunConfig, n_seeds: int, progress: bool = True, *,
     """:func:`bnorder.run.run_and_record` for seeds ``cfg.seed … cfg.seed + n_seeds - 1`` (or
     ``seeds``) trained as one fused group: one record per seed, each with the provenance of
     the group (``wall_seconds`` is the group's) plus ``fused_seeds`` and the speed flags."""
+    from . import checkpoint as ckpt
     from .records import make_record, provenance, save_record
+    from .run import resumed_provenance
 
     seeds = list(seeds) if seeds is not None else [cfg.seed + i for i in range(n_seeds)]
     if len(seeds) != n_seeds:
         raise ValueError(f"n_seeds is {n_seeds} but {len(seeds)} seeds were given")
     started = dt.datetime.now(dt.timezone.utc)
     t0 = time.perf_counter()
-    results = train_fused(cfg, seeds, data=data, progress=progress, **flags)
-    prov = provenance(results[0]["device"], time.perf_counter() - t0, started)
+    path = ckpt.checkpoint_path(cfg, seeds)
+    results = train_fused(cfg, seeds, data=data, progress=progress,
+                          checkpoint=(path, ckpt.identity(cfg, seeds) + repr(sorted(flags.items()))),
+                          **flags)
+    wall = time.perf_counter() - t0
+    prov = {**provenance(results[0]["device"], wall, started), **resumed_provenance(results[0], wall)}
     out = []
     for seed, result in zip(seeds, results):
         record = make_record(dataclasses.replace(cfg, seed=seed), result,
                              {**prov, **result["speed"]})
         out.append((record, save_record(record)))
+    ckpt.remove(path)
     return out

@@ -10,10 +10,13 @@ and an evaluation run, which a *trainer* object provides:
     trainer.before_epoch()         state the epoch's measurements need (e.g. weights at its start)
     trainer.epoch_extras(state)    k dicts added to each model's epoch row (diagnostics, bn_eval)
     trainer.final_extras(status)   k dicts added to each model's summary (training fit, ...)
+    trainer.state_dict()           everything the trainer needs to go on (weights, optimizer,
+    trainer.load_state_dict(d)     BatchNorm buffers, data-order generators), and its restore
 
 The loop owns the rest, written once: the learning-rate schedule, the progress bar, the
 divergence check (a model whose loss turns non-finite stops, the others train on), the per-epoch
-row and the summary.
+row, the summary, and a checkpoint after every epoch (:mod:`bnorder.checkpoint`) from which an
+interrupted run goes on.
 """
 
 from __future__ import annotations
@@ -23,6 +26,8 @@ import time
 
 import torch
 from tqdm import tqdm
+
+from . import checkpoint as ckpt
 
 
 def batch_slices(n: int, batch_size: int) -> list[slice]:
@@ -76,12 +81,15 @@ def first_non_finite(losses: torch.Tensor, epoch: int, status: list[str], failur
                           "error": f"non-finite loss at epoch {epoch}, step {step}"}
 
 
-def run_epochs(cfg, trainer, data, desc: str, progress: bool = True) -> list[dict]:
+def run_epochs(cfg, trainer, data, desc: str, progress: bool = True,
+               checkpoint: tuple | None = None) -> list[dict]:
     """Train ``trainer``'s k models for ``cfg.epochs`` epochs on ``data``.
 
     Returns one dict per model: ``status`` (``ok`` or ``diverged``), ``failure``, ``epochs``
-    (one row per completed epoch) and ``summary``. ``seconds`` in a row is the epoch's wall
-    time for all k models together."""
+    (one row per completed epoch), ``summary`` and ``resumed_from_epoch`` (``None``, or the
+    epoch of the checkpoint this run went on from). ``seconds`` in a row is the epoch's wall
+    time for all k models together. ``checkpoint``: ``(path, identity)`` to write a checkpoint
+    after every epoch and to resume from a matching one (:mod:`bnorder.checkpoint`)."""
     k = trainer.k
     steps_per_epoch = len(batch_slices(len(data.train_x), cfg.batch_size))
     total_steps = cfg.epochs * steps_per_epoch
@@ -95,7 +103,20 @@ def run_epochs(cfg, trainer, data, desc: str, progress: bool = True) -> list[dic
 
     epochs: list[list[dict]] = [[] for _ in range(k)]
     status, failure = ["ok"] * k, [None] * k
-    for epoch in range(1, cfg.epochs + 1):
+    path, ident = checkpoint or (None, None)
+    saved = ckpt.load(path, ident)
+    first, before = 1, 0.0
+    if saved is not None:
+        trainer.load_state_dict(saved["trainer"])
+        if sched is not None:
+            sched.load_state_dict(saved["schedule"])
+        ckpt.restore_random_states(saved["random"])
+        epochs, status, failure = saved["epochs"], saved["status"], saved["failure"]
+        first, before = saved["epoch"] + 1, saved["elapsed"]
+        bar.update((first - 1) * steps_per_epoch)
+        bar.write(f"resumed from the checkpoint of epoch {saved['epoch']} ({path})")
+    t_start = time.perf_counter()
+    for epoch in range(first, cfg.epochs + 1):
         t0 = time.perf_counter()
         state = trainer.before_epoch()
         losses, train_acc = trainer.train_epoch(on_step)
@@ -115,7 +136,14 @@ def run_epochs(cfg, trainer, data, desc: str, progress: bool = True) -> list[dic
                               "lr": trainer.opt.param_groups[0]["lr"], "seconds": seconds, **extras[j]})
         bar.set_postfix(epoch=epoch, ok=f"{len(ok)}/{k}",
                         test_acc=f"{sum(test_acc[j] for j in ok) / len(ok):.2f}")
+        if path is not None:
+            ckpt.save(path, {"identity": ident, "epoch": epoch, "trainer": trainer.state_dict(),
+                             "schedule": sched.state_dict() if sched is not None else None,
+                             "random": ckpt.random_states(), "epochs": epochs, "status": status,
+                             "failure": failure, "elapsed": before + time.perf_counter() - t_start})
     bar.close()
     finals = trainer.final_extras(status)
+    resumed = saved["epoch"] if saved is not None else None
     return [{"status": status[j], "failure": failure[j], "epochs": epochs[j],
-             "summary": {**summarize(epochs[j]), **finals[j]}} for j in range(k)]
+             "summary": {**summarize(epochs[j]), **finals[j]}, "resumed_from_epoch": resumed,
+             "seconds_before_resume": before} for j in range(k)]

@@ -85,23 +85,36 @@ class SeedMLP(nn.Module):
 def build_network(arch: str, block: str, input_shape: tuple[int, int, int], num_classes: int,
                   width: int | None = None, depth: int = DEFAULT_DEPTH, bias: bool = True,
                   leaky_slope: float = LEAKY_SLOPE, head: str = "linear",
-                  first_block: str = "") -> nn.Module:
+                  first_block: str = "", bn_momentum: float = 0.1) -> nn.Module:
     """Build ``arch`` with blocks of order ``block`` for inputs of shape (C, H, W).
 
     ``head`` and ``first_block`` (another order for the first block only) apply to cnn and mlp;
-    seed-mlp keeps the original classifier and has one block."""
+    seed-mlp keeps the original classifier and has one block. ``bn_momentum`` is every
+    BatchNorm's running-statistics momentum (it changes no weight: training normalizes with
+    each batch's own statistics)."""
     if arch not in ARCHS:
         raise ValueError(f"unknown arch {arch!r}; valid archs: {', '.join(ARCHS)}")
     width = width or DEFAULT_WIDTH[arch]
     if arch == "cnn":
-        return CNN(block, input_shape[0], num_classes, width, depth, bias, leaky_slope, head,
-                   first_block)
-    if arch == "mlp":
-        return MLP(block, math.prod(input_shape), num_classes, width, depth, bias, leaky_slope, head,
-                   first_block)
-    return SeedMLP(first_block or block, math.prod(input_shape), num_classes, bias, leaky_slope)
+        model = CNN(block, input_shape[0], num_classes, width, depth, bias, leaky_slope, head,
+                    first_block)
+    elif arch == "mlp":
+        model = MLP(block, math.prod(input_shape), num_classes, width, depth, bias, leaky_slope,
+                    head, first_block)
+    else:
+        model = SeedMLP(first_block or block, math.prod(input_shape), num_classes, bias, leaky_slope)
+    for m in model.modules():
+        if isinstance(m, nn.modules.batchnorm._BatchNorm):
+            m.momentum = bn_momentum
+    return model
 
 
 def blocks_of(model: nn.Module) -> list[Block]:
     """The order-carrying blocks of a network, input to output."""
     return [m for m in model.modules() if isinstance(m, Block)]
+
+
+def build_for(cfg, input_shape: tuple[int, int, int], num_classes: int) -> nn.Module:
+    """The network a run's config (:class:`bnorder.config.RunConfig`) describes."""
+    return build_network(cfg.arch, cfg.block, input_shape, num_classes, cfg.width, cfg.depth,
+                         cfg.bias, cfg.leaky_slope, cfg.head, cfg.first_block, cfg.bn_momentum)

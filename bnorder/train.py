@@ -11,11 +11,11 @@ import torch
 import torch.nn.functional as F
 
 from . import diagnostics as diag
-from .bn_eval import bn_evaluations, training_fit
+from .bn_eval import bn_evaluations, eval_chunk, training_fit
 from .config import RunConfig
 from .data import Splits, load_for
 from .loop import batch_slices, make_schedule, run_epochs, summarize  # noqa: F401 (re-exported)
-from .networks import build_network
+from .networks import build_for
 
 
 def pick_device(name: str = "auto") -> torch.device:
@@ -29,8 +29,10 @@ def pick_device(name: str = "auto") -> torch.device:
 
 
 @torch.no_grad()
-def evaluate(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, chunk: int = 1000):
-    """Mean loss and accuracy (percent) in eval mode (BatchNorm uses running statistics)."""
+def evaluate(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, chunk: int | None = None):
+    """Mean loss and accuracy (percent) in eval mode (BatchNorm uses running statistics),
+    ``chunk`` images per forward pass (default :func:`bnorder.bn_eval.eval_chunk`)."""
+    chunk = chunk or eval_chunk(x.device)
     if len(x) == 0:
         return None, None
     model.eval()
@@ -75,14 +77,25 @@ class SingleTrainer:
     def __init__(self, cfg: RunConfig, data: Splits, device: torch.device):
         self.cfg, self.data = cfg, data
         torch.manual_seed(cfg.seed)
-        self.model = build_network(cfg.arch, cfg.block, data.input_shape, data.num_classes, cfg.width,
-                                   cfg.depth, cfg.bias, cfg.leaky_slope, cfg.head, cfg.first_block).to(device)
+        self.model = build_for(cfg, data.input_shape, data.num_classes).to(device)
+        # The training step may run compiled (cfg.compile); everything else calls the module
+        # itself, which shares its parameters and buffers.
+        self.step_module = compile_step(self.model) if cfg.compile else self.model
         self.opt = torch.optim.Adam(self.model.parameters(), lr=cfg.lr)
         self.order = torch.Generator().manual_seed(cfg.seed)
         self.probe = make_probe(data, cfg.probe) if cfg.probe else None
 
+    def state_dict(self) -> dict:
+        return {"model": self.model.state_dict(), "opt": self.opt.state_dict(),
+                "order": self.order.get_state()}
+
+    def load_state_dict(self, state: dict) -> None:
+        self.model.load_state_dict(state["model"])
+        self.opt.load_state_dict(state["opt"])
+        self.order.set_state(state["order"])
+
     def train_epoch(self, on_step):
-        losses, acc = train_epoch(self.model, self.opt, self.data.train_x, self.data.train_y,
+        losses, acc = train_epoch(self.step_module, self.opt, self.data.train_x, self.data.train_y,
                                   self.cfg.batch_size, self.order, on_step=on_step)
         return losses[:, None], [acc]
 
@@ -110,18 +123,29 @@ class SingleTrainer:
         return [out]
 
 
-def train_run(cfg: RunConfig, data: Splits | None = None, progress: bool = True) -> dict:
+def compile_step(model: torch.nn.Module) -> torch.nn.Module:
+    """``torch.compile`` of ``model`` for the training step: the same fp32 operations, with
+    BatchNorm, the activation and their gradients fused into fewer passes over memory. Static
+    shapes: the epoch's last, smaller batch gets a graph of its own instead of turning every
+    step's graph dynamic."""
+    return torch.compile(model, dynamic=False)
+
+
+def train_run(cfg: RunConfig, data: Splits | None = None, progress: bool = True,
+              checkpoint: tuple | None = None) -> dict:
     """Train one network as ``cfg`` says and return its metrics (no provenance, no file).
 
     Returns ``{"status", "epochs": [...], "summary": {...}, "n_params", "failure"}`` where
     status is ``"ok"`` or ``"diverged"`` (a NaN/inf loss; ``failure`` says at which epoch/step).
+    ``checkpoint``: ``(path, identity)``, to checkpoint every epoch and resume (bnorder.checkpoint).
     """
     device = pick_device(cfg.device)
     if data is None:
         data = load_for(cfg)
     data = data.to(device)
     trainer = SingleTrainer(cfg, data, device)
-    result = run_epochs(cfg, trainer, data, f"{cfg.arch} {cfg.block} seed {cfg.seed}", progress)[0]
+    result = run_epochs(cfg, trainer, data, f"{cfg.arch} {cfg.block} seed {cfg.seed}", progress,
+                        checkpoint)[0]
     return {**result, "n_params": sum(p.numel() for p in trainer.model.parameters()),
             "device": str(device)}
 

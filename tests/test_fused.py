@@ -154,7 +154,7 @@ def test_block_order_comes_from_orders(block):
 
 
 def test_divergence_marks_only_that_seed(data, monkeypatch):
-    real = fused_mod.build_network
+    real = fused_mod.build_for
 
     def poisoned(*args, **kwargs):
         model = real(*args, **kwargs)
@@ -163,13 +163,13 @@ def test_divergence_marks_only_that_seed(data, monkeypatch):
                 model.head.weight.fill_(float("nan"))
         return model
 
-    monkeypatch.setattr(fused_mod, "build_network", poisoned)
+    monkeypatch.setattr(fused_mod, "build_for", poisoned)
     cfg = config("mlp", "relu-bn")
     results = train_fused(cfg, [0, 1, 2], data=data, progress=False)
     assert [r["status"] for r in results] == ["ok", "diverged", "ok"]
     assert results[1]["failure"]["epoch"] == 1 and results[1]["failure"]["step"] == 1
     assert results[1]["epochs"] == []
-    monkeypatch.setattr(fused_mod, "build_network", real)
+    monkeypatch.setattr(fused_mod, "build_for", real)
     clean = train_fused(cfg, [0, 2], data=data, progress=False)
     assert_same_run(clean[0], results[0], data)
     assert_same_run(clean[1], results[2], data)
