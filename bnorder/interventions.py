@@ -19,7 +19,7 @@ import pandas as pd
 import yaml
 
 from . import verdicts
-from .records import load_records
+from .records import check_poolable, load_records
 
 PREDICTIONS = Path(__file__).resolve().parent.parent / "book" / "predictions.yml"
 
@@ -119,16 +119,33 @@ def network_of(arm_runs: pd.DataFrame, prediction: dict) -> str | None:
     return archs[0] if archs else None
 
 
+def pooled(load, profile: str | list[str]) -> pd.DataFrame:
+    """The runs of ``profile``, or of several profiles holding runs of one configuration (a
+    list, e.g. seeds filed in two profiles): a seed filed twice, or runs of one block that
+    differ in anything but the seed, raise ``ValueError``."""
+    if isinstance(profile, str):
+        return load(profile)
+    runs = pd.concat([load(p) for p in profile], ignore_index=True)
+    if runs.empty:
+        return runs
+    runs = runs.assign(first_block=runs["first_block"].fillna("") if "first_block" in runs else "")
+    check_poolable(runs, by=("dataset", "arch", "block", "first_block"))
+    twice = runs[runs["status"] == "ok"].duplicated(["arch", "block", "first_block", "seed"])
+    if twice.any():
+        raise ValueError(f"profiles {profile} hold the same seed twice: pool profiles whose seeds differ")
+    return runs
+
+
 def paired(prediction: dict, load=None) -> tuple[pd.Series, pd.Series, list[int]]:
     """The arm's and the base's values per seed (restricted to the prediction's named
     ``seeds``, if any) and the seeds both have. ``load(profile)`` returns that profile's runs
     (default :func:`bnorder.records.load_records` under ``results/``)."""
     load = load or (lambda profile: load_records("results", profile))
     metric = prediction["metric"]   # an arm or base may read its own metric (e.g. another reading)
-    arm_runs = load(prediction["arm"]["profile"])
+    arm_runs = pooled(load, prediction["arm"]["profile"])
     arch = network_of(arm_runs, prediction)
     arm = arm_values(arm_runs, prediction["arm"], prediction["arm"].get("metric", metric), arch)
-    base = arm_values(load(prediction["base"]["profile"]), prediction["base"],
+    base = arm_values(pooled(load, prediction["base"]["profile"]), prediction["base"],
                       prediction["base"].get("metric", metric), arch)
     if prediction.get("seeds") is not None:   # a replication judged on fresh seeds only
         named = list(prediction["seeds"])

@@ -93,3 +93,36 @@ def test_a_prediction_naming_its_seeds_is_judged_on_those_seeds_only():
     out = interventions.judge({**PREDICTION, "seeds": [10, 11, 12]}, load=data.__getitem__)
     assert out["seeds"] == [10, 11] and out["differences"] == [-2.0, -3.0]
     assert out["arm_seeds"] == 2 and out["base_seeds"] == 2 and out["named_seeds"] == [10, 11, 12]
+
+
+def configured(profile, block, values, **knobs):
+    """Runs as bnorder.records.load_records gives them: every knob of the configuration."""
+    from bnorder.config import RunConfig
+
+    frame = runs(profile, block, values)
+    for knob, default in {**RunConfig(dataset="fashion-mnist").as_dict(), **knobs}.items():
+        if knob not in ("profile", "block", "seed", "first_block"):
+            frame[knob] = default
+    return frame
+
+
+POOLED = {"id": "pooled", "arm": {"profile": ["a", "b"], "block": "relu-bn"},
+          "base": {"profile": ["a", "b"], "block": "bn-relu"}, "metric": "final_test_acc",
+          "expect": "positive"}
+
+
+def test_seeds_of_one_configuration_filed_in_several_profiles_are_pooled():
+    data = {"a": pd.concat([configured("a", "relu-bn", {0: 81.0, 1: 82.0}),
+                            configured("a", "bn-relu", {0: 80.0, 1: 80.5})]),
+            "b": pd.concat([configured("b", "relu-bn", {5: 83.0}), configured("b", "bn-relu", {5: 82.0})])}
+    out = interventions.judge(POOLED, load=data.__getitem__)
+    assert out["seeds"] == [0, 1, 5] and out["differences"] == [1.0, 1.5, 1.0]
+
+
+def test_pooling_refuses_a_seed_filed_twice_or_configurations_that_differ():
+    twice = {"a": configured("a", "relu-bn", {0: 81.0}), "b": configured("b", "relu-bn", {0: 82.0})}
+    with pytest.raises(ValueError, match="same seed"):
+        interventions.pooled(twice.__getitem__, ["a", "b"])
+    other = {"a": configured("a", "relu-bn", {0: 81.0}), "b": configured("b", "relu-bn", {1: 82.0}, lr=3e-3)}
+    with pytest.raises(ValueError, match="lr"):
+        interventions.pooled(other.__getitem__, ["a", "b"])

@@ -61,3 +61,38 @@ def test_without_validation_split_there_is_no_validation_selection():
 def test_a_last_batch_of_one_image_is_dropped_for_batchnorm():
     assert [s.stop - s.start for s in batch_slices(129, 64)] == [64, 64]
     assert [s.stop - s.start for s in batch_slices(130, 64)] == [64, 64, 2]
+
+
+def test_the_compiled_training_step_computes_what_the_eager_one_does():
+    """cfg.compile changes how the step runs, not what it computes: one Adam step from the same
+    weights on the same batch gives the same loss, and the stepped networks the same outputs,
+    within float32 rounding. (Not the same raw parameters: a layer's bias right before
+    BatchNorm has a gradient of pure rounding noise, which Adam's first step scales to +-lr;
+    BatchNorm removes that bias again.)"""
+    import copy
+
+    import torch.nn.functional as F
+
+    from bnorder.train import SingleTrainer, compile_step, evaluate
+
+    cfg = make_config(**{**SMALL, "arch": "cnn", "width": 4})
+    data = load_dataset("synthetic", val_fraction=0.1)
+    eager = SingleTrainer(cfg, data, torch.device("cpu"))
+    twin = copy.deepcopy(eager.model)
+    opt = torch.optim.Adam(twin.parameters(), lr=cfg.lr)
+    compiled = compile_step(twin)
+    x, y = data.train_x[:64], data.train_y[:64]
+    for model, o in ((eager.model, eager.opt), (compiled, opt)):
+        model.train()
+        loss = F.cross_entropy(model(x), y)
+        o.zero_grad()
+        loss.backward()
+        o.step()
+        model.loss = loss.item()
+    assert abs(eager.model.loss - compiled.loss) < 1e-5
+    with torch.no_grad():
+        after = [m(data.train_x[64:192]) for m in (eager.model, twin)]
+    assert torch.allclose(after[0], after[1], rtol=1e-4, atol=1e-4)
+    # the evaluation chunk is as free: the same numbers in chunks of 256 and of 1000
+    small, large = evaluate(twin, data.test_x, data.test_y, 256), evaluate(twin, data.test_x, data.test_y, 1000)
+    assert small[1] == large[1] and abs(small[0] - large[0]) < 1e-5
