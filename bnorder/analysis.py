@@ -285,10 +285,13 @@ def ci_text(lo, hi, digits: int = 2, sign: bool = True) -> str:
 
 
 def resolved(lo, hi) -> int:
-    """+1 when the interval lies above zero, -1 below, 0 when it includes zero or is missing."""
-    if pd.isna(lo) or pd.isna(hi):
+    """+1 when the interval lies above zero, -1 below, 0 when it includes zero or is missing
+    (the rule of :func:`bnorder.verdicts.interval_state`)."""
+    from .verdicts import interval_state
+
+    if interval_state(lo, hi) != "resolved":
         return 0
-    return 1 if lo > 0 else -1 if hi < 0 else 0
+    return 1 if lo > 0 else -1
 
 
 def interval_verdict(mean, lo, hi, higher: str, lower: str, unit: str = "points",

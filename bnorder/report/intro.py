@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 
-from .. import stats
+from .. import stats, verdicts
 from ..reference import load_original_runs, original_final, original_summary
 
 # The comparisons behind the original study's conclusions: (runs, difference, a, b), each a
@@ -50,7 +50,7 @@ def differences() -> pd.DataFrame:
         low, high = stats.welch_interval(xa, xb)
         rows.append({"runs": where, "difference": what, "mean (points)": xa.mean() - xb.mean(),
                      "95% CI": f"{low:+.2f} to {high:+.2f}",
-                     "verdict": "resolved" if low > 0 or high < 0 else "unresolved"})
+                     "verdict": verdicts.interval_state(low, high)})
     return pd.DataFrame(rows).set_index(["runs", "difference"]).round(2)
 
 

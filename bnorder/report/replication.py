@@ -221,8 +221,7 @@ def unpaired_verdict(a, b, margin: float | None = None) -> verdicts.Verdict:
     a, b = (np.asarray(pd.Series(x, dtype=float).dropna()) for x in (a, b))
     mean = float(a.mean() - b.mean())
     low, high = stats.welch_interval(a, b)
-    state = ("resolved" if low > 0 or high < 0 else
-             "equivalent" if margin is not None and -margin < low and high < margin else "unresolved")
+    state = verdicts.interval_state(low, high, margin)
     direction = int(np.sign(mean))
     sd = np.sqrt((a.var(ddof=1) + b.var(ddof=1)) / 2)
     try:

@@ -16,7 +16,7 @@ import pandas as pd
 
 from .. import analysis as an
 from .. import coverage as coverage_record
-from .. import reference, stats
+from .. import reference, stats, verdicts
 from . import factorial as fx
 
 VALUE = "final_test_acc"
@@ -361,7 +361,7 @@ def _original_difference(final: pd.DataFrame, exp: str, arch: str, a: str, b: st
     g, n = abs(w["hedges_g"]), min(len(x), len(y))
     return {"comparison": f"Exp. {exp[-1]} {arch.upper()}: {a} − {b}",
             "difference (points)": _fmt(w["mean_diff"], sign=True), "95% CI": _interval(low, high),
-            "verdict": "resolved" if an.resolved(low, high) else "unresolved",
+            "verdict": verdicts.interval_state(low, high),
             "Hedges' g": _fmt(w["hedges_g"]), f"power with {n} runs": power_text(n, g, paired=False),
             "runs for 80% power": an.seeds_needed_text(g, paired=False)}
 
