@@ -484,13 +484,11 @@ def detectable_effect(n: int, alpha: float = 0.05, target: float = 0.8, paired: 
     return hi
 
 
-def seeds_needed_text(effect_size: float, paired: bool = True, max_n: int = 100_000) -> str:
-    """:func:`bnorder.stats.seeds_for_power` at 80 % power as text ('more than …' past ``max_n``)."""
-    if effect_size is None or pd.isna(effect_size):
+def seeds_needed_text(needed: float) -> str:
+    """A count of :func:`bnorder.stats.seeds_needed` for a table: the number, 'more than …' past
+    :data:`bnorder.stats.MAX_SEEDS`, '—' where nothing can be planned."""
+    if needed is None or pd.isna(needed):
         return "—"
-    if effect_size == 0:
-        return "none suffices (no effect observed)"
-    try:
-        return str(stats.seeds_for_power(abs(effect_size), paired=paired, max_n=max_n))
-    except ValueError:
-        return f"more than {max_n:,}"
+    if not np.isfinite(needed):
+        return f"more than {stats.MAX_SEEDS:,}"
+    return f"{int(needed):,}"

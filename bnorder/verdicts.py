@@ -66,12 +66,7 @@ def verdict(differences, margin: float | None = None) -> Verdict:
     direction = int(np.sign(mean))
     state = interval_state(low, high, margin)
     agree = int((np.sign(d) == direction).sum()) if direction else int((d == 0).sum())
-    needed = np.nan
-    if sd > 0 and mean != 0:
-        try:
-            needed = float(stats.seeds_for_power(abs(mean) / sd, power=POWER))
-        except ValueError:
-            needed = np.inf
+    needed = stats.seeds_needed(d, power=POWER)
     return Verdict(n, mean, float(low), float(high), state, direction, agree, needed, margin,
                    seeds_within_margin(mean, sd, margin))
 

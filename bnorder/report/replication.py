@@ -216,18 +216,13 @@ def paired(runs: pd.DataFrame, arch: str, block: str, ref: str, value: str = "fi
 def unpaired_verdict(a, b, margin: float | None = None) -> verdicts.Verdict:
     """The verdict on mean(a) − mean(b) for unpaired runs: Welch's 95% interval
     (:func:`bnorder.stats.welch_interval`); ``agree`` counts the runs of ``a`` on the estimate's
-    side of mean(b); ``seeds_needed`` is runs per group for 80% power at the observed
-    standardized difference."""
+    side of mean(b); ``seeds_needed`` is runs per group (:func:`bnorder.stats.seeds_needed`)."""
     a, b = (np.asarray(pd.Series(x, dtype=float).dropna()) for x in (a, b))
     mean = float(a.mean() - b.mean())
     low, high = stats.welch_interval(a, b)
     state = verdicts.interval_state(low, high, margin)
     direction = int(np.sign(mean))
-    sd = np.sqrt((a.var(ddof=1) + b.var(ddof=1)) / 2)
-    try:
-        needed = stats.seeds_for_power(abs(mean) / sd, paired=False) if sd > 0 and mean else np.nan
-    except ValueError:      # more runs than anyone would train
-        needed = np.inf
+    needed = stats.seeds_needed(a, b, power=verdicts.POWER)
     return verdicts.Verdict(min(a.size, b.size), mean, float(low), float(high), state, direction,
                             int((np.sign(a - b.mean()) == direction).sum()), float(needed), margin)
 
