@@ -71,6 +71,20 @@ def verdict(differences, margin: float | None = None) -> Verdict:
                    seeds_within_margin(mean, sd, margin))
 
 
+def unpaired_verdict(a, b, margin: float | None = None) -> Verdict:
+    """The verdict on mean(a) − mean(b) for unpaired runs: Welch's 95% interval
+    (:func:`bnorder.stats.welch_interval`); ``agree`` counts the runs of ``a`` on the estimate's
+    side of mean(b); ``seeds_needed`` is runs per group (:func:`bnorder.stats.seeds_needed`)."""
+    a, b = (stats._values(x) for x in (a, b))
+    mean = float(a.mean() - b.mean())
+    low, high = stats.welch_interval(a, b)
+    state = interval_state(low, high, margin)
+    direction = int(np.sign(mean))
+    needed = stats.seeds_needed(a, b, power=POWER)
+    return Verdict(min(a.size, b.size), mean, float(low), float(high), state, direction,
+                   int((np.sign(a - b.mean()) == direction).sum()), float(needed), margin)
+
+
 def interval_state(low: float, high: float, margin: float | None = None) -> str:
     """The state a 95% interval ``low``..``high`` gives an effect: ``resolved`` when it excludes
     zero, else ``equivalent`` when it lies inside +-``margin``, else ``unresolved`` (also when

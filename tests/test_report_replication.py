@@ -10,6 +10,7 @@ from scipy import stats as sps
 matplotlib.use("Agg")
 
 from bnorder import reference  # noqa: E402
+from bnorder import verdicts  # noqa: E402
 from bnorder.report import replication as rp  # noqa: E402
 
 CPU_CNN = dict(width=16, depth=8, train_subset=4000, epochs=5)
@@ -114,13 +115,13 @@ def test_the_base_cnn_is_kept_whatever_its_seeds_and_nothing_gives_nothing():
 
 def test_unpaired_verdicts_use_welchs_interval_and_count_runs():
     a, b = np.array([80.1, 81.0, 80.5, 81.4, 80.9]), np.array([75.0, 78.2, 76.1, 72.3, 77.0])
-    v = rp.unpaired_verdict(a, b)
+    v = verdicts.unpaired_verdict(a, b)
     ci = sps.ttest_ind(a, b, equal_var=False).confidence_interval(0.95)
     assert (v.low, v.high) == pytest.approx((ci.low, ci.high))
     assert v.state == "resolved" and v.direction == 1 and v.agree == 5 and v.n == 5
     text = rp.describe_runs(v, "case 2 scores higher", "case 2 scores lower")
     assert text.startswith("case 2 scores higher by") and "5 of 5 runs agree" in text
-    close = rp.unpaired_verdict(a, a[::-1] + 0.3)
+    close = verdicts.unpaired_verdict(a, a[::-1] + 0.3)
     text = rp.describe_runs(close, "case 2 scores higher", "case 2 scores lower")
     assert close.state == "unresolved" and "leans towards 'case 2 scores lower'" in text
     assert "runs per case would resolve" in text and "seeds" not in text

@@ -213,20 +213,6 @@ def paired(runs: pd.DataFrame, arch: str, block: str, ref: str, value: str = "fi
     return (wide[block] - wide[ref]).dropna()
 
 
-def unpaired_verdict(a, b, margin: float | None = None) -> verdicts.Verdict:
-    """The verdict on mean(a) − mean(b) for unpaired runs: Welch's 95% interval
-    (:func:`bnorder.stats.welch_interval`); ``agree`` counts the runs of ``a`` on the estimate's
-    side of mean(b); ``seeds_needed`` is runs per group (:func:`bnorder.stats.seeds_needed`)."""
-    a, b = (np.asarray(pd.Series(x, dtype=float).dropna()) for x in (a, b))
-    mean = float(a.mean() - b.mean())
-    low, high = stats.welch_interval(a, b)
-    state = verdicts.interval_state(low, high, margin)
-    direction = int(np.sign(mean))
-    needed = stats.seeds_needed(a, b, power=verdicts.POWER)
-    return verdicts.Verdict(min(a.size, b.size), mean, float(low), float(high), state, direction,
-                            int((np.sign(a - b.mean()) == direction).sum()), float(needed), margin)
-
-
 def describe_runs(v: verdicts.Verdict, higher: str, lower: str) -> str:
     """:func:`bnorder.verdicts.describe` for unpaired runs: its words, counted in runs."""
     return (verdicts.describe(v, higher, lower).replace("seeds agree", "runs agree")
@@ -241,7 +227,7 @@ def comparisons(runs: pd.DataFrame, value: str = "final_test_acc", original=None
     for arch in ARCHS:
         for block, ref in COMPARISONS:
             for exp, g in final[final["our_arch"] == arch].groupby("experiment"):
-                v = unpaired_verdict(g.loc[g["block"] == block, "test_acc"],
+                v = verdicts.unpaired_verdict(g.loc[g["block"] == block, "test_acc"],
                                      g.loc[g["block"] == ref, "test_acc"], margin_for(arch))
                 rows.append({"arch": arch, "block": block, "ref": ref, "source": exp,
                              "values": [], **v.as_dict()})
@@ -315,7 +301,7 @@ def claim_item(runs, editions, arch, block, ref, claim, original=None) -> str:
     final = reference.original_final(original_runs(original))
     mine = final[final["our_arch"] == arch]
     lines = [f"- **{claim}**"]
-    study = [f"in Experiment {exp[-1]}, " + describe_runs(unpaired_verdict(
+    study = [f"in Experiment {exp[-1]}, " + describe_runs(verdicts.unpaired_verdict(
                  g.loc[g["block"] == block, "test_acc"], g.loc[g["block"] == ref, "test_acc"],
                  margin_for(arch)), *_words(block, ref))
              for exp, g in mine.groupby("experiment")]
