@@ -74,6 +74,7 @@ ORIGINAL_DIFFERENCES = [("exp1", "cnn", "case2", "case1"), ("exp1", "cnn", "case
                         ("exp2", "mlp", "case2", "case1"), ("exp2", "mlp", "case3", "case2"),
                         ("exp2", "mlp", "case3", "case1")]
 CLAIM = re.compile(r"\{claim\}`([^`]*)`")
+_CODE_SPAN = re.compile(r"``.*?``")
 CLAIM_STATES = ("positive", "negative", "equivalent", "unresolved", "confirmed", "refuted")
 
 
@@ -384,11 +385,18 @@ def parse_claim(text: str) -> tuple[str, str]:
 
 
 def claims(book=BOOK) -> list[tuple[str, int, str]]:
-    """Every ``{claim}`` role in the chapters: (chapter file, line, role text)."""
+    """Every ``{claim}`` role in the chapters' text: (chapter file, line, role text). Code cells,
+    fenced blocks and ````...```` code spans (a role shown as an example) are not text."""
     found = []
     for path in sorted(Path(book).glob("*.md")):
+        fenced = False
         for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-            found += [(path.name, number, m.group(1)) for m in CLAIM.finditer(line)]
+            if line.lstrip().startswith(("```", "~~~")):   # a fence opens, or a bare one closes
+                fenced = True if not fenced else bool(line.strip().strip("`~"))
+                continue
+            if not fenced:
+                found += [(path.name, number, m.group(1))
+                          for m in CLAIM.finditer(_CODE_SPAN.sub("", line))]
     return found
 
 

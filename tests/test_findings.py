@@ -91,3 +91,67 @@ def test_the_headline_cnn_pools_every_seed_of_its_configuration_in_the_records()
 ])
 def test_a_claim_asserts_the_sign_of_a_resolved_difference_or_a_predictions_outcome(entry, state):
     assert findings.claim_state(entry) == state
+
+
+# ------------------------------------------------------------------ claims
+
+def test_every_claim_of_the_chapters_holds_on_the_committed_records():
+    found = findings.claims()
+    chapters = {chapter for chapter, _, _ in found}
+    assert {"intro.md", "conclusion.md", "mechanisms.md"} <= chapters
+    assert findings.check(findings.read()) == []
+
+
+def test_a_rerun_that_flips_a_claimed_finding_fails_the_check_naming_it(tmp_path, capsys):
+    from bnorder.__main__ import main
+
+    results = tmp_path / "results"
+    shutil.copytree(ROOT / "results", results)
+    assert ("intro.md" in {c for c, _, t in findings.claims() if t == "factorial-mlp-position:negative"})
+    for block in ("relu-bn", "lrelu-bn"):    # BatchNorm after the activation now 3 points ahead
+        for path in (results / "factorial" / "fashion-mnist" / "mlp" / block).glob("seed*.json"):
+            rec = json.loads(path.read_text())
+            rec["summary"]["final_test_acc"] += 3.0
+            path.write_text(json.dumps(rec))
+    assert main(["findings", "--check", "--results-dir", str(results)]) == 1
+    out = capsys.readouterr().out
+    assert "factorial-mlp-position was claimed negative; the records now give positive" in out
+    assert "cnn-order was claimed" not in out                 # the claims still supported pass
+
+
+def test_a_malformed_claim_or_one_naming_no_finding_is_reported(tmp_path):
+    (tmp_path / "chapter.md").write_text(
+        "A holds{claim}`a:negative`. B{claim}`b:resolved`. C{claim}`nothing:unresolved`.\n"
+        "An example in a code span, `` {claim}`a:positive` ``, is not a claim.\n"
+        "```{code-cell} ipython3\n# {claim}`a:positive` in code\n```\n")
+    problems = findings.check({"a": {"state": "resolved", "direction": -1}}, book=tmp_path)
+    assert len(problems) == 2
+    assert problems[0].startswith("chapter.md:1:") and "b:resolved" in problems[0]
+    assert "nothing:unresolved names no finding" in problems[1]
+
+
+def test_a_claim_reads_id_colon_state():
+    assert findings.parse_claim("cnn-order-precise:unresolved") == ("cnn-order-precise", "unresolved")
+    for bad in ("cnn-order", "cnn-order:maybe", ":unresolved"):
+        with pytest.raises(ValueError):
+            findings.parse_claim(bad)
+
+
+def test_the_claim_role_renders_nothing_and_warns_of_a_malformed_or_unknown_claim():
+    import sys
+    from types import SimpleNamespace
+
+    sys.path.insert(0, str(ROOT / "_ext"))
+    try:
+        from claims import claim_role
+    finally:
+        sys.path.remove(str(ROOT / "_ext"))
+    warned = []
+    inliner = SimpleNamespace(
+        reporter=SimpleNamespace(warning=lambda msg, line=None: warned.append(msg) or msg),
+        document=SimpleNamespace(settings=SimpleNamespace(env=SimpleNamespace(srcdir=str(ROOT)))))
+    assert claim_role("claim", "", "cnn-order:unresolved", 1, inliner) == ([], [])
+    assert not warned
+    claim_role("claim", "", "cnn-order:maybe", 1, inliner)
+    claim_role("claim", "", "no-such-finding:unresolved", 1, inliner)
+    assert len(warned) == 2 and "no-such-finding" in warned[1]
