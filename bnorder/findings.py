@@ -20,8 +20,9 @@ always give the same bytes). The kinds of finding:
                       (``late-volatility-<arch>-<block>``), fit of the training split
                       (``train-fit-<arch>-<block>``), generalization gap
                       (``generalization-gap-<arch>-<block>``), the original's per-case late
-                      volatility and best-minus-last shortfall
-                      (``original-exp1-cnn-<case>-late-volatility``, ``…-shortfall``)
+                      volatility, best-minus-last shortfall, best and final accuracy
+                      (``original-exp1-cnn-<case>-late-volatility``, ``…-shortfall``, ``…-best``,
+                      ``…-final``)
 
 Every entry with a verdict has ``n``, ``mean``, ``low``, ``high`` (:func:`bnorder.stats.
 mean_interval` for paired seeds, Welch for unpaired runs), ``margin``, ``state``
@@ -305,7 +306,8 @@ def original_findings(original=None) -> dict[str, dict]:
         scores = reference.run_scores(runs, "exp1")
         scores["shortfall"] = scores["best"] - scores["final"]
         for (arch, case), g in scores.groupby(["arch", "case"], sort=True):
-            for name, col in (("late-volatility", "late_volatility"), ("shortfall", "shortfall")):
+            for name, col in (("late-volatility", "late_volatility"), ("shortfall", "shortfall"),
+                              ("best", "best"), ("final", "final")):
                 out[f"original-exp1-{arch}-{case}-{name}"] = {
                     "kind": "describe", "what": col, **data, **_describe_entry(g[col].to_numpy(float))}
     return out

@@ -87,7 +87,8 @@ _COMPUTED: dict = {}
 
 
 def glue_findings(*ids: str) -> None:
-    """Glue, for each finding id, ``<id>_mean`` (signed, two decimals), ``<id>_ci`` (its 95%
+    """Glue, for each finding id, ``<id>_mean`` (signed, two decimals), ``<id>_value`` (the same
+    without a sign, for a level such as an accuracy), ``<id>_ci`` (its 95%
     interval, :func:`bnorder.verdicts.interval_text`) and ``<id>_n`` (seeds or runs): '—' for a
     finding these records do not hold."""
     from .. import analysis, verdicts
@@ -97,6 +98,7 @@ def glue_findings(*ids: str) -> None:
         f = found.get(key)
         number = lambda x: None if x is None or isinstance(x, str) else x  # noqa: E731
         glue_text(f"{key}_mean", analysis.fmt(number(f["mean"]) if f else None, sign=True))
+        glue_text(f"{key}_value", analysis.fmt(number(f["mean"]) if f else None))
         glue_text(f"{key}_ci", verdicts.interval_text(*(float("nan") if not f or number(f[k]) is None
                                                         else f[k] for k in ("low", "high")))
                   if f else "—")
