@@ -1,7 +1,8 @@
 """Command line: ``python -m bnorder sweep --profile cpu [--jobs N] [--only key=value ...]
 [--backend local|ray [--address HOST:PORT]]`` and ``python -m bnorder bench``. Both train, so
 both need PyTorch (the ``train`` extra); without it they stop with one line saying what to install.
-``python -m bnorder coverage`` writes the interval-coverage simulation's record (no torch)."""
+``python -m bnorder coverage`` writes the interval-coverage simulation's record and ``python -m
+bnorder findings [--check]`` the findings the chapters cite (neither needs torch)."""
 
 from __future__ import annotations
 
@@ -77,9 +78,16 @@ def main(argv: list[str] | None = None) -> int:
                                          "write results/coverage/interval-coverage.json (no torch)")
     cv.add_argument("--reps", type=int, default=1000, help="simulated studies per point (default 1000)")
     cv.add_argument("--results-dir", default="results", help="root of the results tree (default results)")
+    fd = sub.add_parser("findings", help="write book/findings.json from the records (no torch); "
+                                         "--check: fail when a chapter's claim no longer holds")
+    fd.add_argument("--check", action="store_true", help="write nothing; exit 1 naming every claim "
+                    "the records no longer support, or when book/findings.json is out of date")
+    fd.add_argument("--results-dir", default="results", help="root of the results tree (default results)")
     args = parser.parse_args(argv)
     try:
-        if args.command == "coverage":
+        if args.command == "findings":
+            from .findings import main as findings_main
+            return findings_main(args.results_dir, check_only=args.check)
             from .coverage import write
             print(f"wrote {write(args.results_dir, args.reps)}")
             return 0

@@ -285,10 +285,13 @@ def ci_text(lo, hi, digits: int = 2, sign: bool = True) -> str:
 
 
 def resolved(lo, hi) -> int:
-    """+1 when the interval lies above zero, -1 below, 0 when it includes zero or is missing."""
-    if pd.isna(lo) or pd.isna(hi):
+    """+1 when the interval lies above zero, -1 below, 0 when it includes zero or is missing
+    (the rule of :func:`bnorder.verdicts.interval_state`)."""
+    from .verdicts import interval_state
+
+    if interval_state(lo, hi) != "resolved":
         return 0
-    return 1 if lo > 0 else -1 if hi < 0 else 0
+    return 1 if lo > 0 else -1
 
 
 def interval_verdict(mean, lo, hi, higher: str, lower: str, unit: str = "points",
@@ -481,13 +484,11 @@ def detectable_effect(n: int, alpha: float = 0.05, target: float = 0.8, paired: 
     return hi
 
 
-def seeds_needed_text(effect_size: float, paired: bool = True, max_n: int = 100_000) -> str:
-    """:func:`bnorder.stats.seeds_for_power` at 80 % power as text ('more than …' past ``max_n``)."""
-    if effect_size is None or pd.isna(effect_size):
+def seeds_needed_text(needed: float) -> str:
+    """A count of :func:`bnorder.stats.seeds_needed` for a table: the number, 'more than …' past
+    :data:`bnorder.stats.MAX_SEEDS`, '—' where nothing can be planned."""
+    if needed is None or pd.isna(needed):
         return "—"
-    if effect_size == 0:
-        return "none suffices (no effect observed)"
-    try:
-        return str(stats.seeds_for_power(abs(effect_size), paired=paired, max_n=max_n))
-    except ValueError:
-        return f"more than {max_n:,}"
+    if not np.isfinite(needed):
+        return f"more than {stats.MAX_SEEDS:,}"
+    return f"{int(needed):,}"

@@ -91,18 +91,25 @@ def load_predictions(path: str | Path = PREDICTIONS) -> list[dict]:
     return entries
 
 
-def arm_values(runs: pd.DataFrame, spec: dict, metric: str, arch: str | None = None) -> pd.Series:
-    """``metric`` per seed of the completed runs that ``spec`` names (profile, block,
-    first_block; records written before ``first_block`` existed count as the plain block), of
-    network ``arch`` when given (a profile may hold several networks)."""
+def arm_runs(runs: pd.DataFrame, spec: dict, arch: str | None = None) -> pd.DataFrame:
+    """The completed runs that ``spec`` names (profile, block, first_block; records written
+    before ``first_block`` existed count as the plain block), of network ``arch`` when given (a
+    profile may hold several networks)."""
     if runs.empty:
-        return pd.Series(dtype=float)
+        return runs
     first = runs["first_block"].fillna("") if "first_block" in runs else ""
     keep = (runs["status"] == "ok") & (runs["block"] == spec["block"]) & \
         (first == spec.get("first_block", ""))
     if arch is not None:
         keep &= runs["arch"] == arch
-    chosen = runs[keep]
+    return runs[keep]
+
+
+def arm_values(runs: pd.DataFrame, spec: dict, metric: str, arch: str | None = None) -> pd.Series:
+    """``metric`` per seed of the runs :func:`arm_runs` chooses."""
+    if runs.empty:
+        return pd.Series(dtype=float)
+    chosen = arm_runs(runs, spec, arch)
     return pd.Series([METRICS[metric](row) for _, row in chosen.iterrows()],
                      index=chosen["seed"].astype(int).to_numpy(), dtype=float).sort_index()
 

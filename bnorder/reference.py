@@ -232,7 +232,7 @@ def case_ranking(runs=None, experiment: str = "exp1", *, scores=SCORES, **kw):
         for better, worse in zip(order, order[1:]):
             low, high = welch_interval(arch_runs.loc[arch_runs["case"] == better, score],
                                        arch_runs.loc[arch_runs["case"] == worse, score])
-            if not (low > 0 or high < 0):
+            if not _side(low, high):
                 unresolved.append(f"{better}{sign}{worse}")
         rows.append({"arch": arch, "score": score, "ranking": sign.join(order), "order": order,
                      "n_steps": len(order) - 1, "n_resolved": len(order) - 1 - len(unresolved),

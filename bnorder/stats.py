@@ -51,7 +51,7 @@ __all__ = [
     "contrast_interval", "holm",
     "probability_of_improvement", "power", "seeds_for_power", "compare",
     "hedges_correction", "original_consistency", "best_epoch_reanalysis", "interval_method",
-    "mean_interval", "interval_coverage",
+    "mean_interval", "interval_coverage", "standardized_difference", "seeds_needed",
 ]
 
 
@@ -466,6 +466,45 @@ def seeds_for_power(effect_size: float, alpha: float = 0.05, power: float = 0.8,
 
 
 _power = power   # seeds_for_power's ``power`` argument shadows the function
+
+MAX_SEEDS = 100_000   # seeds_needed gives up (inf) past this many seeds
+
+
+def standardized_difference(a, b=None) -> float:
+    """The standardized size of a difference that every seeds-needed count in the book plans
+    with. Paired (``b`` None; ``a`` the per-seed differences): their mean over their standard
+    deviation, d_z. Two independent groups (unpaired runs): the difference of the means over the
+    pooled standard deviation, √(((n_a-1) s_a² + (n_b-1) s_b²) / (n_a+n_b-2)), Cohen's d. The
+    plug-in estimate (Hedges' g, in :func:`paired_difference` and :func:`welch_test`, shrinks it
+    by J(df) to describe an effect; power is planned here from the observed size). NaN without
+    two values per group or without spread. NaNs are dropped."""
+    if b is None:
+        d = _values(a)
+        if d.size < 2 or np.std(d, ddof=1) == 0:
+            return np.nan
+        return float(np.mean(d) / np.std(d, ddof=1))
+    x, y = _values(a), _values(b)
+    if x.size < 2 or y.size < 2:
+        return np.nan
+    pooled = np.sqrt(((x.size - 1) * np.var(x, ddof=1) + (y.size - 1) * np.var(y, ddof=1))
+                     / (x.size + y.size - 2))
+    return float((np.mean(x) - np.mean(y)) / pooled) if pooled > 0 else np.nan
+
+
+def seeds_needed(a, b=None, *, power: float = 0.8, alpha: float = 0.05,
+                 max_n: int = MAX_SEEDS) -> float:
+    """The one definition of "seeds needed": how many paired seeds (``b`` None; ``a`` the
+    per-seed differences) or runs per group (``a`` and ``b`` unpaired runs) a two-sided t-test
+    at level ``alpha`` needs to detect an effect of the observed :func:`standardized_difference`
+    with probability ``power`` (:func:`seeds_for_power`). NaN when nothing can be planned (no
+    spread, or a mean of exactly zero); inf past ``max_n``."""
+    d = standardized_difference(a, b)
+    if not np.isfinite(d) or d == 0:
+        return np.nan
+    try:
+        return float(seeds_for_power(abs(d), alpha=alpha, power=power, paired=b is None, max_n=max_n))
+    except ValueError:
+        return np.inf
 
 
 # --------------------------------------------------------------------------- original study

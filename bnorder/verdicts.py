@@ -64,21 +64,38 @@ def verdict(differences, margin: float | None = None) -> Verdict:
     sd = float(d.std(ddof=1))
     low, high = stats.mean_interval(d) if sd > 0 else (np.nan, np.nan)   # no spread: no interval
     direction = int(np.sign(mean))
-    if low > 0 or high < 0:
-        state = "resolved"
-    elif margin is not None and -margin < low and high < margin:
-        state = "equivalent"
-    else:
-        state = "unresolved"
+    state = interval_state(low, high, margin)
     agree = int((np.sign(d) == direction).sum()) if direction else int((d == 0).sum())
-    needed = np.nan
-    if sd > 0 and mean != 0:
-        try:
-            needed = float(stats.seeds_for_power(abs(mean) / sd, power=POWER))
-        except ValueError:
-            needed = np.inf
+    needed = stats.seeds_needed(d, power=POWER)
     return Verdict(n, mean, float(low), float(high), state, direction, agree, needed, margin,
                    seeds_within_margin(mean, sd, margin))
+
+
+def unpaired_verdict(a, b, margin: float | None = None) -> Verdict:
+    """The verdict on mean(a) − mean(b) for unpaired runs: Welch's 95% interval
+    (:func:`bnorder.stats.welch_interval`); ``agree`` counts the runs of ``a`` on the estimate's
+    side of mean(b); ``seeds_needed`` is runs per group (:func:`bnorder.stats.seeds_needed`)."""
+    a, b = (stats._values(x) for x in (a, b))
+    mean = float(a.mean() - b.mean())
+    low, high = stats.welch_interval(a, b)
+    state = interval_state(low, high, margin)
+    direction = int(np.sign(mean))
+    needed = stats.seeds_needed(a, b, power=POWER)
+    return Verdict(min(a.size, b.size), mean, float(low), float(high), state, direction,
+                   int((np.sign(a - b.mean()) == direction).sum()), float(needed), margin)
+
+
+def interval_state(low: float, high: float, margin: float | None = None) -> str:
+    """The state a 95% interval ``low``..``high`` gives an effect: ``resolved`` when it excludes
+    zero, else ``equivalent`` when it lies inside +-``margin``, else ``unresolved`` (also when
+    there is no interval). The one place this rule is written; every chapter's verdict uses it."""
+    if not (np.isfinite(low) and np.isfinite(high)):
+        return "unresolved"
+    if low > 0 or high < 0:
+        return "resolved"
+    if margin is not None and -margin < low and high < margin:
+        return "equivalent"
+    return "unresolved"
 
 
 def seeds_within_margin(mean: float, sd: float, margin: float | None, max_n: int = PLANNABLE) -> float:
@@ -100,8 +117,9 @@ def prediction_outcome(v: Verdict, expect: str, margin: float | None = None) -> 
 
     A sign prediction is confirmed when the interval lies wholly on that side and refuted when
     it lies wholly on the other. An equivalence prediction is confirmed when the interval lies
-    within the margin, refuted when it excludes zero and reaches past the margin, else
-    unresolved."""
+    within the margin and refuted only when it lies wholly outside it (every value the interval
+    allows is an effect larger than the margin); an interval across the margin's edge allows
+    both an effect inside the margin and one outside it, so it is unresolved."""
     if not np.isfinite(v.low) or not np.isfinite(v.high):
         return "unresolved"
     if expect in ("negative", "positive"):
@@ -116,7 +134,7 @@ def prediction_outcome(v: Verdict, expect: str, margin: float | None = None) -> 
             raise ValueError("an equivalence prediction needs a margin")
         if -margin < v.low and v.high < margin:
             return "confirmed"
-        if v.low > 0 or v.high < 0:
+        if v.low >= margin or v.high <= -margin:
             return "refuted"
         return "unresolved"
     raise ValueError(f"unknown expectation {expect!r}; valid: negative, positive, equivalent")

@@ -115,8 +115,9 @@ def test_detectable_effect_inverts_power():
     d = an.detectable_effect(10)
     assert stats.power(10, d) == pytest.approx(0.8, abs=1e-6)
     assert an.detectable_effect(5, paired=False) > an.detectable_effect(5)
-    assert an.seeds_needed_text(0.5) == "34"
-    assert an.seeds_needed_text(1e-4).startswith("more than")
+    assert an.seeds_needed_text(34.0) == "34" and an.seeds_needed_text(1200.0) == "1,200"
+    assert an.seeds_needed_text(np.inf).startswith("more than")
+    assert an.seeds_needed_text(np.nan) == "—"
 
 
 def history(block, epochs=3):

@@ -11,3 +11,21 @@ def test_a_table_in_the_book_shows_every_row_and_the_whole_of_every_cell():
     html = table._repr_html_()
     assert "seed0<" in html and "seed75<" in html and "seed149<" in html
     assert verdict in html and "...</td>" not in html
+
+
+def test_chapters_glue_findings_from_the_committed_file_or_from_records_elsewhere(monkeypatch, tmp_path):
+    import json
+
+    from bnorder import findings, report
+
+    glued = {}
+    monkeypatch.setattr(report, "glue_text", lambda name, value: glued.__setitem__(name, value))
+    monkeypatch.delenv("BNORDER_RESULTS", raising=False)
+    report.glue_findings("cnn-order")
+    committed = findings.read()["cnn-order"]
+    assert glued["cnn-order_n"] == str(committed["n"])
+    assert glued["cnn-order_mean"] == f"{committed['mean']:+.2f}"
+    assert glued["cnn-order_ci"] == f"95% CI {committed['low']:+.2f} to {committed['high']:+.2f}"
+    monkeypatch.setenv("BNORDER_RESULTS", str(tmp_path))      # records elsewhere: none here
+    report.glue_findings("cnn-order")
+    assert glued["cnn-order_n"] == "—" and glued["cnn-order_mean"] == "—"

@@ -214,3 +214,24 @@ def test_a_block_read_with_precise_against_running_statistics_names_both_reading
     higher, lower, unit = mech.contrast_phrases(row)
     assert higher == ("`bn-relu`'s test accuracy is higher with precise BatchNorm statistics than "
                       "with running BatchNorm statistics") and unit == "points"
+
+
+def test_an_equivalence_interval_across_its_margin_is_not_drawn_as_refuted():
+    from matplotlib.colors import to_hex
+
+    from bnorder import interventions
+
+    # seed differences whose 95% interval (about -0.39 to -0.01) crosses the -0.35 edge
+    diffs = [-0.05, -0.35, -0.10, -0.30, -0.20]
+    runs = {"arm": pd.DataFrame([{"arch": "mlp", "block": "x", "seed": s, "status": "ok",
+                                  "final_test_acc": 90 + d} for s, d in enumerate(diffs)]),
+            "base": pd.DataFrame([{"arch": "mlp", "block": "x", "seed": s, "status": "ok",
+                                   "final_test_acc": 90.0} for s in range(5)])}
+    p = {"id": "p", "metric": "final_test_acc", "expect": "equivalent", "margin": 0.35,
+         "arm": {"profile": "arm", "block": "x"}, "base": {"profile": "base", "block": "x"}}
+    row = interventions.judge(p, load=runs.get)
+    assert row["low"] < -0.35 < row["high"] < 0 and row["outcome"] == "unresolved"
+    fig = mech.forest_figure(pd.DataFrame([row]))
+    drawn = {to_hex(c) for line in fig.axes[0].get_lines() for c in [line.get_color()]}
+    assert mech.OUTCOME_COLOURS["refuted"] not in drawn
+    assert mech.OUTCOME_COLOURS["unresolved"] in drawn

@@ -158,3 +158,12 @@ def test_the_margin_is_that_of_the_mechanisms_mlp_predictions_of_no_effect():
     margins = {p["margin"] for p in load_predictions()
                if p["expect"] == "equivalent" and p["arm"]["profile"] in ("why-first-block", "why-mean-shift")}
     assert margins == {rb.MARGIN}
+
+
+def test_an_estimate_that_rounds_to_zero_is_not_said_to_lean():
+    from bnorder import verdicts
+
+    v = verdicts.verdict([0.3, -0.296, 0.2, -0.2, -0.002])   # mean +0.0004: shown as +0.00
+    assert v.state == "unresolved" and v.direction == 1
+    text = rb.short_verdict(v)
+    assert "leans" not in text and text.startswith("unresolved, no lean")

@@ -157,3 +157,27 @@ def test_original_power_gives_intervals_and_power_but_no_p_values():
 def test_original_setting_is_read_from_the_runs():
     text = st.original_setting(original())
     assert "5 runs per case" in text and "all 3 epochs" in text and "CNN and MLP" in text
+
+
+def test_replication_and_statistics_count_the_same_runs_needed_for_the_same_original_contrasts():
+    from bnorder.reference import load_original_runs
+    from bnorder.report import replication as rp
+
+    orig = load_original_runs()
+    blocks = {"case1": "bn-relu", "case2": "relu-bn", "case3": "lrelu-bn"}
+    here = rp.comparisons(pd.DataFrame(columns=["arch", "block", "seed", "status", "final_test_acc"]))
+    stat = st.original_power(orig).set_index("comparison")
+    compared = 0
+    for exp, arch, a, b in st.ORIGINAL_DIFFERENCES:
+        rows = here[(here["source"] == exp) & (here["block"] == blocks[a]) & (here["ref"] == blocks[b])
+                    & (here["arch"] == ("cnn" if arch == "cnn" else "seed-mlp"))]
+        counted = stat.loc[f"Exp. {exp[-1]} {arch.upper()}: {a} − {b}", "runs for 80% power"]
+        assert len(rows) == 1 and counted == an_text(rows.iloc[0]["seeds_needed"])
+        compared += 1
+    assert compared == len(st.ORIGINAL_DIFFERENCES)
+
+
+def an_text(needed):
+    from bnorder import analysis
+
+    return analysis.seeds_needed_text(needed)

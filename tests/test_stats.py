@@ -469,3 +469,31 @@ def test_pairing_is_one_when_the_seed_sets_every_block_and_zero_for_independent_
     independent = pd.DataFrame(rng.normal(size=(20000, 2)), columns=["a", "b"])
     assert pairing(independent)["shared"] == pytest.approx(0.0, abs=0.03)
     assert np.isnan(pairing(shared.iloc[:1])["shared"])
+
+
+def test_seeds_needed_is_the_smallest_count_whose_t_test_reaches_the_power_at_the_observed_size():
+    from scipy import stats as sps
+
+    def power(n, d, paired):   # two-sided t-test at 5% from scipy's noncentral t, written out
+        dof, ncp = (n - 1, d * sqrt(n)) if paired else (2 * n - 2, d * sqrt(n / 2))
+        t = sps.t.ppf(0.975, dof)
+        return sps.nct.sf(t, dof, ncp) + sps.nct.cdf(-t, dof, ncp)
+
+    diffs = np.array([0.9, -0.2, 1.4, 0.3, 0.6])
+    d_z = diffs.mean() / diffs.std(ddof=1)
+    n = S.seeds_needed(diffs)
+    assert S.standardized_difference(diffs) == pytest.approx(d_z)
+    assert power(n, d_z, True) >= 0.8 > power(n - 1, d_z, True)
+    a, b = np.array([80.1, 81.3, 79.8, 80.9]), np.array([79.0, 80.2, 80.0, 79.1, 79.6, 80.4])
+    pooled = sqrt((3 * a.var(ddof=1) + 5 * b.var(ddof=1)) / 8)
+    d = (a.mean() - b.mean()) / pooled
+    assert S.standardized_difference(a, b) == pytest.approx(d)
+    m = S.seeds_needed(a, b)
+    assert power(m, d, False) >= 0.8 > power(m - 1, d, False)
+    assert S.seeds_needed(b, a) == m                         # the sign of the effect does not matter
+
+
+def test_seeds_needed_says_when_nothing_can_be_planned():
+    assert np.isnan(S.seeds_needed([0.5, 0.5, 0.5]))        # no spread
+    assert np.isnan(S.seeds_needed([1.0, -1.0]))            # a mean of exactly zero
+    assert S.seeds_needed([1e-4, -1.0, 1.0]) == np.inf       # past MAX_SEEDS

@@ -91,3 +91,32 @@ def test_an_estimate_close_to_zero_never_asks_for_an_implausible_number_of_seeds
     text = verdicts.describe(v, "a is better", "a is worse")
     assert "too close to zero for 1,000 paired seeds" in text
     assert re.search(r"about [\d,]+ paired seeds", text) is None
+
+
+def interval(low, high):
+    """A verdict with the given 95% interval (its mean in the middle)."""
+    mean = (low + high) / 2
+    return verdicts.Verdict(5, mean, low, high, verdicts.interval_state(low, high), int(np.sign(mean)),
+                            5, np.nan)
+
+
+@pytest.mark.parametrize("low,high,outcome", [
+    (-0.20, 0.25, "confirmed"),    # inside +-0.35
+    (-0.30, -0.05, "confirmed"),   # inside and excluding zero: still an effect below the margin
+    (-0.39, -0.01, "unresolved"),  # across the margin's lower edge (replicate-centred-bn-relu-precise)
+    (-0.61, -0.09, "unresolved"),  # across it, centred-input-position
+    (0.10, 0.60, "unresolved"),    # across the upper edge
+    (-0.50, 0.50, "unresolved"),   # across both edges
+    (-0.90, -0.40, "refuted"),     # wholly below -margin
+    (0.36, 0.80, "refuted"),       # wholly above +margin
+])
+def test_an_equivalence_is_refuted_only_by_an_interval_wholly_outside_its_margin(low, high, outcome):
+    assert verdicts.prediction_outcome(interval(low, high), "equivalent", 0.35) == outcome
+
+
+@pytest.mark.parametrize("low,high,margin,state", [
+    (0.1, 0.5, None, "resolved"), (-0.5, -0.1, 1.0, "resolved"), (-0.1, 0.2, 0.3, "equivalent"),
+    (-0.1, 0.2, None, "unresolved"), (-0.4, 0.2, 0.3, "unresolved"), (np.nan, np.nan, 1.0, "unresolved"),
+])
+def test_one_rule_turns_an_interval_into_a_state(low, high, margin, state):
+    assert verdicts.interval_state(low, high, margin) == state

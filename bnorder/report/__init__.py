@@ -61,3 +61,45 @@ def glue_table(name: str, table) -> None:
     from myst_nb import glue
 
     glue(name, table, display=False)
+
+
+def findings() -> dict[str, dict]:
+    """The findings the chapters cite (:mod:`bnorder.findings`): ``book/findings.json`` for the
+    repository's own records (``python -m bnorder findings --check`` keeps it equal to them), and
+    computed from the records when ``$BNORDER_RESULTS`` points elsewhere."""
+    from .. import findings as fd
+
+    if results_dir().resolve() == (ROOT / "results").resolve():
+        return fd.read()
+    return _computed(str(results_dir()), factorial_profile())
+
+
+def _computed(results: str, base: str) -> dict[str, dict]:
+    from .. import findings as fd
+
+    key = (results, base)
+    if key not in _COMPUTED:
+        _COMPUTED[key] = fd.compute(results, base)
+    return _COMPUTED[key]
+
+
+_COMPUTED: dict = {}
+
+
+def glue_findings(*ids: str) -> None:
+    """Glue, for each finding id, ``<id>_mean`` (signed, two decimals), ``<id>_value`` (the same
+    without a sign, for a level such as an accuracy), ``<id>_ci`` (its 95%
+    interval, :func:`bnorder.verdicts.interval_text`) and ``<id>_n`` (seeds or runs): '—' for a
+    finding these records do not hold."""
+    from .. import analysis, verdicts
+
+    found = findings()
+    for key in ids:
+        f = found.get(key)
+        number = lambda x: None if x is None or isinstance(x, str) else x  # noqa: E731
+        glue_text(f"{key}_mean", analysis.fmt(number(f["mean"]) if f else None, sign=True))
+        glue_text(f"{key}_value", analysis.fmt(number(f["mean"]) if f else None))
+        glue_text(f"{key}_ci", verdicts.interval_text(*(float("nan") if not f or number(f[k]) is None
+                                                        else f[k] for k in ("low", "high")))
+                  if f else "—")
+        glue_text(f"{key}_n", str(f["n"]) if f else "—")

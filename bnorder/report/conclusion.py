@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from .. import analysis as an
+from .. import verdicts
 from ..profiles import PROFILES
 from . import deficit, explanations
 from . import factorial as fx
@@ -27,7 +28,7 @@ def answer_rows(results, base: str) -> pd.DataFrame:
     rows.sort(key=lambda row: an.ARCH_ORDER.index(row["label"].split(" ")[0]))
     rob = an.robustness_table(results, base, "final_test_acc", "mlp")
     for r in rob[(rob["variant"] != "(base)") & (rob["status"] == "ok")].itertuples():
-        state = "resolved" if an.resolved(r.position_lo, r.position_hi) else "unresolved"
+        state = verdicts.interval_state(r.position_lo, r.position_hi)
         rows.append({"label": f"mlp, {r.variant}", "group": "mlp variants", "n": r.n,
                      "mean": r.position_mean, "low": r.position_lo, "high": r.position_hi, "state": state})
     return pd.DataFrame(rows, columns=["label", "group", "n", "mean", "low", "high", "state"])

@@ -14,13 +14,11 @@ import pandas as pd
 import seaborn as sns
 
 from .. import analysis as an
-from .. import stats, verdicts
+from .. import findings, stats, verdicts
+from ..findings import CNN_EDITIONS, completed, edition_runs, factorial_complete_seeds  # noqa: F401
 from ..records import epochs_frame
-from .mechanisms import loader
+from ..findings import loader
 
-# The CNN's editions, strongest first: (profile, its name in the text); None is the base profile.
-CNN_EDITIONS = [("factorial-gpu", "the full-size CNN"), ("cnn-converged", "the converged CPU CNN"),
-                (None, "the CNN of the base profile")]
 DATASET_NAME = an.DATASET_NAMES
 CONTRAST_LABELS = {an.POSITION: "position", an.ACTIVATION: "activation",
                    an.INTERACTION: "interaction", an.MIXED: "case 3 − case 1"}
@@ -33,36 +31,9 @@ WORDS = {an.POSITION: ("BatchNorm after the activation scores higher", "BatchNor
                     "the original case 1 (`bn-relu`) scores higher than case 3 (`lrelu-bn`)")}
 
 
-def completed(runs: pd.DataFrame) -> pd.DataFrame:
-    return runs[runs["status"] == "ok"] if len(runs) else runs
-
-
-def edition_runs(load, base: str, pick, complete_seeds) -> tuple[pd.DataFrame, dict[str, str]]:
-    """The runs a chapter analyses and, per network, the profile they come from: every network
-    but the CNN from ``base``; the CNN from the first of :data:`CNN_EDITIONS` with at least two
-    complete seeds (``complete_seeds(cnn_runs)``), else from ``base`` whatever its seeds.
-    ``load(profile)`` returns a profile's records, ``pick(records)`` the runs a chapter uses."""
-    own = pick(load(base))
-    parts = [own[own["arch"] != "cnn"]] if len(own) else []
-    editions = {a: base for a in (own["arch"].unique() if len(own) else []) if a != "cnn"}
-    for profile, _ in CNN_EDITIONS:
-        runs = own if profile is None else pick(load(profile))
-        cnn = runs[runs["arch"] == "cnn"] if len(runs) else runs
-        if complete_seeds(cnn) >= 2 or (profile is None and len(cnn)):
-            parts.append(cnn)
-            editions["cnn"] = profile or base
-            break
-    return (pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()), editions
-
-
-def factorial_complete_seeds(runs: pd.DataFrame) -> int:
-    """Seeds with all four cells of the 2x2 design completed."""
-    return an.factorial_contrasts(runs, "final_test_acc")["seed"].nunique() if len(runs) else 0
-
-
 def factorial_runs(results, base: str) -> tuple[pd.DataFrame, dict[str, str]]:
     """The completed runs the chapter analyses and, per network, the profile they come from."""
-    return edition_runs(loader(results), base, completed, factorial_complete_seeds)
+    return findings.factorial_runs(results, base, loader(results))
 
 
 def archs_of(runs: pd.DataFrame) -> list[str]:

@@ -5,30 +5,19 @@ Every function returns a table, a figure or a sentence; the chapter glues them.
 
 from __future__ import annotations
 
-from functools import lru_cache
-from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
 from .. import analysis as an
-from .. import interventions, verdicts
-from ..records import load_records
+from .. import findings, interventions, verdicts
 
 OUTCOME_COLOURS = {"confirmed": "#2a7d3f", "refuted": "#b2182b", "unresolved": "#7f7f7f"}
 LR_VARIANTS = {"lr1e-4": 1e-4, "lr3e-4": 3e-4, "(base)": 1e-3, "lr3e-3": 3e-3}
 
 
-@lru_cache(maxsize=None)
-def _load(results: str, profile: str) -> pd.DataFrame:
-    folder = Path(results) / profile
-    return load_records(results, profile) if folder.is_dir() else pd.DataFrame()
-
-
-def loader(results):
-    """``load(profile)`` over ``results`` (each profile read once per build)."""
-    return lambda profile: _load(str(results), profile)
+loader = findings.loader   # ``load(profile)`` over a results folder, each profile read once
 
 
 def status_note(runs: pd.DataFrame, base: str):

@@ -213,26 +213,6 @@ def paired(runs: pd.DataFrame, arch: str, block: str, ref: str, value: str = "fi
     return (wide[block] - wide[ref]).dropna()
 
 
-def unpaired_verdict(a, b, margin: float | None = None) -> verdicts.Verdict:
-    """The verdict on mean(a) − mean(b) for unpaired runs: Welch's 95% interval
-    (:func:`bnorder.stats.welch_interval`); ``agree`` counts the runs of ``a`` on the estimate's
-    side of mean(b); ``seeds_needed`` is runs per group for 80% power at the observed
-    standardized difference."""
-    a, b = (np.asarray(pd.Series(x, dtype=float).dropna()) for x in (a, b))
-    mean = float(a.mean() - b.mean())
-    low, high = stats.welch_interval(a, b)
-    state = ("resolved" if low > 0 or high < 0 else
-             "equivalent" if margin is not None and -margin < low and high < margin else "unresolved")
-    direction = int(np.sign(mean))
-    sd = np.sqrt((a.var(ddof=1) + b.var(ddof=1)) / 2)
-    try:
-        needed = stats.seeds_for_power(abs(mean) / sd, paired=False) if sd > 0 and mean else np.nan
-    except ValueError:      # more runs than anyone would train
-        needed = np.inf
-    return verdicts.Verdict(min(a.size, b.size), mean, float(low), float(high), state, direction,
-                            int((np.sign(a - b.mean()) == direction).sum()), float(needed), margin)
-
-
 def describe_runs(v: verdicts.Verdict, higher: str, lower: str) -> str:
     """:func:`bnorder.verdicts.describe` for unpaired runs: its words, counted in runs."""
     return (verdicts.describe(v, higher, lower).replace("seeds agree", "runs agree")
@@ -247,7 +227,7 @@ def comparisons(runs: pd.DataFrame, value: str = "final_test_acc", original=None
     for arch in ARCHS:
         for block, ref in COMPARISONS:
             for exp, g in final[final["our_arch"] == arch].groupby("experiment"):
-                v = unpaired_verdict(g.loc[g["block"] == block, "test_acc"],
+                v = verdicts.unpaired_verdict(g.loc[g["block"] == block, "test_acc"],
                                      g.loc[g["block"] == ref, "test_acc"], margin_for(arch))
                 rows.append({"arch": arch, "block": block, "ref": ref, "source": exp,
                              "values": [], **v.as_dict()})
@@ -321,7 +301,7 @@ def claim_item(runs, editions, arch, block, ref, claim, original=None) -> str:
     final = reference.original_final(original_runs(original))
     mine = final[final["our_arch"] == arch]
     lines = [f"- **{claim}**"]
-    study = [f"in Experiment {exp[-1]}, " + describe_runs(unpaired_verdict(
+    study = [f"in Experiment {exp[-1]}, " + describe_runs(verdicts.unpaired_verdict(
                  g.loc[g["block"] == block, "test_acc"], g.loc[g["block"] == ref, "test_acc"],
                  margin_for(arch)), *_words(block, ref))
              for exp, g in mine.groupby("experiment")]
@@ -593,32 +573,15 @@ def _setup_facts(runs) -> dict:
 
 
 def _deficit_facts(runs) -> dict:
-    """Case 1's deficit under each score, and what it is made of (level + dip)."""
+    """Case 1's deficit under each score."""
     con = reference.case_contrasts(runs).set_index(["score", "contrast"])
     facts = {}
     for score in EP_SCORES:
         d = con.loc[(score, DEF)]
         facts |= {f"ep_{score}_d": _n(d["estimate"]), f"ep_{score}_ci": _ci(d), f"ep_{score}_word": _state(d)}
-    acc = [con.loc[(s, DEF)] for s in ("final", "best", "last3")]
-    sides = {"below" if d["estimate"] < 0 else "above" for d in acc}
-    facts["ep_acc_verdict"] = (f"all three are resolved, with case 1 {sides.pop()} in each"
-                               if all(d["resolved"] for d in acc) and len(sides) == 1 else
-                               f"{sum(bool(d['resolved']) for d in acc)} of the three are resolved")
     final = con.loc[("final", DEF)]
     facts["ep_final_abs"] = _n(abs(final["estimate"]), sign=False)
     facts["ep_final_dir"] = "below" if final["estimate"] < 0 else "above"
-    facts["ep_last3_agree"] = _side(con.loc[("last3", DEF)])
-    parts = reference.deficit_decomposition(runs)
-    dec = parts[parts["contrast"] == DEF].set_index("part")
-    level, dip = dec.loc["level"], dec.loc["dip"]
-    facts |= {"ep_level": _n(level["estimate"]), "ep_dip": _n(dip["estimate"]),
-              "ep_level_share": f"{100 * level['share']:.0f}%", "ep_dip_share": f"{100 * dip['share']:.0f}%",
-              "ep_dip_ci": _ci(dip), "ep_dip_word": _state(dip)}
-    facts["ep_head_deficit"] = (
-        "Case 1's deficit at the final epoch is mostly a lower level, not a bad last epoch."
-        if level["resolved"] and level["share"] > 0.5 else
-        "Case 1's deficit at the final epoch is mostly its dip at the last epoch."
-        if dip["share"] > 0.5 else "Case 1's deficit at the final epoch splits into a level and a dip.")
     return facts
 
 
@@ -629,11 +592,7 @@ def _run_facts(runs) -> dict:
     means = reference.case_scores(runs).pivot(index="score", columns="case", values="mean")
     last = per_run["epochs"].max()
     rest = per_run[~first]
-    return {"ep_dip_runs_1": f"{int((per_run.loc[first, 'dip'] < 0).sum())} of {int(first.sum())}",
-            "ep_dip_runs_23": f"{int((rest['dip'] < 0).sum())} of {len(rest)}",
-            "ep_vol_1": _n(means.loc["late_volatility", "case1"], sign=False),
-            "ep_vol_23": _n(means.loc["late_volatility", ["case2", "case3"]].mean(), sign=False),
-            "ep_best_epoch_1": _n(means.loc["best_epoch", "case1"], 1, sign=False),
+    return {"ep_best_epoch_1": _n(means.loc["best_epoch", "case1"], 1, sign=False),
             "ep_best_at_end_23": f"{int((rest['best_epoch'] == last).sum())} of {len(rest)}"}
 
 

@@ -190,12 +190,15 @@ def short_verdict(v) -> str:
         return f"resolved, towards {where}"
     if v.state == "equivalent":
         return f"equivalent within ±{v.margin}"
+    if f"{abs(v.mean):.2f}" == "0.00":   # the cell shows +0.00: an estimate with no lean to report
+        where = None
     seeds, within = verdicts.seeds_to_decide(v)
     goal = f" for ±{v.margin}" if within else ""
     needed = ("" if np.isnan(seeds) or seeds <= v.n
               else f"; >{verdicts.PLANNABLE:,} needed{goal}" if seeds > verdicts.PLANNABLE
               else f"; ~{seeds:,.0f} needed{goal}")
-    return f"unresolved, leans {where}; {v.agree} of {v.n} agree{needed}"
+    lean = f"leans {where}; {v.agree} of {v.n} agree" if where else "no lean at two decimals"
+    return f"unresolved, {lean}{needed}"
 
 
 def _seeds(r) -> str:

@@ -16,7 +16,7 @@ import pandas as pd
 
 from .. import analysis as an
 from .. import coverage as coverage_record
-from .. import reference, stats
+from .. import reference, stats, verdicts
 from . import factorial as fx
 
 VALUE = "final_test_acc"
@@ -113,11 +113,11 @@ def power_table(eff: pd.DataFrame) -> pd.DataFrame:
     with 80% power given the observed spread."""
     rows = []
     for r in eff[eff["contrast"].isin(SHOWN_EFFECTS) & (eff["n"] >= 2)].itertuples():
-        dz = abs(r.mean) / r.sd if r.sd > 0 else np.nan
+        dz = abs(stats.standardized_difference(r.values))
         rows.append({"network": r.arch, "effect": r.label, "seeds": r.n,
                      "difference (points)": _fmt(r.mean, sign=True), "d_z": _fmt(dz),
                      "power now": power_text(r.n, dz),
-                     "seeds for 80% power": an.seeds_needed_text(dz),
+                     "seeds for 80% power": an.seeds_needed_text(r.seeds_needed),
                      "detectable now (points)": _fmt(an.detectable_effect(r.n) * r.sd)})
     return pd.DataFrame(rows)
 
@@ -357,18 +357,19 @@ def ranking_facts(orig: pd.DataFrame, arch: str = "cnn") -> dict:
 def _original_difference(final: pd.DataFrame, exp: str, arch: str, a: str, b: str) -> dict:
     sub = final[(final["experiment"] == exp) & (final["arch"] == arch)]
     x, y = sub.loc[sub["case"] == a, "test_acc"], sub.loc[sub["case"] == b, "test_acc"]
-    w, (low, high) = stats.welch_test(x, y), stats.welch_interval(x, y)
-    g, n = abs(w["hedges_g"]), min(len(x), len(y))
+    (low, high), d = stats.welch_interval(x, y), stats.standardized_difference(x, y)
+    n = min(len(x), len(y))
     return {"comparison": f"Exp. {exp[-1]} {arch.upper()}: {a} − {b}",
-            "difference (points)": _fmt(w["mean_diff"], sign=True), "95% CI": _interval(low, high),
-            "verdict": "resolved" if an.resolved(low, high) else "unresolved",
-            "Hedges' g": _fmt(w["hedges_g"]), f"power with {n} runs": power_text(n, g, paired=False),
-            "runs for 80% power": an.seeds_needed_text(g, paired=False)}
+            "difference (points)": _fmt(x.mean() - y.mean(), sign=True), "95% CI": _interval(low, high),
+            "verdict": verdicts.interval_state(low, high),
+            "d": _fmt(d), f"power with {n} runs": power_text(n, abs(d), paired=False),
+            "runs for 80% power": an.seeds_needed_text(stats.seeds_needed(x, y, power=verdicts.POWER))}
 
 
 def original_power(orig: pd.DataFrame) -> pd.DataFrame:
     """The differences the study interpreted, at the final epoch: each with its Welch interval
-    and verdict, its standardized size (Hedges' g), the power its runs had, and the runs per case
+    and verdict, its standardized size d (:func:`bnorder.stats.standardized_difference`), the
+    power its runs had, and the runs per case
     80% power would take (unpaired two-sample t-test)."""
     final = reference.original_final(orig)
     return pd.DataFrame([_original_difference(final, *d) for d in ORIGINAL_DIFFERENCES])

@@ -1,0 +1,441 @@
+"""The contract between the records and the prose: every finding the book's chapters cite.
+
+:func:`compute` reads the run records (``results/``), the predictions (``book/predictions.yml``)
+and the original study's data (``book/reference/``) and returns one entry per finding, keyed by a
+stable id; ``python -m bnorder findings`` writes them to ``book/findings.json`` (sorted keys,
+floats rounded to :data:`DIGITS` decimals, no dates and no absolute paths, so the same records
+always give the same bytes). The kinds of finding:
+
+    factorial         a contrast of the 2x2 design per network (position, activation,
+                      interaction, case3-vs-case1), paired by seed, from the network's edition
+                      (:func:`factorial_runs`): ``factorial-<arch>-<contrast>``
+    order             relu-bn − bn-relu of one configuration, pooling every record of that
+                      configuration wherever it was filed (:func:`pooled_runs`):
+                      ``cnn-order`` (running statistics), ``cnn-order-precise``
+    prediction        a prediction of ``book/predictions.yml`` judged, under its own id
+    original          the original study's differences (Welch, unpaired runs):
+                      ``original-<exp>-<arch>-<a>-vs-<b>``, ``original-cnn-case1-exp2-vs-exp1``,
+                      and Experiment 1's case1 deficit per score: ``original-exp1-cnn-deficit-<score>``
+    describe          a mean over seeds (or runs) with its 95% interval: late-epoch volatility
+                      (``late-volatility-<arch>-<block>``), fit of the training split
+                      (``train-fit-<arch>-<block>``), generalization gap
+                      (``generalization-gap-<arch>-<block>``), the original's per-case late
+                      volatility, best-minus-last shortfall, best and final accuracy
+                      (``original-exp1-cnn-<case>-late-volatility``, ``…-shortfall``, ``…-best``,
+                      ``…-final``)
+
+Every entry with a verdict has ``n``, ``mean``, ``low``, ``high`` (:func:`bnorder.stats.
+mean_interval` for paired seeds, Welch for unpaired runs), ``margin``, ``state``
+(:func:`bnorder.verdicts.interval_state`), ``direction``, ``agree``, ``seeds_needed`` (what would
+decide it: :func:`bnorder.verdicts.seeds_to_decide`), and a prediction its ``expect`` and
+``outcome``; every entry names what it was computed from in ``records`` (``{folder under the
+results root: [seeds]}``, each record being ``<folder>/seed<k>.json``) or ``data``.
+
+**Claims.** A sentence of a chapter that asserts a finding's state names it with the role
+``{claim}`<id>:<state>```, where the state is what :func:`claim_state` gives: ``positive`` or
+``negative`` (a resolved difference and its sign), ``equivalent`` or ``unresolved``; for a
+prediction its outcome, ``confirmed``, ``refuted`` or ``unresolved``. :func:`check` (``python -m
+bnorder findings --check``) lists every claim the records no longer support.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from . import interventions, reference, stats, verdicts
+from .analysis import ACTIVATION, INTERACTION, MIXED, POSITION, factorial_contrasts
+from .records import load_records
+
+ROOT = Path(__file__).resolve().parent.parent
+BOOK = ROOT / "book"
+FINDINGS = BOOK / "findings.json"
+ORIGINAL_DATA = "book/reference/original-study-runs.csv"
+DIGITS = 4
+SCHEMA = 1
+
+# The CNN's editions, strongest first: (profile, its name in the text); None is the base profile.
+CNN_EDITIONS = [("factorial-gpu", "the full-size CNN"), ("cnn-converged", "the converged CPU CNN"),
+                (None, "the CNN of the base profile")]
+CONTRAST_IDS = {POSITION: "position", ACTIVATION: "activation", INTERACTION: "interaction",
+                MIXED: "case3-vs-case1"}
+# The converged CNN whose order the book's headline reports, and the two blocks it compares.
+HEADLINE = {"profile": "cnn-converged", "arch": "cnn", "arm": "relu-bn", "base": "bn-relu"}
+# The original study's differences: (experiment, arch, a, b) as a − b of the final epoch.
+ORIGINAL_DIFFERENCES = [("exp1", "cnn", "case2", "case1"), ("exp1", "cnn", "case3", "case2"),
+                        ("exp1", "cnn", "case3", "case1"),
+                        ("exp2", "cnn", "case2", "case1"), ("exp2", "cnn", "case3", "case2"),
+                        ("exp2", "cnn", "case3", "case1"),
+                        ("exp2", "mlp", "case2", "case1"), ("exp2", "mlp", "case3", "case2"),
+                        ("exp2", "mlp", "case3", "case1")]
+CLAIM = re.compile(r"\{claim\}`([^`]*)`")
+_CODE_SPAN = re.compile(r"``.*?``")
+CLAIM_STATES = ("positive", "negative", "equivalent", "unresolved", "confirmed", "refuted")
+
+
+# ------------------------------------------------------------------ reading the records
+
+@lru_cache(maxsize=None)
+def _load(results: str, profile: str) -> pd.DataFrame:
+    folder = Path(results) / profile
+    return load_records(results, profile) if folder.is_dir() else pd.DataFrame()
+
+
+def loader(results):
+    """``load(profile)``: that profile's records under ``results`` (each read once)."""
+    return lambda profile: _load(str(results), profile)
+
+
+def completed(runs: pd.DataFrame) -> pd.DataFrame:
+    return runs[runs["status"] == "ok"] if len(runs) else runs
+
+
+def edition_runs(load, base: str, pick, complete_seeds) -> tuple[pd.DataFrame, dict[str, str]]:
+    """The runs a chapter analyses and, per network, the profile they come from: every network
+    but the CNN from ``base``; the CNN from the first of :data:`CNN_EDITIONS` with at least two
+    complete seeds (``complete_seeds(cnn_runs)``), else from ``base`` whatever its seeds.
+    ``load(profile)`` returns a profile's records, ``pick(records)`` the runs a chapter uses."""
+    own = pick(load(base))
+    parts = [own[own["arch"] != "cnn"]] if len(own) else []
+    editions = {a: base for a in (own["arch"].unique() if len(own) else []) if a != "cnn"}
+    for profile, _ in CNN_EDITIONS:
+        runs = own if profile is None else pick(load(profile))
+        cnn = runs[runs["arch"] == "cnn"] if len(runs) else runs
+        if complete_seeds(cnn) >= 2 or (profile is None and len(cnn)):
+            parts.append(cnn)
+            editions["cnn"] = profile or base
+            break
+    return (pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()), editions
+
+
+def factorial_complete_seeds(runs: pd.DataFrame) -> int:
+    """Seeds with all four cells of the 2x2 design completed."""
+    return factorial_contrasts(runs, "final_test_acc")["seed"].nunique() if len(runs) else 0
+
+
+def factorial_runs(results, base: str = "factorial", load=None) -> tuple[pd.DataFrame, dict[str, str]]:
+    """The completed runs of the factorial design and, per network, the profile they come from."""
+    return edition_runs(load or loader(results), base, completed, factorial_complete_seeds)
+
+
+def configuration_key(config: dict) -> str:
+    """What identifies a configuration across profiles: the config hash of
+    :func:`bnorder.config.config_hash` (which leaves out the profile and where things are
+    stored) without the seed. Two records with the same key differ in their seed only."""
+    from .config import LATER_KNOBS, NOT_IN_HASH, RunConfig
+
+    known = RunConfig().as_dict()
+    d = {k: config[k] for k in known if k in config and k not in NOT_IN_HASH and k != "seed"
+         and not (k in LATER_KNOBS and config[k] == LATER_KNOBS[k])}
+    return json.dumps(d, sort_keys=True, default=str)
+
+
+def pooled_runs(every: pd.DataFrame, profile: str, arch: str, block: str) -> pd.DataFrame:
+    """Every completed run, wherever it was filed, of the configuration that ``profile`` trains
+    for ``arch`` and ``block``: one per seed (the first by path when a seed was filed twice),
+    indexed by seed. Empty when the profile has no such run; an error when the profile's runs
+    of that block are not one configuration."""
+    from .config import RunConfig
+
+    ok = completed(every)
+    if not len(ok):
+        return ok
+    knobs = list(RunConfig().as_dict())
+    keys = pd.Series([configuration_key({k: r[k] for k in knobs if k in r}) for _, r in ok.iterrows()],
+                     index=ok.index)
+    own = (ok["profile"] == profile) & (ok["arch"] == arch) & (ok["block"] == block)
+    wanted = set(keys[own])
+    if len(wanted) > 1:
+        raise ValueError(f"profile {profile} trains {arch} {block} in {len(wanted)} configurations")
+    chosen = ok[keys.isin(wanted)].sort_values(["seed", "path"])
+    return chosen.drop_duplicates("seed").set_index(chosen.drop_duplicates("seed")["seed"].astype(int))
+
+
+# ------------------------------------------------------------------ the entries
+
+def _records(rows: pd.DataFrame, results) -> dict[str, list[int]]:
+    """``{folder relative to the results root: [seeds]}`` of ``rows`` (records)."""
+    root = Path(results).resolve()
+    out: dict[str, list[int]] = {}
+    for path, seed in zip(rows["path"], rows["seed"]):
+        folder = Path(path).resolve().parent
+        name = folder.relative_to(root).as_posix() if folder.is_relative_to(root) else folder.as_posix()
+        out.setdefault(name, []).append(int(seed))
+    return {k: sorted(set(v)) for k, v in sorted(out.items())}
+
+
+def _verdict_entry(v: verdicts.Verdict) -> dict:
+    needed, within = verdicts.seeds_to_decide(v)
+    return {"n": v.n, "mean": v.mean, "low": v.low, "high": v.high, "margin": v.margin,
+            "state": v.state, "direction": v.direction, "agree": v.agree,
+            "seeds_needed": needed, "seeds_needed_for": "margin" if within else "sign"}
+
+
+def _describe_entry(values) -> dict:
+    d = stats.describe(values)
+    return {"n": int(d["n"]), "mean": d["mean"], "sd": d["std"], "low": d["ci_low"],
+            "high": d["ci_high"]}
+
+
+def claim_state(entry: dict) -> str | None:
+    """The state a claim may assert of a finding: a prediction's outcome; ``positive`` or
+    ``negative`` for a resolved difference; ``equivalent`` or ``unresolved``; None for a finding
+    without a verdict (a mean with its interval)."""
+    if "outcome" in entry:
+        return entry["outcome"]
+    if "state" not in entry:
+        return None
+    if entry["state"] == "resolved":
+        return "positive" if entry["direction"] > 0 else "negative"
+    return entry["state"]
+
+
+def factorial_findings(results, base: str = "factorial", load=None) -> dict[str, dict]:
+    """The 2x2 design's contrasts per network (``factorial-<arch>-<contrast>``), and per block the
+    late-epoch volatility, the fit of the training split and the generalization gap."""
+    runs, editions = factorial_runs(results, base, load)
+    out = {}
+    if not len(runs):
+        return out
+    contrasts = factorial_contrasts(runs, "final_test_acc")
+    for (arch, contrast), g in contrasts.groupby(["arch", "contrast"], sort=True):
+        seeds = sorted(int(s) for s in g["seed"])
+        cells = runs[(runs["arch"] == arch) & runs["seed"].isin(seeds)
+                     & runs["block"].isin(["bn-relu", "relu-bn", "bn-lrelu", "lrelu-bn"])]
+        out[f"factorial-{arch}-{CONTRAST_IDS[contrast]}"] = {
+            "kind": "factorial", "what": contrast, "metric": "final_test_acc",
+            "profile": editions[arch], "seeds": seeds, "records": _records(cells, results),
+            **_verdict_entry(verdicts.verdict(g.sort_values("seed")["value"].to_numpy()))}
+    measures = {"late-volatility": "late_volatility", "train-fit": "train_eval_acc",
+                "generalization-gap": "generalization_gap"}
+    for (arch, block), g in runs.groupby(["arch", "block"], sort=True):
+        g = g.sort_values("seed")
+        for name, metric in measures.items():
+            values = pd.Series([interventions.METRICS[metric](r) for _, r in g.iterrows()],
+                               index=g["seed"].astype(int), dtype=float).dropna()
+            if len(values) < 2:
+                continue
+            out[f"{name}-{arch}-{block}"] = {
+                "kind": "describe", "what": metric, "profile": editions[arch],
+                "seeds": [int(s) for s in values.index],
+                "records": _records(g[g["seed"].isin(values.index)], results),
+                **_describe_entry(values.to_numpy())}
+    return out
+
+
+def order_findings(results, every: pd.DataFrame | None = None) -> dict[str, dict]:
+    """The headline order contrast of the converged CNN (relu-bn − bn-relu, paired by seed) read
+    with the running and with precise BatchNorm statistics, pooling every record of each
+    block's configuration (:func:`pooled_runs`)."""
+    every = load_records(results) if every is None else every
+    h = HEADLINE
+    arm, base = (pooled_runs(every, h["profile"], h["arch"], b) for b in (h["arm"], h["base"]))
+    out = {}
+    for key, metric in (("cnn-order", "final_test_acc"), ("cnn-order-precise", "final_test_acc_precise")):
+        if not len(arm) or not len(base):
+            continue
+        a = pd.Series([interventions.METRICS[metric](r) for _, r in arm.iterrows()], index=arm.index)
+        b = pd.Series([interventions.METRICS[metric](r) for _, r in base.iterrows()], index=base.index)
+        seeds = sorted(set(a.dropna().index) & set(b.dropna().index))
+        used = pd.concat([arm.loc[seeds], base.loc[seeds]])
+        out[key] = {"kind": "order", "what": f"{h['arm']} − {h['base']}", "metric": metric,
+                    "profile": h["profile"], "seeds": [int(s) for s in seeds],
+                    "records": _records(used, results),
+                    **_verdict_entry(verdicts.verdict((a.loc[seeds] - b.loc[seeds]).to_numpy()))}
+    return out
+
+
+def prediction_findings(results, predictions=None, load=None) -> dict[str, dict]:
+    """Every prediction judged (:func:`bnorder.interventions.judge`), under its own id."""
+    load = load or loader(results)
+    entries = interventions.load_predictions(predictions or interventions.PREDICTIONS)
+    out = {}
+    for p in entries:
+        judged = interventions.judge(p, load)
+        v = verdicts.Verdict(**{k: judged[k] for k in verdicts.Verdict.__dataclass_fields__})
+        arm_runs = load(p["arm"]["profile"])
+        arch = interventions.network_of(arm_runs, p)
+        rows = [interventions.arm_runs(load(p[side]["profile"]), p[side], arch) for side in ("arm", "base")]
+        used = pd.concat([r[r["seed"].isin(judged["seeds"])] for r in rows if len(r)]) \
+            if any(len(r) for r in rows) else pd.DataFrame(columns=["path", "seed"])
+        out[p["id"]] = {"kind": "prediction", "what": " ".join(p["prediction"].split()),
+                        "metric": p["metric"], "expect": p["expect"], "outcome": judged["outcome"],
+                        "seeds": [int(s) for s in judged["seeds"]], "records": _records(used, results),
+                        **_verdict_entry(v)}
+    return out
+
+
+def original_findings(original=None) -> dict[str, dict]:
+    """The original study re-read: its differences at the final epoch (Welch over unpaired
+    runs), the two runs of case 1 of its CNN against each other, Experiment 1's case1 deficit
+    under each score, and per case of Experiment 1 its late volatility and the shortfall of its
+    last epoch below its best."""
+    runs = reference.load_original_runs() if original is None else original
+    final = reference.original_final(runs)
+    data = {"data": [ORIGINAL_DATA]}
+
+    def group(exp, arch, case):
+        return final.loc[(final["experiment"] == exp) & (final["arch"] == arch)
+                         & (final["case"] == case), "test_acc"].to_numpy(float)
+
+    out = {}
+    pairs = [(f"original-{e}-{a}-{x}-vs-{y}", (e, a, x), (e, a, y)) for e, a, x, y in ORIGINAL_DIFFERENCES]
+    pairs.append(("original-cnn-case1-exp2-vs-exp1", ("exp2", "cnn", "case1"), ("exp1", "cnn", "case1")))
+    for key, x, y in pairs:
+        a, b = group(*x), group(*y)
+        if len(a) < 2 or len(b) < 2:
+            continue
+        v = verdicts.unpaired_verdict(a, b)
+        out[key] = {"kind": "original", "what": f"{' '.join(x)} − {' '.join(y)}",
+                    "metric": "final_test_acc", "runs": [len(a), len(b)], **data, **_verdict_entry(v)}
+    if (runs["experiment"] == "exp1").any():
+        con = reference.case_contrasts(runs, "exp1", contrasts={"deficit": reference.CONTRASTS[reference.DEFICIT[0]]})
+        for r in con.itertuples():
+            v = verdicts.Verdict(r.n_runs, r.estimate, r.ci_low, r.ci_high,
+                                 verdicts.interval_state(r.ci_low, r.ci_high),
+                                 int(np.sign(r.estimate)), r.runs_agree, np.nan)
+            out[f"original-exp1-{r.arch}-deficit-{r.score.replace('_', '-')}"] = {
+                "kind": "original", "what": reference.DEFICIT[0], "metric": r.score, **data,
+                **_verdict_entry(v)}
+        scores = reference.run_scores(runs, "exp1")
+        scores["shortfall"] = scores["best"] - scores["final"]
+        for (arch, case), g in scores.groupby(["arch", "case"], sort=True):
+            for name, col in (("late-volatility", "late_volatility"), ("shortfall", "shortfall"),
+                              ("best", "best"), ("final", "final")):
+                out[f"original-exp1-{arch}-{case}-{name}"] = {
+                    "kind": "describe", "what": col, **data, **_describe_entry(g[col].to_numpy(float))}
+    return out
+
+
+def compute(results="results", base: str = "factorial", predictions=None, original=None) -> dict:
+    """Every finding from the records under ``results``, the predictions and the original data."""
+    load = loader(results)
+    every = load_records(results) if Path(results).is_dir() else pd.DataFrame()
+    parts = [factorial_findings(results, base, load), order_findings(results, every),
+             prediction_findings(results, predictions, load), original_findings(original)]
+    findings: dict[str, dict] = {}
+    for part in parts:
+        clash = set(findings) & set(part)
+        if clash:
+            raise ValueError(f"two findings share the id(s) {', '.join(sorted(clash))}")
+        findings.update(part)
+    for entry in findings.values():
+        entry["claim"] = claim_state(entry)
+    return findings
+
+
+# ------------------------------------------------------------------ the file
+
+def _clean(x):
+    """JSON-ready and rounded: floats to :data:`DIGITS` decimals, NaN to null, inf to "inf"."""
+    if isinstance(x, dict):
+        return {str(k): _clean(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple, np.ndarray)):
+        return [_clean(v) for v in x]
+    if isinstance(x, (bool, np.bool_)):
+        return bool(x)
+    if isinstance(x, (int, np.integer)):
+        return int(x)
+    if isinstance(x, (float, np.floating)):
+        x = float(x)
+        if math.isnan(x):
+            return None
+        if math.isinf(x):
+            return "inf" if x > 0 else "-inf"
+        r = round(x, DIGITS)
+        return 0.0 if r == 0 else r
+    return x
+
+
+_FLAT_LIST = re.compile(r"\[\s*([^\[\]{}]*?)\s*\]", re.S)
+
+
+def dumps(findings: dict) -> str:
+    """``book/findings.json``'s text: sorted keys, two-space indent, short lists on one line."""
+    text = json.dumps({"schema": SCHEMA, "findings": _clean(findings)}, indent=2, sort_keys=True,
+                      ensure_ascii=False)
+    return _FLAT_LIST.sub(lambda m: "[" + ", ".join(s.strip() for s in m.group(1).split(",")) + "]"
+                          if m.group(1).strip() else "[]", text) + "\n"
+
+
+def write(results="results", out=FINDINGS, **kw) -> Path:
+    out = Path(out)
+    out.write_text(dumps(compute(results, **kw)), encoding="utf-8")
+    return out
+
+
+def read(path=FINDINGS) -> dict[str, dict]:
+    """The findings as committed."""
+    return json.loads(Path(path).read_text(encoding="utf-8"))["findings"]
+
+
+# ------------------------------------------------------------------ claims
+
+def parse_claim(text: str) -> tuple[str, str]:
+    """``"<id>:<state>"`` of a ``{claim}`` role as (id, state); ValueError when malformed."""
+    finding, sep, state = text.strip().rpartition(":")
+    if not sep or not finding or state not in CLAIM_STATES:
+        raise ValueError(f"a claim reads {{claim}}`<finding id>:<state>` with a state among "
+                         f"{', '.join(CLAIM_STATES)}; got {text!r}")
+    return finding, state
+
+
+def claims(book=BOOK) -> list[tuple[str, int, str]]:
+    """Every ``{claim}`` role in the chapters' text: (chapter file, line, role text). Code cells,
+    fenced blocks and ````...```` code spans (a role shown as an example) are not text."""
+    found = []
+    for path in sorted(Path(book).glob("*.md")):
+        fenced = False
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            if line.lstrip().startswith(("```", "~~~")):   # a fence opens, or a bare one closes
+                fenced = True if not fenced else bool(line.strip().strip("`~"))
+                continue
+            if not fenced:
+                found += [(path.name, number, m.group(1))
+                          for m in CLAIM.finditer(_CODE_SPAN.sub("", line))]
+    return found
+
+
+def check(findings: dict[str, dict], book=BOOK) -> list[str]:
+    """One line per claim the findings no longer support (empty: every claim holds), naming the
+    chapter and line, the finding, the state asserted and the state the records now give."""
+    problems = []
+    for chapter, line, text in claims(book):
+        where = f"{chapter}:{line}"
+        try:
+            finding, asserted = parse_claim(text)
+        except ValueError as e:
+            problems.append(f"{where}: {e}")
+            continue
+        if finding not in findings:
+            problems.append(f"{where}: claim {finding}:{asserted} names no finding")
+            continue
+        now = claim_state(findings[finding])
+        if now != asserted:
+            problems.append(f"{where}: {finding} was claimed {asserted}; the records now give {now}")
+    return problems
+
+
+def main(results="results", out=FINDINGS, check_only: bool = False, book=BOOK, **kw) -> int:
+    """``python -m bnorder findings``: write ``out``; with ``check_only``, write nothing and
+    exit 1 when a claim is no longer supported or ``out`` is not what the records give."""
+    text = dumps(compute(results, **kw))
+    if not check_only:
+        Path(out).write_text(text, encoding="utf-8")
+        print(f"wrote {out}")
+        return 0
+    problems = check(json.loads(text)["findings"], book)
+    for p in problems:
+        print(p)
+    stale = not Path(out).exists() or Path(out).read_text(encoding="utf-8") != text
+    if stale:
+        print(f"{out} is not what the records give: run python -m bnorder findings and commit it")
+    n = len(claims(book))
+    print(f"{len(problems)} of {n} claims no longer hold" if problems else f"all {n} claims hold")
+    return 1 if problems or stale else 0

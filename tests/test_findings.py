@@ -1,0 +1,157 @@
+"""The findings file: every quantity the chapters cite, computed from the records, and the
+claims the chapters make about them held to the records."""
+
+import json
+import math
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from bnorder import findings
+from bnorder.config import RunConfig
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def record(folder: Path, profile: str, block: str, seed: int, acc: float, **knobs) -> Path:
+    """A minimal completed run record of the converged CNN, filed under ``profile``."""
+    config = {**RunConfig().as_dict(), "profile": profile, "dataset": "fashion-mnist",
+              "arch": "cnn", "block": block, "seed": seed, **knobs}
+    path = folder / profile / "fashion-mnist" / "cnn" / block / f"seed{seed}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    epochs = [{"epoch": 1, "test_acc": acc - 1, "bn_eval": {"test_acc_precise": acc}},
+              {"epoch": 2, "test_acc": acc, "bn_eval": {"test_acc_precise": acc + 0.5}}]
+    path.write_text(json.dumps({"schema": 1, "status": "ok", "failure": None, "config": config,
+                                "config_hash": "x", "n_params": 1, "epochs": epochs,
+                                "summary": {"final_test_acc": acc}, "provenance": {}}))
+    return path
+
+
+def test_the_committed_findings_are_what_the_records_give_byte_for_byte():
+    text = findings.dumps(findings.compute(ROOT / "results"))
+    assert text == (ROOT / "book" / "findings.json").read_text(encoding="utf-8"), \
+        "book/findings.json is out of date: run python -m bnorder findings"
+    assert findings.dumps(findings.compute(ROOT / "results")) == text     # and deterministic
+
+
+def test_every_finding_names_what_it_was_computed_from():
+    for key, entry in findings.read().items():
+        assert entry.get("records") or entry.get("data"), key
+        for folder in entry.get("records", {}):
+            assert not Path(folder).is_absolute() and (ROOT / "results" / folder).is_dir(), folder
+
+
+def test_numbers_are_rounded_and_missing_values_are_null():
+    entry = {"mean": 1 / 3, "low": float("nan"), "high": np.float64(2.0), "seeds_needed": math.inf,
+             "n": np.int64(4)}
+    text = findings.dumps({"x": entry})
+    back = json.loads(text)["findings"]["x"]
+    assert back == {"mean": round(1 / 3, findings.DIGITS), "low": None, "high": 2.0,
+                    "seeds_needed": "inf", "n": 4}
+    assert list(json.loads(findings.dumps({"b": {}, "a": {}}))["findings"]) == ["a", "b"]
+
+
+def test_runs_of_one_configuration_are_pooled_wherever_they_were_filed(tmp_path):
+    for seed in range(3):
+        record(tmp_path, "cnn-converged", "bn-relu", seed, 90.0 + seed)
+        record(tmp_path, "cnn-converged", "relu-bn", seed, 91.0 + seed)
+    for seed in (3, 4):                           # the same configuration, filed by another profile
+        record(tmp_path, "why-cnn-bn-eval", "bn-relu", seed, 90.0 + seed)
+        record(tmp_path, "why-cnn-bn-eval", "relu-bn", seed, 90.5 + seed)
+    record(tmp_path, "why-cnn-bn-eval", "relu-bn", 2, 50.0)   # seed 2 filed twice: counted once
+    record(tmp_path, "why-other", "bn-relu", 5, 10.0, lr=0.1)    # another configuration: not pooled
+    record(tmp_path, "why-other", "relu-bn", 5, 99.0, lr=0.1)
+    out = findings.order_findings(tmp_path)
+    order = out["cnn-order"]
+    assert order["seeds"] == [0, 1, 2, 3, 4] and order["n"] == 5
+    assert order["mean"] == pytest.approx((1 + 1 + 1 + 0.5 + 0.5) / 5)
+    assert set(order["records"]) == {"cnn-converged/fashion-mnist/cnn/bn-relu",
+                                     "cnn-converged/fashion-mnist/cnn/relu-bn",
+                                     "why-cnn-bn-eval/fashion-mnist/cnn/bn-relu",
+                                     "why-cnn-bn-eval/fashion-mnist/cnn/relu-bn"}
+    assert order["records"]["why-cnn-bn-eval/fashion-mnist/cnn/relu-bn"] == [3, 4]
+    assert out["cnn-order-precise"]["n"] == 5
+
+
+def test_the_headline_cnn_pools_every_seed_of_its_configuration_in_the_records():
+    order = findings.read()["cnn-order"]
+    profiles = {folder.split("/")[0] for folder in order["records"]}
+    assert {"cnn-converged", "why-cnn-bn-eval"} <= profiles and order["n"] >= 7
+
+
+@pytest.mark.parametrize("entry,state", [
+    ({"state": "resolved", "direction": -1}, "negative"),
+    ({"state": "resolved", "direction": 1}, "positive"),
+    ({"state": "equivalent", "direction": 1}, "equivalent"),
+    ({"state": "unresolved", "direction": 1}, "unresolved"),
+    ({"state": "resolved", "direction": -1, "outcome": "refuted"}, "refuted"),
+    ({"mean": 1.0}, None),
+])
+def test_a_claim_asserts_the_sign_of_a_resolved_difference_or_a_predictions_outcome(entry, state):
+    assert findings.claim_state(entry) == state
+
+
+# ------------------------------------------------------------------ claims
+
+def test_every_claim_of_the_chapters_holds_on_the_committed_records():
+    found = findings.claims()
+    chapters = {chapter for chapter, _, _ in found}
+    assert {"intro.md", "conclusion.md", "mechanisms.md"} <= chapters
+    assert findings.check(findings.read()) == []
+
+
+def test_a_rerun_that_flips_a_claimed_finding_fails_the_check_naming_it(tmp_path, capsys):
+    from bnorder.__main__ import main
+
+    results = tmp_path / "results"
+    shutil.copytree(ROOT / "results", results)
+    assert ("intro.md" in {c for c, _, t in findings.claims() if t == "factorial-mlp-position:negative"})
+    for block in ("relu-bn", "lrelu-bn"):    # BatchNorm after the activation now 3 points ahead
+        for path in (results / "factorial" / "fashion-mnist" / "mlp" / block).glob("seed*.json"):
+            rec = json.loads(path.read_text())
+            rec["summary"]["final_test_acc"] += 3.0
+            path.write_text(json.dumps(rec))
+    assert main(["findings", "--check", "--results-dir", str(results)]) == 1
+    out = capsys.readouterr().out
+    assert "factorial-mlp-position was claimed negative; the records now give positive" in out
+    assert "cnn-order was claimed" not in out                 # the claims still supported pass
+
+
+def test_a_malformed_claim_or_one_naming_no_finding_is_reported(tmp_path):
+    (tmp_path / "chapter.md").write_text(
+        "A holds{claim}`a:negative`. B{claim}`b:resolved`. C{claim}`nothing:unresolved`.\n"
+        "An example in a code span, `` {claim}`a:positive` ``, is not a claim.\n"
+        "```{code-cell} ipython3\n# {claim}`a:positive` in code\n```\n")
+    problems = findings.check({"a": {"state": "resolved", "direction": -1}}, book=tmp_path)
+    assert len(problems) == 2
+    assert problems[0].startswith("chapter.md:1:") and "b:resolved" in problems[0]
+    assert "nothing:unresolved names no finding" in problems[1]
+
+
+def test_a_claim_reads_id_colon_state():
+    assert findings.parse_claim("cnn-order-precise:unresolved") == ("cnn-order-precise", "unresolved")
+    for bad in ("cnn-order", "cnn-order:maybe", ":unresolved"):
+        with pytest.raises(ValueError):
+            findings.parse_claim(bad)
+
+
+def test_the_claim_role_renders_nothing_and_warns_of_a_malformed_or_unknown_claim():
+    import sys
+    from types import SimpleNamespace
+
+    sys.path.insert(0, str(ROOT / "_ext"))
+    try:
+        from claims import claim_role
+    finally:
+        sys.path.remove(str(ROOT / "_ext"))
+    warned = []
+    inliner = SimpleNamespace(
+        reporter=SimpleNamespace(warning=lambda msg, line=None: warned.append(msg) or msg),
+        document=SimpleNamespace(settings=SimpleNamespace(env=SimpleNamespace(srcdir=str(ROOT)))))
+    assert claim_role("claim", "", "cnn-order:unresolved", 1, inliner) == ([], [])
+    assert not warned
+    claim_role("claim", "", "cnn-order:maybe", 1, inliner)
+    claim_role("claim", "", "no-such-finding:unresolved", 1, inliner)
+    assert len(warned) == 2 and "no-such-finding" in warned[1]
