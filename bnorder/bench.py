@@ -61,6 +61,10 @@ PATHS = ("original", "single", "fused")
 QUICK = {"seeds": 5, "max_batches": 40, "repeats": 3}
 FULL = {**QUICK, "repeats": 7}
 MLP_WIDTH = 256  # the mlp's width in both; the other networks keep their default width
+# The cnn is measured at the converged CNN's size (bnorder.profiles.CNN_CONVERGED: 16 channels,
+# 8 blocks), with fewer seeds and batches (a CPU step takes ~0.25 s), and with the breakdown of a
+# whole run (bnorder.run_breakdown) unless --no-breakdown.
+CNN = {"width": 16, "seeds": 2, "max_batches": 20}
 
 
 # ---------------------------------------------------------------- the original study's data path
@@ -240,7 +244,7 @@ def bench(dataset: str = "fashion-mnist", arch: str = "mlp", block: str = "bn-re
           data_root: str = "data", download: bool = True, paths=PATHS, warmup_batches: int = 2,
           amp_bf16: bool = False, channels_last: bool = False, compile: bool | str = False,
           fused_adam: bool = False, repeats: int = 1, threads: int | None = None,
-          peak_tflops: float = H100_BF16_DENSE_TFLOPS,
+          peak_tflops: float = H100_BF16_DENSE_TFLOPS, run_breakdown: bool = False,
           out: str | Path | None = None, command: str | None = None, log=print) -> dict:
     """Run the benchmark, print a table with ``log`` and write the JSON record; returns it."""
     started = dt.datetime.now(dt.timezone.utc)
@@ -288,6 +292,14 @@ def bench(dataset: str = "fashion-mnist", arch: str = "mlp", block: str = "bn-re
         "results": results,
         "load_average": list(os.getloadavg()) if hasattr(os, "getloadavg") else None,
     }
+    if run_breakdown:
+        from .data import load_for
+        from .run_breakdown import breakdown
+
+        run_cfg = make_config(dataset=dataset, arch=arch, block=block, batch_size=batch_size,
+                              width=width, depth=depth, probe=512, data_root=data_root,
+                              download=download, device=device)
+        record["run_breakdown"] = breakdown(run_cfg, load_for(run_cfg).to(dev), repeats=repeats, log=log)
     record["provenance"] = provenance(str(dev), time.perf_counter() - t_start, started)
     if out is None:
         out = Path("results") / "bench" / f"{dataset}-{arch}-{dev.type}-{started.strftime('%Y%m%dT%H%M%SZ')}.json"
@@ -333,13 +345,16 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--threads", type=int, default=None, help="torch.set_num_threads for all paths")
     p.add_argument("--peak-tflops", type=float, default=H100_BF16_DENSE_TFLOPS,
                    help="device's dense bf16 peak for the comparison on CUDA (default H100: 989)")
+    p.add_argument("--no-breakdown", action="store_true",
+                   help="cnn: skip the breakdown of a whole run's time, eager against fast path")
     p.add_argument("--out", default=None, help="JSON record (default results/bench/<name>.json)")
 
 
 def resolve_defaults(args: argparse.Namespace) -> argparse.Namespace:
     """Fill the options not given from :data:`FULL` (``--full``) or :data:`QUICK`."""
-    for key, value in (FULL if args.full else QUICK).items():
-        if getattr(args, key) is None:
+    defaults = {**(FULL if args.full else QUICK), **(CNN if args.arch == "cnn" else {})}
+    for key, value in defaults.items():
+        if getattr(args, key, None) is None:
             setattr(args, key, value)
     if args.width is None and args.arch == "mlp":
         args.width = MLP_WIDTH
@@ -355,7 +370,7 @@ def command_of(args: argparse.Namespace) -> str:
         value = getattr(args, key)
         if value is not None:
             words += [f"--{key.replace('_', '-')}", str(value)]
-    for key in ("amp_bf16", "channels_last", "fused_adam"):
+    for key in ("amp_bf16", "channels_last", "fused_adam", "no_breakdown"):
         if getattr(args, key):
             words.append(f"--{key.replace('_', '-')}")
     return shlex.join(words)
@@ -370,6 +385,7 @@ def main_from_args(args: argparse.Namespace) -> int:
           warmup_batches=args.warmup_batches, amp_bf16=args.amp_bf16,
           channels_last=args.channels_last, compile=args.compile or False,
           fused_adam=args.fused_adam, repeats=args.repeats, threads=args.threads,
-          peak_tflops=args.peak_tflops, out=args.out, command=command_of(args))
+          peak_tflops=args.peak_tflops, run_breakdown=args.arch == "cnn" and not args.no_breakdown,
+          out=args.out, command=command_of(args))
     sys.stdout.flush()
     return 0

@@ -56,7 +56,8 @@ def test_bench_subset_of_paths_and_flags(tmp_path, capsys):
     rc = main(["bench", "--dataset", "synthetic", "--arch", "cnn", "--width", "4", "--depth", "1",
                "--seeds", "2", "--max-batches", "1", "--batch-size", "16", "--paths", "single,fused",
                "--repeats", "2", "--compile", "eager",
-               "--fused-adam", "--channels-last", "--data-root", str(tmp_path), "--out", str(out)])
+               "--fused-adam", "--channels-last", "--no-breakdown", "--data-root", str(tmp_path),
+               "--out", str(out)])
     assert rc == 0
     rec = json.loads(out.read_text())
     assert set(rec["results"]) == {"single", "fused"}
@@ -119,4 +120,23 @@ def test_full_is_the_measurement_of_the_committed_record(repo_root):
 
 def test_options_given_override_the_defaults():
     args = parsed(["--full", "--repeats", "2", "--max-batches", "0", "--arch", "cnn"])
-    assert (args.repeats, args.max_batches, args.width, args.seeds) == (2, 0, None, 5)
+    assert (args.repeats, args.max_batches, args.width, args.seeds) == (2, 0, 16, 2)
+    assert parsed(["--arch", "cnn", "--width", "64", "--seeds", "3"]).width == 64
+
+
+def test_the_cnn_bench_breaks_a_whole_run_down_for_the_eager_and_the_fast_path(tmp_path, capsys):
+    out = tmp_path / "cnn.json"
+    rc = main(["bench", "--dataset", "synthetic", "--arch", "cnn", "--width", "4", "--depth", "2",
+               "--seeds", "1", "--max-batches", "2", "--batch-size", "16", "--paths", "single",
+               "--repeats", "1", "--data-root", str(tmp_path), "--out", str(out)])
+    assert rc == 0
+    assert "whole run" in capsys.readouterr().out
+    run = json.loads(out.read_text())["run_breakdown"]
+    assert set(run["runs"]) == {"eager", "fast"} and run["paths"]["fast"]["compile"] is True
+    for path in run["runs"].values():
+        parts = dict(path["projected_seconds"])
+        whole = parts.pop("whole run")
+        assert whole == pytest.approx(sum(parts.values())) and min(parts.values()) >= 0
+    eager, fast = (run["runs"][p]["projected_seconds"]["whole run"] for p in ("eager", "fast"))
+    assert run["speedup"] == pytest.approx(eager / fast)
+    assert sum(run["step_operations"].values()) == pytest.approx(1.0)
