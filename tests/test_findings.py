@@ -38,6 +38,9 @@ def test_the_committed_findings_are_what_the_records_give_byte_for_byte():
 
 def test_every_finding_names_what_it_was_computed_from():
     for key, entry in findings.read().items():
+        if entry.get("n") == 0:   # a prediction whose runs have not landed yet names none
+            assert not entry.get("records") and entry["outcome"] == "unresolved", key
+            continue
         assert entry.get("records") or entry.get("data"), key
         for folder in entry.get("records", {}):
             assert not Path(folder).is_absolute() and (ROOT / "results" / folder).is_dir(), folder
