@@ -51,7 +51,14 @@ EXPLANATIONS = (
                        "statistics, not in its weights",
                 {"cnn-volatility-precise": +1, "cnn-running-cost-bn-relu": +1,
                  "cnn-running-cost-order": +1, "cnn-position-precise": +1,
-                 "cnn-step-position-precise": +1}),
+                 "cnn-step-position-precise": +1, "cnn-15-position-precise": +1,
+                 "cnn-15-position-running": +1, "cnn-15-running-cost-order": +1,
+                 "cnn-width32-position-precise": +1, "cnn-width32-running-cost-order": +1}),
+    Explanation("CNN", "The running statistics miss because they remember steps whose weights the "
+                       "training has left: a shorter memory shrinks the miss and the order gap",
+                {"cnn-momentum-small-cost": +1, "cnn-momentum-large-cost": +1,
+                 "cnn-momentum-large-position": +1, "cnn-momentum-small-position": +1,
+                 "cnn-momentum-weights-unchanged": +1}),
     Explanation("CNN", "`bn-relu`'s running statistics miss because its weights keep moving by steps "
                        "the learning rate sets, so the miss grows with the learning rate",
                 {"cnn-step-running-cost-larger": +1, "cnn-step-running-cost-smaller": +1}),
