@@ -1,0 +1,54 @@
+"""The converged CNN's test accuracy epoch by epoch, read two ways, one line per seed.
+
+    running   BatchNorm's running statistics as training left them (what the original read)
+    precise   statistics re-estimated for that epoch's weights (:mod:`bnorder.bn_eval`)
+
+Every seed of the configuration counts, wherever it was filed (:func:`bnorder.findings.
+pooled_runs`): the same weights read two ways show whether an order's jumps and its deficit sit in
+the weights or in the statistics.
+"""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import pandas as pd
+
+from .. import analysis as an
+from ..findings import pooled_runs
+from ..records import load_records
+
+READINGS = {"running": "test_acc", "precise": "test_acc_precise"}
+
+
+def readings_frame(results, profile: str = "cnn-converged", arch: str = "cnn",
+                   blocks=("bn-relu", "relu-bn")) -> pd.DataFrame:
+    """One row per (block, seed, epoch, reading) with the test accuracy (percent)."""
+    every = load_records(results)
+    rows = []
+    for block in blocks:
+        runs = pooled_runs(every, profile, arch, block) if len(every) else every
+        for seed, run in runs.iterrows():
+            for e in run["history"]:
+                values = {"running": e["test_acc"], "precise": (e.get("bn_eval") or {}).get("test_acc_precise")}
+                rows += [{"block": block, "seed": int(seed), "epoch": e["epoch"], "reading": name,
+                          "test_acc": value} for name, value in values.items() if value is not None]
+    return pd.DataFrame(rows, columns=["block", "seed", "epoch", "reading", "test_acc"])
+
+
+def readings_figure(frame: pd.DataFrame):
+    """Two panels (running, precise) with a thin line per seed, coloured by block."""
+    fig, axes = plt.subplots(1, 2, figsize=(9, 3.4), sharey=True, squeeze=False)
+    palette = an.block_palette()
+    for ax, reading in zip(axes[0], READINGS):
+        sub = frame[frame["reading"] == reading]
+        for (block, _), run in sub.groupby(["block", "seed"]):
+            ax.plot(run["epoch"], run["test_acc"], color=palette[block], lw=0.8, alpha=0.7)
+        seeds = sub.groupby("block")["seed"].nunique()
+        for block, n in seeds.items():
+            ax.plot([], [], color=palette[block], label=f"{block} ({n} seeds)")
+        ax.set(title=f"{reading} statistics", xlabel="epoch")
+        if len(seeds):
+            ax.legend(fontsize=7, frameon=False, loc="lower right")
+    axes[0][0].set_ylabel("test accuracy (%)")
+    fig.tight_layout()
+    return fig
