@@ -73,8 +73,9 @@ def step_operations(trainer: SingleTrainer, data, batch_size: int, steps: int = 
 
 
 def _unit_times(cfg, data, trainer: SingleTrainer, step_module, chunk: int | None, steps: int,
-                images: int) -> dict:
-    """Seconds per training step, per evaluated image and per fixed pass, for one path."""
+                images: int, hessian: bool = True) -> dict:
+    """Seconds per training step, per evaluated image and per fixed pass, for one path (the
+    Hessian's, a minute or two on a CPU and once per run, only when ``hessian``)."""
     x, y, bs = data.train_x, data.train_y, cfg.batch_size
     test_x, test_y = data.test_x[:images], data.test_y[:images]
     chunk = chunk or bn_eval.eval_chunk(x.device)
@@ -89,8 +90,9 @@ def _unit_times(cfg, data, trainer: SingleTrainer, step_module, chunk: int | Non
     if trainer.probe:
         start = diag.weight_snapshot(model)
         out["diagnostics"] = _timed(lambda: epoch_diagnostics(model, trainer.probe, start, bs))
-        out["hessian"] = _timed(lambda: diag.top_hessian_eigenvalue(model, trainer.probe["train_x"],
-                                                                     trainer.probe["train_y"]))
+        if hessian:
+            out["hessian"] = _timed(lambda: diag.top_hessian_eigenvalue(
+                model, trainer.probe["train_x"], trainer.probe["train_y"]))
     return out
 
 
@@ -118,13 +120,13 @@ def breakdown(cfg, data, steps: int = 20, images: int = 2000, repeats: int = 3, 
         trainers[path] = SingleTrainer(dataclasses.replace(cfg, compile=False), data, device)
         modules[path] = compile_step(trainers[path].model) if how["compile"] else trainers[path].model
     rounds = {path: [] for path in PATHS}
-    for _ in range(repeats):
+    for i in range(repeats):   # the Hessian timed in the first round only
         for path, how in PATHS.items():
             rounds[path].append(_unit_times(cfg, data, trainers[path], modules[path], how["chunk"],
-                                            steps, images))
+                                            steps, images, hessian=i == 0))
     runs = {}
     for path, each in rounds.items():
-        unit = {k: float(np.median([r[k] for r in each])) for k in each[0]}
+        unit = {k: float(np.median([r[k] for r in each if k in r])) for k in each[0]}
         runs[path] = {"per_unit": unit, "projected_seconds": projected(cfg, data, unit)}
     ops = step_operations(trainers["eager"], data, cfg.batch_size)
     ratio = runs["eager"]["projected_seconds"]["whole run"] / runs["fast"]["projected_seconds"]["whole run"]
