@@ -259,9 +259,10 @@ def prediction_findings(results, predictions=None, load=None) -> dict[str, dict]
     for p in entries:
         judged = interventions.judge(p, load)
         v = verdicts.Verdict(**{k: judged[k] for k in verdicts.Verdict.__dataclass_fields__})
-        arm_runs = load(p["arm"]["profile"])
+        arm_runs = interventions.pooled(load, p["arm"]["profile"])
         arch = interventions.network_of(arm_runs, p)
-        rows = [interventions.arm_runs(load(p[side]["profile"]), p[side], arch) for side in ("arm", "base")]
+        rows = [interventions.arm_runs(interventions.pooled(load, p[side]["profile"]), p[side], arch)
+                for side in ("arm", "base")]
         used = pd.concat([r[r["seed"].isin(judged["seeds"])] for r in rows if len(r)]) \
             if any(len(r) for r in rows) else pd.DataFrame(columns=["path", "seed"])
         out[p["id"]] = {"kind": "prediction", "what": " ".join(p["prediction"].split()),

@@ -37,8 +37,9 @@ def test_the_committed_findings_are_what_the_records_give_byte_for_byte():
 
 
 def test_every_finding_names_what_it_was_computed_from():
-    for key, entry in findings.read().items():
-        assert entry.get("records") or entry.get("data"), key
+    for key, entry in findings.read().items():   # a prediction whose runs have not landed: none
+        assert entry.get("records") or entry.get("data") or (entry["kind"] == "prediction"
+                                                             and entry["n"] == 0), key
         for folder in entry.get("records", {}):
             assert not Path(folder).is_absolute() and (ROOT / "results" / folder).is_dir(), folder
 
@@ -155,3 +156,23 @@ def test_the_claim_role_renders_nothing_and_warns_of_a_malformed_or_unknown_clai
     claim_role("claim", "", "cnn-order:maybe", 1, inliner)
     claim_role("claim", "", "no-such-finding:unresolved", 1, inliner)
     assert len(warned) == 2 and "no-such-finding" in warned[1]
+
+
+def test_a_prediction_pooling_several_profiles_is_judged_on_every_seed_filed(tmp_path):
+    for seed in range(3):
+        record(tmp_path, "cnn-converged", "bn-relu", seed, 90.0)
+        record(tmp_path, "cnn-converged", "relu-bn", seed, 91.0 + 0.1 * seed)
+    for seed in (3, 4):
+        record(tmp_path, "why-cnn-bn-eval", "bn-relu", seed, 90.0)
+        record(tmp_path, "why-cnn-bn-eval", "relu-bn", seed, 91.0 + 0.1 * seed)
+    pooled = {"profile": ["cnn-converged", "why-cnn-bn-eval"]}
+    prediction = {"id": "p", "question": "q", "reasoning": "r", "prediction": "relu-bn ahead",
+                  "arm": {**pooled, "block": "relu-bn"}, "base": {**pooled, "block": "bn-relu"},
+                  "metric": "final_test_acc", "expect": "positive"}
+    path = tmp_path / "predictions.yml"
+    import yaml
+    path.write_text(yaml.safe_dump([prediction]))
+    entry = findings.prediction_findings(tmp_path, path)["p"]
+    assert entry["seeds"] == [0, 1, 2, 3, 4], entry
+    assert entry["outcome"] == "confirmed" and entry["mean"] == pytest.approx(1.2)
+    assert entry["records"]["why-cnn-bn-eval/fashion-mnist/cnn/relu-bn"] == [3, 4]
