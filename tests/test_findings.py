@@ -74,6 +74,16 @@ def test_runs_of_one_configuration_are_pooled_wherever_they_were_filed(tmp_path)
                                      "why-cnn-bn-eval/fashion-mnist/cnn/relu-bn"}
     assert order["records"]["why-cnn-bn-eval/fashion-mnist/cnn/relu-bn"] == [3, 4]
     assert out["cnn-order-precise"]["n"] == 5
+    spread = out["cnn-pooled-accuracy-bn-relu"]          # each block's seed spread, pooled too
+    assert spread["n"] == 5 and spread["sd"] == pytest.approx(np.std([90, 91, 92, 93, 94], ddof=1))
+
+
+def test_the_last_epochs_gain_of_training_accuracy_says_whether_a_run_was_still_fitting():
+    rising = {"history": [{"epoch": 9, "train_acc": 90.0}, {"epoch": 10, "train_acc": 90.4}]}
+    flat = {"history": [{"epoch": 10, "train_acc": 91.0}, {"epoch": 9, "train_acc": 91.0}]}
+    assert findings.last_epoch_train_gain(rising) == pytest.approx(0.4)
+    assert findings.last_epoch_train_gain(flat) == 0.0
+    assert math.isnan(findings.last_epoch_train_gain({"history": [{"epoch": 1, "train_acc": 50.0}]}))
 
 
 def test_the_headline_cnn_pools_every_seed_of_its_configuration_in_the_records():
