@@ -16,7 +16,7 @@ import pandas as pd
 
 from .. import analysis as an
 from .. import interventions, stats, verdicts
-from .mechanisms import loader
+from ..findings import loader
 
 # Network label -> (profile whose runs measured the training split, arch).
 NETWORKS = {"MLP": ("why-bn-eval", "mlp"), "CNN": ("cnn-converged", "cnn")}

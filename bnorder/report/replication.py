@@ -26,7 +26,7 @@ from .. import reference, stats, verdicts
 from ..orders import ALIASES
 from ..profiles import ORIGINAL_CASES, PROFILES
 from . import factorial as fx
-from .mechanisms import completed, loader
+from ..findings import completed, loader
 
 CASES = ORIGINAL_CASES                                   # bn-relu, relu-bn, lrelu-bn
 CASE = {"bn-relu": "case 1", "relu-bn": "case 2", "lrelu-bn": "case 3"}

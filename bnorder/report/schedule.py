@@ -13,7 +13,7 @@ import pandas as pd
 
 from .. import interventions, verdicts
 from .deficit import READINGS
-from .mechanisms import loader
+from ..findings import loader
 
 # Schedule -> profile of the converged CNN trained with it (same network, data, epochs, seeds).
 SCHEDULES = {"constant": "cnn-converged", "cosine": "cnn-converged-cosine"}
