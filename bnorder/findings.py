@@ -8,7 +8,8 @@ always give the same bytes). The kinds of finding:
 
     factorial         a contrast of the 2x2 design per network (position, activation,
                       interaction, case3-vs-case1), paired by seed, from the network's edition
-                      (:func:`factorial_runs`): ``factorial-<arch>-<contrast>``
+                      (:func:`factorial_runs`): ``factorial-<arch>-<contrast>``; the position
+                      at the best-validation epoch: ``factorial-<arch>-position-best-val``
     order             relu-bn − bn-relu of one configuration, pooling every record of that
                       configuration wherever it was filed (:func:`pooled_runs`), for the
                       converged CNN and the MLP of ``why-bn-eval`` (:data:`HEADLINES`):
@@ -214,15 +215,21 @@ def factorial_findings(results, base: str = "factorial", load=None) -> dict[str,
     out = {}
     if not len(runs):
         return out
-    contrasts = factorial_contrasts(runs, "final_test_acc")
-    for (arch, contrast), g in contrasts.groupby(["arch", "contrast"], sort=True):
-        seeds = sorted(int(s) for s in g["seed"])
-        cells = runs[(runs["arch"] == arch) & runs["seed"].isin(seeds)
-                     & runs["block"].isin(["bn-relu", "relu-bn", "bn-lrelu", "lrelu-bn"])]
-        out[f"factorial-{arch}-{CONTRAST_IDS[contrast]}"] = {
-            "kind": "factorial", "what": contrast, "metric": "final_test_acc",
-            "profile": editions[arch], "seeds": seeds, "records": _records(cells, results),
-            **_verdict_entry(verdicts.verdict(g.sort_values("seed")["value"].to_numpy()))}
+    # The reported epoch: the last (every contrast), or the one with the best validation
+    # accuracy (the position, to show whether its verdict depends on that choice).
+    for metric, suffix, wanted in (("final_test_acc", "", None),
+                                   ("best_val_epoch_test_acc", "-best-val", {POSITION})):
+        contrasts = factorial_contrasts(runs, metric)
+        for (arch, contrast), g in contrasts.groupby(["arch", "contrast"], sort=True):
+            if wanted is not None and contrast not in wanted:
+                continue
+            seeds = sorted(int(s) for s in g["seed"])
+            cells = runs[(runs["arch"] == arch) & runs["seed"].isin(seeds)
+                         & runs["block"].isin(["bn-relu", "relu-bn", "bn-lrelu", "lrelu-bn"])]
+            out[f"factorial-{arch}-{CONTRAST_IDS[contrast]}{suffix}"] = {
+                "kind": "factorial", "what": contrast, "metric": metric,
+                "profile": editions[arch], "seeds": seeds, "records": _records(cells, results),
+                **_verdict_entry(verdicts.verdict(g.sort_values("seed")["value"].to_numpy()))}
     measures = {"accuracy": "final_test_acc", "late-volatility": "late_volatility", "train-fit": "train_eval_acc",
                 "generalization-gap": "generalization_gap"}
     for (arch, block), g in runs.groupby(["arch", "block"], sort=True):
