@@ -235,3 +235,20 @@ def test_an_equivalence_interval_across_its_margin_is_not_drawn_as_refuted():
     drawn = {to_hex(c) for line in fig.axes[0].get_lines() for c in [line.get_color()]}
     assert mech.OUTCOME_COLOURS["refuted"] not in drawn
     assert mech.OUTCOME_COLOURS["unresolved"] in drawn
+
+
+def test_the_ledger_lists_every_prediction_with_its_seeds_interval_and_outcome():
+    table = mech.judged("results")
+    ledger = mech.ledger(table)
+    assert list(ledger.index) == list(table["id"])
+    for r in table.to_dict("records"):
+        row = ledger.loc[r["id"]]
+        assert row["seeds"] == r["n"] and row["outcome"] == r["outcome"]
+        assert (row["95% CI"] == "—") == (r["n"] < 2)
+        if r["expect"] == "equivalent":
+            assert row["expected"].startswith("equivalent ±")
+
+
+def test_seed_counts_put_every_prediction_in_one_group():
+    table = pd.DataFrame({"n": [0, 1, 2, 5, 6, 9, 10, 20]})
+    assert mech.seed_counts(table) == {"none": 2, "few": 2, "between": 2, "many": 2}

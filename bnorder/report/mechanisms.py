@@ -90,6 +90,29 @@ def judged(results) -> pd.DataFrame:
     return interventions.judge_all(load=loader(results))
 
 
+def ledger(table: pd.DataFrame) -> pd.DataFrame:
+    """Every prediction in the file's order, one row each: what it expected, the paired seeds it
+    rests on, the mean difference arm − base with its 95% interval, and the outcome."""
+    def expected(r):
+        return f"equivalent ±{r['margin']:g}" if r["expect"] == "equivalent" else r["expect"]
+
+    rows = [{"prediction": r["id"], "written": r["written"], "question": r["question"],
+             "expected": expected(r), "seeds": int(r["n"]),
+             "mean": an.fmt(r["mean"], sign=True) if r["n"] else "—",
+             "95% CI": an.ci_text(r["low"], r["high"]) if r["n"] >= 2 else "—",
+             "outcome": r["outcome"]} for r in table.to_dict("records")]
+    return pd.DataFrame(rows, columns=["prediction", "written", "question", "expected", "seeds",
+                                       "mean", "95% CI", "outcome"]).set_index("prediction")
+
+
+def seed_counts(table: pd.DataFrame) -> dict[str, int]:
+    """How many predictions rest on how many paired seeds: ``none`` (no runs yet), ``few``
+    (2 to 5), ``many`` (10 or more), and ``between``."""
+    n = table["n"] if len(table) else pd.Series(dtype=int)
+    return {"none": int((n < 2).sum()), "few": int(((n >= 2) & (n <= 5)).sum()),
+            "between": int(((n > 5) & (n < 10)).sum()), "many": int((n >= 10).sum())}
+
+
 # How each metric of bnorder.interventions reads in a sentence, and its unit.
 METRIC_WORDS = {
     "final_test_acc": ("test accuracy", "points"),
