@@ -681,16 +681,6 @@ def epoch_facts(original=None) -> dict[str, str]:
     return {k: str(v) for k, v in facts.items()}
 
 
-# ------------------------------------------------------------------ glue
-
-def glue_table(name: str, table: pd.DataFrame, empty: str) -> None:
-    """Glue a table for ``{glue}``, or the sentence ``empty`` in italics when it has no rows."""
-    from IPython.display import Markdown
-    from myst_nb import glue
-
-    glue(name, table if len(table) else Markdown(f"*{empty}*"), display=False)
-
-
 def curves_figure(runs: pd.DataFrame):
     """Training accuracy (running, during the epoch) and test accuracy after every epoch, mean
     over seeds, by network (columns, the chapter's order) and case."""
