@@ -472,13 +472,6 @@ def stability_table(results) -> pd.DataFrame:
     return out.set_index(["profile", "arch", "block"]).round(2)
 
 
-def position_verdict(runs: pd.DataFrame, value: str, arch: str) -> verdicts.Verdict:
-    """The position effect (BatchNorm after − before, pooled over both activations) on
-    ``value``, paired by seed, as a :class:`bnorder.verdicts.Verdict`."""
-    c = an.factorial_contrasts(runs[runs["arch"] == arch], value)
-    return verdicts.verdict(c[c["contrast"] == an.POSITION]["value"].to_numpy())
-
-
 PROBE_MEASURES = {
     "out_mean": "mean of a block's output",
     "eff_step": "effective step (last epoch)",
