@@ -250,7 +250,7 @@ def test_a_changed_record_reexecutes_exactly_the_chapters_that_read_it(tree):
     reread = re.search(r"chapter inputs changed: (.*)", log)
     assert reread and "book/factorial (reads)" in reread.group(1), log[-3000:]
     # the chapters that read the profile ran again, the others were not even read
-    # (the introduction opens with the answer figure, which reads the factorial profile)
+    # (the introduction's answer glues findings computed from the factorial profile's records)
     readers = {f"book/{page}" for page in (*ANALYSIS_PAGES, "reproducibility", "intro")}
     assert executed(log) == readers, (executed(log), log[-3000:])
     for page in ("methods", "replication"):
