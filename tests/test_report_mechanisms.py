@@ -161,20 +161,6 @@ def test_the_forest_plot_draws_when_no_prediction_has_a_seed_or_a_margin():
     assert all(np.isfinite(fig.axes[0].get_xlim()))
 
 
-def test_the_replication_summary_follows_the_outcomes_of_the_fresh_seeds():
-    def row(id_, outcome, n=10):
-        return {"id": f"replicate-centred-{id_}", "outcome": outcome, "n": n, "mean": -0.1,
-                "low": -0.4, "high": 0.2, "state": "unresolved"}
-    held = pd.DataFrame([row("relu-bn-precise", "confirmed"), row("bn-relu-running", "confirmed"),
-                         row("bn-relu-precise", "confirmed")])
-    assert "held as well" in mech.replication_summary(held)
-    failed = pd.DataFrame([row("relu-bn-precise", "confirmed"), row("bn-relu-running", "unresolved"),
-                           row("bn-relu-precise", "refuted"), row("position-precise", "unresolved")])
-    text = mech.replication_summary(failed)
-    assert "weights held" in text and "running mean did not" in text and "-0.10 points" in text
-    assert "not all run yet" in mech.replication_summary(failed.assign(n=0))
-
-
 def test_an_outcome_that_fresh_seeds_changed_is_named(monkeypatch):
     def frame(block, values):
         return pd.DataFrame([{"arch": "mlp", "block": block, "seed": s, "status": "ok", "first_block": None,

@@ -319,32 +319,6 @@ def centring_table(results, seeds=range(10), blocks=("bn-relu", "relu-bn")) -> p
     return table
 
 
-def replication_summary(table: pd.DataFrame) -> str:
-    """Markdown: what the fresh seeds say of the two parts of the centring explanation, read
-    from the outcomes of the ``replicate-*`` predictions (empty until they are judged)."""
-    rows = {r["id"]: r for r in table.to_dict("records") if r["id"].startswith("replicate-")}
-    needed = ("replicate-centred-relu-bn-precise", "replicate-centred-bn-relu-running",
-              "replicate-centred-bn-relu-precise")
-    if any(k not in rows or rows[k]["n"] < 2 for k in needed):
-        return "*The fresh seeds have not all run yet.*"
-    weights = rows["replicate-centred-relu-bn-precise"]["outcome"] == "confirmed"
-    lag = all(rows[k]["outcome"] == "confirmed" for k in needed[1:])
-    parts = [("The part about `relu-bn`'s weights held on fresh seeds: with precise statistics, "
-              "centred inputs still raise `relu-bn`." if weights else
-              "The part about `relu-bn`'s weights did not hold on fresh seeds: with precise "
-              "statistics, centring did not resolvably raise `relu-bn`."),
-             ("The part about `bn-relu`'s running mean held as well." if lag else
-              "The part about `bn-relu`'s running mean did not: on fresh seeds centring did not "
-              "change `bn-relu` as predicted. Its change on seeds 0–9 stays unexplained; chance "
-              "is the simplest account of it.")]
-    position = rows.get("replicate-centred-position-precise")
-    if position is not None and position["n"] >= 2:
-        parts.append(f"What is left of the order effect with centred inputs and precise statistics: "
-                     f"{position['mean']:+.2f} points (95% CI {position['low']:+.2f} to "
-                     f"{position['high']:+.2f}, {position['n']} seeds), {position['state']}.")
-    return " ".join(parts)
-
-
 # ------------------------------------------------------------------ step size
 
 def dose_response(results, base: str) -> pd.DataFrame:
