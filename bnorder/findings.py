@@ -17,7 +17,8 @@ always give the same bytes). The kinds of finding:
                       same for the training split's fit, the generalization gap and late-epoch
                       volatility (``<arch>-order-fit``, ``-gap``, ``-volatility``, ...); per
                       block the same measures' means and seed spread
-                      (``<arch>-pooled-<measure>-<block>``)
+                      (``<arch>-pooled-<measure>-<block>``); the converged CNN with the cosine
+                      schedule: ``cnn-cosine-order``, ``-precise``, ``cnn-order-cosine-change``
     prediction        a prediction of ``book/predictions.yml`` judged, under its own id
     original          the original study's differences (Welch, unpaired runs):
                       ``original-<exp>-<arch>-<a>-vs-<b>``, ``original-cnn-case1-exp2-vs-exp1``,
@@ -327,6 +328,41 @@ def order_findings(results, every: pd.DataFrame | None = None) -> dict[str, dict
     return out
 
 
+# The converged CNN at a constant learning rate and with the cosine schedule, on the seeds both hold.
+SCHEDULES = {"constant": "cnn-converged", "cosine": "cnn-converged-cosine"}
+
+
+def schedule_findings(results, every: pd.DataFrame | None = None) -> dict[str, dict]:
+    """The converged CNN's relu-bn − bn-relu with the cosine schedule, read with running and
+    precise statistics (``cnn-cosine-order``, ``cnn-cosine-order-precise``), and how the running
+    reading's difference changes from the constant learning rate to the cosine schedule
+    (``cnn-order-cosine-change``), on the seeds with both orders under both schedules, each
+    profile's own runs."""
+    every = load_records(results) if every is None else every
+    runs = {(sched, b): _own_runs(every, profile, "cnn", b)
+            for sched, profile in SCHEDULES.items() for b in ("relu-bn", "bn-relu")}
+    if any(not len(r) for r in runs.values()):
+        return {}
+    seeds = sorted(set.intersection(*(set(r.index) for r in runs.values())))
+    if len(seeds) < 2:
+        return {}
+
+    def diff(sched, metric):
+        read = _reader(metric)
+        return (_per_seed(runs[(sched, "relu-bn")].loc[seeds], read)
+                - _per_seed(runs[(sched, "bn-relu")].loc[seeds], read))
+
+    used = pd.concat([r.loc[seeds] for r in runs.values()])
+    entries = {"cnn-cosine-order": diff("cosine", "final_test_acc"),
+               "cnn-cosine-order-precise": diff("cosine", "final_test_acc_precise"),
+               "cnn-order-cosine-change": diff("cosine", "final_test_acc") - diff("constant", "final_test_acc")}
+    return {key: {"kind": "order", "what": "relu-bn − bn-relu" + (", cosine − constant" if "change" in key else ""),
+                  "metric": "final_test_acc_precise" if key.endswith("precise") else "final_test_acc",
+                  "profile": SCHEDULES["cosine"], "seeds": [int(x) for x in seeds],
+                  "records": _records(used, results), **_verdict_entry(verdicts.verdict(d.to_numpy()))}
+            for key, d in entries.items()}
+
+
 def prediction_findings(results, predictions=None, load=None) -> dict[str, dict]:
     """Every prediction judged (:func:`bnorder.interventions.judge`), under its own id."""
     load = load or loader(results)
@@ -395,6 +431,7 @@ def compute(results="results", base: str = "factorial", predictions=None, origin
     load = loader(results)
     every = load_records(results) if Path(results).is_dir() else pd.DataFrame()
     parts = [factorial_findings(results, base, load), order_findings(results, every),
+             schedule_findings(results, every) if len(every) else {},
              prediction_findings(results, predictions, load), original_findings(original)]
     findings: dict[str, dict] = {}
     for part in parts:

@@ -186,3 +186,20 @@ def test_a_prediction_pooling_several_profiles_is_judged_on_every_seed_filed(tmp
     assert entry["seeds"] == [0, 1, 2, 3, 4], entry
     assert entry["outcome"] == "confirmed" and entry["mean"] == pytest.approx(1.2)
     assert entry["records"]["why-cnn-bn-eval/fashion-mnist/cnn/relu-bn"] == [3, 4]
+
+
+def test_the_cosine_schedules_change_of_the_order_effect_is_paired_on_the_seeds_both_schedules_hold(tmp_path):
+    for seed in range(4):
+        record(tmp_path, "cnn-converged", "bn-relu", seed, 88.0 + 0.2 * seed)
+        record(tmp_path, "cnn-converged", "relu-bn", seed, 89.0 + 0.2 * seed + 0.1 * seed)
+    for seed in range(3):                          # seed 3 has no cosine run: left out
+        record(tmp_path, "cnn-converged-cosine", "bn-relu", seed, 90.0 + 0.3 * seed, schedule="cosine")
+        record(tmp_path, "cnn-converged-cosine", "relu-bn", seed, 90.2 + 0.3 * seed, schedule="cosine")
+    out = findings.schedule_findings(tmp_path)
+    change = out["cnn-order-cosine-change"]
+    assert change["seeds"] == [0, 1, 2]
+    assert change["mean"] == pytest.approx(0.2 - np.mean([1.0, 1.1, 1.2]))
+    assert change["state"] == "resolved" and change["direction"] == -1
+    assert out["cnn-cosine-order"]["mean"] == pytest.approx(0.2)
+    import pandas as pd
+    assert findings.schedule_findings(tmp_path, every=pd.DataFrame(columns=["status"])) == {}
