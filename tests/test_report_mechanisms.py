@@ -51,20 +51,19 @@ def test_an_unjudged_prediction_says_how_to_run_it_and_a_judged_one_gives_its_ou
     done = {**empty, "n": 5, "mean": -0.5, "low": -0.8, "high": -0.2, "state": "resolved",
             "direction": -1, "agree": 5, "outcome": "confirmed", "arm_seeds": 5}
     text = mech.outcome_sentence(done)
-    assert text.startswith("**Confirmed.**")
-    assert "`relu-bn` has a lower test accuracy than `bn-relu` by 0.50 points" in text
+    assert text.startswith("**Confirmed**")
+    assert "-0.50 points" in text and "-0.80 to -0.20" in text and "5 paired seeds" in text
 
 
-def test_an_unresolved_outcome_says_so_once_and_two_readings_of_one_block_are_named():
+def test_an_outcome_carries_its_unit_and_an_equivalences_margin():
     row = {"id": "v", "arm": {"profile": "p", "block": "bn-relu", "metric": "late_volatility_precise"},
            "base": {"profile": "p", "block": "bn-relu"}, "metric": "late_volatility",
-           "expect": "negative", "margin": None, "arm_seeds": 3, "n": 3, "mean": -0.4, "low": -1.0,
+           "expect": "equivalent", "margin": 0.5, "arm_seeds": 3, "n": 3, "mean": -0.4, "low": -1.0,
            "high": 0.2, "state": "unresolved", "direction": -1, "agree": 2, "seeds_needed": 9.0,
            "outcome": "unresolved"}
     text = mech.outcome_sentence(row)
     assert text.lower().count("unresolved") == 1
-    assert "`bn-relu`'s late-epoch volatility is lower with precise statistics than with running " \
-           "statistics" in text and "points per epoch" in text
+    assert "points per epoch" in text and "±0.5" in text and "2 with the mean's sign" in text
 
 
 def test_the_forest_plot_draws_judged_and_unjudged_predictions():
@@ -136,16 +135,6 @@ def test_the_centring_table_reads_both_inputs_both_readings_and_only_the_seeds_a
     assert table["bn-relu seeds"].tolist() == [2, 2, 2, 2]
 
 
-def test_one_block_in_two_profiles_is_named_by_its_profiles():
-    row = {"id": "c", "arm": {"profile": "why-centred-input", "block": "relu-bn"},
-           "base": {"profile": "factorial", "block": "relu-bn"}, "metric": "final_test_acc",
-           "expect": "positive", "margin": None, "arm_seeds": 10, "n": 10, "mean": 0.7, "low": 0.3,
-           "high": 1.1, "state": "resolved", "direction": 1, "agree": 9, "seeds_needed": np.nan,
-           "outcome": "confirmed"}
-    assert "`relu-bn` in `why-centred-input` has a higher test accuracy than `relu-bn` in `factorial`" \
-        in mech.outcome_sentence(row)
-
-
 def test_a_replication_says_on_which_seeds_it_was_written_before():
     base = {"written": "2026-11-24", "prediction": "relu-bn\n  is worse."}
     assert mech.prediction_sentence({**base, "named_seeds": None, "seeds": [0, 1]}) == \
@@ -191,15 +180,6 @@ def test_the_seeds_a_hypothesis_was_read_from_are_shown_beside_every_seed_now(mo
     assert text.startswith("On seeds 0–3, `p` was refuted, +1.04 points")
     assert "on all 5 seeds it is now unresolved" in text and text.endswith("4: -2.04.")
     assert "not all landed" in mech.then_and_now("results", "p", then=[7, 8])
-
-
-def test_a_block_read_with_precise_against_running_statistics_names_both_readings():
-    row = {"id": "c", "arm": {"profile": "p", "block": "bn-relu", "metric": "final_test_acc_precise"},
-           "base": {"profile": "p", "block": "bn-relu", "metric": "final_test_acc"},
-           "metric": "final_test_acc", "expect": "positive", "margin": None}
-    higher, lower, unit = mech.contrast_phrases(row)
-    assert higher == ("`bn-relu`'s test accuracy is higher with precise BatchNorm statistics than "
-                      "with running BatchNorm statistics") and unit == "points"
 
 
 def test_an_equivalence_interval_across_its_margin_is_not_drawn_as_refuted():
