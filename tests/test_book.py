@@ -181,7 +181,9 @@ def test_analysis_chapters_show_the_factorial_records(tree):
     mtext = texts["mechanisms"]
     from bnorder.interventions import load_predictions
     for p in load_predictions():
-        assert f"python -m bnorder sweep --profile {p['arm']['profile']}" in mtext, p["id"]
+        profiles = p["arm"]["profile"]
+        for profile in [profiles] if isinstance(profiles, str) else profiles:
+            assert f"python -m bnorder sweep --profile {profile}" in mtext, p["id"]
     assert mtext.count("Prediction, written") == len(load_predictions())
     assert len(re.findall(r"<img[^>]+_images/", pages["mechanisms"])) >= 4
     assert "LeCun" in mtext

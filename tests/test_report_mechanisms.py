@@ -48,6 +48,8 @@ def test_an_unjudged_prediction_says_how_to_run_it_and_a_judged_one_gives_its_ou
     empty = {**base, "n": 0, "mean": np.nan, "low": np.nan, "high": np.nan, "state": "unresolved",
              "direction": 0, "agree": 0, "seeds_needed": np.nan, "outcome": "unresolved"}
     assert "python -m bnorder sweep --profile why-x" in mech.outcome_sentence(empty)
+    pooled = {**empty, "arm": {"profile": ["why-x", "why-y"], "block": "relu-bn"}}
+    assert "--profile why-x` and `python -m bnorder sweep --profile why-y" in mech.outcome_sentence(pooled)
     done = {**empty, "n": 5, "mean": -0.5, "low": -0.8, "high": -0.2, "state": "resolved",
             "direction": -1, "agree": 5, "outcome": "confirmed", "arm_seeds": 5}
     text = mech.outcome_sentence(done)

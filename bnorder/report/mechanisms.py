@@ -124,11 +124,12 @@ def outcome_sentence(row) -> str:
     """A judged prediction's outcome as a short label with its numbers: the outcome, the paired
     difference arm − base with its 95% interval and unit, the seeds and how many agree. The
     chapter's prose says what it means."""
-    profile = row["arm"]["profile"]
+    profiles = row["arm"]["profile"]
+    profiles = [profiles] if isinstance(profiles, str) else list(profiles)
     if row["n"] < 2:
         have = f" ({row['arm_seeds']} of its seeds so far)" if row["arm_seeds"] else ""
-        return (f"*Not decided yet: too few paired seeds{have}. "
-                f"Run `python -m bnorder sweep --profile {profile}`.*")
+        run = " and ".join(f"`python -m bnorder sweep --profile {p}`" for p in profiles)
+        return f"*Not decided yet: too few paired seeds{have}. Run {run}.*"
     unit = metric_unit(row)
     margin = f"; margin ±{row['margin']:g}" if row.get("margin") and not pd.isna(row["margin"]) else ""
     return (f"**{row['outcome'].capitalize()}** · arm − base {an.fmt(row['mean'], sign=True)} {unit} "
