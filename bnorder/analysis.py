@@ -105,7 +105,7 @@ def volatility(runs: pd.DataFrame) -> pd.DataFrame:
 # --------------------------------------------------------------------------- book helpers
 #
 # The analysis chapters of the book share these: where the records are, which profiles
-# exist, how a setting is described in a caption, and how an interval becomes a sentence.
+# exist, how a setting is described in a caption, and how a number is formatted.
 
 BLOCK_ORDER = ["bn-relu", "relu-bn", "bn-lrelu", "lrelu-bn", "relu"]
 FACTORIAL_CELLS = list(FACTORIAL)
@@ -113,15 +113,6 @@ ARCH_ORDER = ["mlp", "cnn", "seed-mlp"]
 DATASET_NAMES = {"cifar10": "CIFAR-10", "fashion-mnist": "Fashion-MNIST",
                  "synthetic": "synthetic images"}
 POSITION, ACTIVATION, INTERACTION, MIXED = CONTRASTS
-# How each contrast reads in words when it is positive and when it is negative.
-DIRECTIONS = {
-    POSITION: ("BatchNorm after the activation is higher", "BatchNorm before the activation is higher"),
-    ACTIVATION: ("LeakyReLU is higher", "ReLU is higher"),
-    INTERACTION: ("the advantage of BatchNorm after the activation is larger with LeakyReLU",
-                  "the advantage of BatchNorm after the activation is larger with ReLU"),
-    MIXED: ("the original case 3 (lrelu-bn) is higher than case 1 (bn-relu)",
-            "the original case 1 (bn-relu) is higher than case 3 (lrelu-bn)"),
-}
 
 
 def block_palette() -> dict:
@@ -130,27 +121,6 @@ def block_palette() -> dict:
 
     cb = sns.color_palette("colorblind")
     return {"bn-relu": cb[0], "relu-bn": cb[1], "lrelu-bn": cb[2], "bn-lrelu": cb[4], "relu": cb[7]}
-
-
-def legend_below(fig, ax, height: float) -> None:
-    """Move the legend of ``ax`` below the figure's panels, in one row."""
-    legend = ax.get_legend()
-    if legend is None:
-        return
-    handles, labels = ax.get_legend_handles_labels()
-    legend.remove()
-    fig.legend(handles, labels, loc="lower center", ncol=len(labels), frameon=False)
-    fig.tight_layout(rect=(0, 0.45 / height, 1, 1))
-
-
-def results_root(root, env=None):
-    """The records' folder: ``$BNORDER_RESULTS`` (default ``results``), relative to ``root``."""
-    import os
-    from pathlib import Path
-
-    env = os.environ if env is None else env
-    path = Path(env.get("BNORDER_RESULTS", "results"))
-    return path if path.is_absolute() else Path(root) / path
 
 
 def variant_profiles(base: str) -> dict[str, str]:
@@ -294,30 +264,6 @@ def resolved(lo, hi) -> int:
     return 1 if lo > 0 else -1
 
 
-def interval_verdict(mean, lo, hi, higher: str, lower: str, unit: str = "points",
-                     digits: int = 2) -> str:
-    """A sentence chosen by the 95% interval: '<higher> by X <unit> (95% CI a to b)' when it
-    lies above zero, '<lower> by …' when below, 'unresolved, leaning towards …' otherwise (the
-    three verdict states of :mod:`bnorder.verdicts`)."""
-    if pd.isna(mean) or pd.isna(lo) or pd.isna(hi):
-        return "too few seeds to tell"
-    side = resolved(lo, hi)
-    unit = f" {unit}" if unit else ""
-    if side > 0:
-        return f"{higher} by {fmt(mean, digits)}{unit} (95% CI {fmt(lo, digits)} to {fmt(hi, digits)})"
-    if side < 0:
-        return f"{lower} by {fmt(-mean, digits)}{unit} (95% CI {fmt(-hi, digits)} to {fmt(-lo, digits)})"
-    lean = higher if mean > 0 else lower
-    return (f"unresolved, leaning towards '{lean}' ({fmt(mean, digits, True)}{unit}, "
-            f"95% CI {ci_text(lo, hi, digits)})")
-
-
-def effect_verdict(row, unit: str = "points") -> str:
-    """:func:`interval_verdict` for one row of :func:`effects_table`."""
-    higher, lower = DIRECTIONS[row["contrast"]]
-    return interval_verdict(row["mean_diff"], row["ci_low"], row["ci_high"], higher, lower, unit)
-
-
 def cell_means(ok: pd.DataFrame, value: str, arch: str) -> pd.Series:
     """Mean of ``value`` for each cell of the 2x2 design in ``arch``, highest first."""
     sub = ok[(ok["arch"] == arch) & ok["block"].isin(FACTORIAL_CELLS)]
@@ -445,9 +391,7 @@ def robustness_table(results, base: str, value: str = "final_test_acc",
         for key, c in (("position", POSITION), ("activation", ACTIVATION)):
             r = eff.loc[c]
             row.update({f"{key}_mean": r["mean_diff"], f"{key}_lo": r["ci_low"],
-                        f"{key}_hi": r["ci_high"],
-                        f"{key}_verdict": interval_verdict(r["mean_diff"], r["ci_low"], r["ci_high"],
-                                                           *DIRECTIONS[c])})
+                        f"{key}_hi": r["ci_high"]})
         rank = ranking(ok, value, arch)
         row["ranking"] = rank
         if name != "(base)" and base_rank:

@@ -8,10 +8,17 @@ always give the same bytes). The kinds of finding:
 
     factorial         a contrast of the 2x2 design per network (position, activation,
                       interaction, case3-vs-case1), paired by seed, from the network's edition
-                      (:func:`factorial_runs`): ``factorial-<arch>-<contrast>``
+                      (:func:`factorial_runs`): ``factorial-<arch>-<contrast>``; the position
+                      at the best-validation epoch: ``factorial-<arch>-position-best-val``
     order             relu-bn − bn-relu of one configuration, pooling every record of that
-                      configuration wherever it was filed (:func:`pooled_runs`):
-                      ``cnn-order`` (running statistics), ``cnn-order-precise``
+                      configuration wherever it was filed (:func:`pooled_runs`), for the
+                      converged CNN and the MLP of ``why-bn-eval`` (:data:`HEADLINES`):
+                      ``<arch>-order`` (running statistics), ``<arch>-order-precise``, and the
+                      same for the training split's fit, the generalization gap and late-epoch
+                      volatility (``<arch>-order-fit``, ``-gap``, ``-volatility``, ...); per
+                      block the same measures' means and seed spread
+                      (``<arch>-pooled-<measure>-<block>``); the converged CNN with the cosine
+                      schedule: ``cnn-cosine-order``, ``-precise``, ``cnn-order-cosine-change``
     prediction        a prediction of ``book/predictions.yml`` judged, under its own id
     original          the original study's differences (Welch, unpaired runs):
                       ``original-<exp>-<arch>-<a>-vs-<b>``, ``original-cnn-case1-exp2-vs-exp1``,
@@ -65,8 +72,14 @@ CNN_EDITIONS = [("factorial-gpu", "the full-size CNN"), ("cnn-converged", "the c
                 (None, "the CNN of the base profile")]
 CONTRAST_IDS = {POSITION: "position", ACTIVATION: "activation", INTERACTION: "interaction",
                 MIXED: "case3-vs-case1"}
-# The converged CNN whose order the book's headline reports, and the two blocks it compares.
-HEADLINE = {"profile": "cnn-converged", "arch": "cnn", "arm": "relu-bn", "base": "bn-relu"}
+# The configurations whose order the book's answer reports, and the two blocks it compares: the
+# converged CNN, and the MLP of the profile that reads every run three ways and fits the training
+# split (why-bn-eval).
+HEADLINES = [{"profile": "cnn-converged", "arch": "cnn", "arm": "relu-bn", "base": "bn-relu"},
+             {"profile": "why-bn-eval", "arch": "mlp", "arm": "relu-bn", "base": "bn-relu", "pool": False}]
+# pool False: that profile's runs only. The MLP's seeds 0-9 were also filed by `factorial`, whose
+# runs read neither the precise statistics nor the training split, and a rerun of a seed does not
+# reproduce its record exactly (Reproducibility), so the two are not mixed.
 # The original study's differences: (experiment, arch, a, b) as a − b of the final epoch.
 ORIGINAL_DIFFERENCES = [("exp1", "cnn", "case2", "case1"), ("exp1", "cnn", "case3", "case2"),
                         ("exp1", "cnn", "case3", "case1"),
@@ -203,16 +216,22 @@ def factorial_findings(results, base: str = "factorial", load=None) -> dict[str,
     out = {}
     if not len(runs):
         return out
-    contrasts = factorial_contrasts(runs, "final_test_acc")
-    for (arch, contrast), g in contrasts.groupby(["arch", "contrast"], sort=True):
-        seeds = sorted(int(s) for s in g["seed"])
-        cells = runs[(runs["arch"] == arch) & runs["seed"].isin(seeds)
-                     & runs["block"].isin(["bn-relu", "relu-bn", "bn-lrelu", "lrelu-bn"])]
-        out[f"factorial-{arch}-{CONTRAST_IDS[contrast]}"] = {
-            "kind": "factorial", "what": contrast, "metric": "final_test_acc",
-            "profile": editions[arch], "seeds": seeds, "records": _records(cells, results),
-            **_verdict_entry(verdicts.verdict(g.sort_values("seed")["value"].to_numpy()))}
-    measures = {"late-volatility": "late_volatility", "train-fit": "train_eval_acc",
+    # The reported epoch: the last (every contrast), or the one with the best validation
+    # accuracy (the position, to show whether its verdict depends on that choice).
+    for metric, suffix, wanted in (("final_test_acc", "", None),
+                                   ("best_val_epoch_test_acc", "-best-val", {POSITION})):
+        contrasts = factorial_contrasts(runs, metric)
+        for (arch, contrast), g in contrasts.groupby(["arch", "contrast"], sort=True):
+            if wanted is not None and contrast not in wanted:
+                continue
+            seeds = sorted(int(s) for s in g["seed"])
+            cells = runs[(runs["arch"] == arch) & runs["seed"].isin(seeds)
+                         & runs["block"].isin(["bn-relu", "relu-bn", "bn-lrelu", "lrelu-bn"])]
+            out[f"factorial-{arch}-{CONTRAST_IDS[contrast]}{suffix}"] = {
+                "kind": "factorial", "what": contrast, "metric": metric,
+                "profile": editions[arch], "seeds": seeds, "records": _records(cells, results),
+                **_verdict_entry(verdicts.verdict(g.sort_values("seed")["value"].to_numpy()))}
+    measures = {"accuracy": "final_test_acc", "late-volatility": "late_volatility", "train-fit": "train_eval_acc",
                 "generalization-gap": "generalization_gap"}
     for (arch, block), g in runs.groupby(["arch", "block"], sort=True):
         g = g.sort_values("seed")
@@ -229,26 +248,119 @@ def factorial_findings(results, base: str = "factorial", load=None) -> dict[str,
     return out
 
 
+def last_epoch_train_gain(row) -> float:
+    """How much the training accuracy (training mode, averaged over the epoch) rose in the last
+    epoch: epoch N minus epoch N-1, in points. Positive: the run was still fitting its training
+    split when it stopped."""
+    history = sorted(row["history"] or [], key=lambda e: e["epoch"])
+    values = [e.get("train_acc") for e in history[-2:]]
+    return float(values[1] - values[0]) if len(values) == 2 and None not in values else np.nan
+
+
+# Measures read per run for the pooled order findings: name in the id -> the metric it reads.
+POOLED_MEASURES = {"accuracy": "final_test_acc", "accuracy-precise": "final_test_acc_precise",
+                   "fit": "train_eval_acc", "gap": "generalization_gap",
+                   "volatility": "late_volatility", "volatility-precise": "late_volatility_precise",
+                   "train-gain-last-epoch": "train_acc_last_epoch_gain"}
+
+
+def _reader(metric: str):
+    return last_epoch_train_gain if metric == "train_acc_last_epoch_gain" else interventions.METRICS[metric]
+POOLED_BLOCKS = ("bn-relu", "relu-bn", "bn-lrelu", "lrelu-bn", "relu")
+
+
+def _per_seed(runs: pd.DataFrame, read) -> pd.Series:
+    return pd.Series([read(r) for _, r in runs.iterrows()], index=runs.index, dtype=float)
+
+
+def _own_runs(every: pd.DataFrame, profile: str, arch: str, block: str) -> pd.DataFrame:
+    """The completed runs ``profile`` filed of ``arch`` and ``block``, indexed by seed."""
+    ok = completed(every)
+    if not len(ok):
+        return ok
+    own = ok[(ok["profile"] == profile) & (ok["arch"] == arch) & (ok["block"] == block)]
+    if "first_block" in own:
+        own = own[own["first_block"].fillna("") == ""]
+    return own.sort_values("seed").set_index(own.sort_values("seed")["seed"].astype(int))
+
+
 def order_findings(results, every: pd.DataFrame | None = None) -> dict[str, dict]:
-    """The headline order contrast of the converged CNN (relu-bn − bn-relu, paired by seed) read
-    with the running and with precise BatchNorm statistics, pooling every record of each
-    block's configuration (:func:`pooled_runs`)."""
+    """Per network of :data:`HEADLINES`, pooling every record of each block's configuration
+    (:func:`pooled_runs`):
+
+    - ``<arch>-order`` (final test accuracy with BatchNorm's running statistics) and
+      ``<arch>-order-<measure>`` for the other :data:`POOLED_MEASURES`: relu-bn − bn-relu,
+      paired by seed, with its verdict;
+    - ``<arch>-pooled-<measure>-<block>``: each measure's mean over seeds with its 95% interval
+      and standard deviation (the seed spread), and for ``train-gain-last-epoch`` a verdict
+      (positive: still rising when training stopped)."""
     every = load_records(results) if every is None else every
-    h = HEADLINE
-    arm, base = (pooled_runs(every, h["profile"], h["arch"], b) for b in (h["arm"], h["base"]))
     out = {}
-    for key, metric in (("cnn-order", "final_test_acc"), ("cnn-order-precise", "final_test_acc_precise")):
-        if not len(arm) or not len(base):
-            continue
-        a = pd.Series([interventions.METRICS[metric](r) for _, r in arm.iterrows()], index=arm.index)
-        b = pd.Series([interventions.METRICS[metric](r) for _, r in base.iterrows()], index=base.index)
-        seeds = sorted(set(a.dropna().index) & set(b.dropna().index))
-        used = pd.concat([arm.loc[seeds], base.loc[seeds]])
-        out[key] = {"kind": "order", "what": f"{h['arm']} − {h['base']}", "metric": metric,
-                    "profile": h["profile"], "seeds": [int(s) for s in seeds],
-                    "records": _records(used, results),
-                    **_verdict_entry(verdicts.verdict((a.loc[seeds] - b.loc[seeds]).to_numpy()))}
+    for h in HEADLINES:
+        runs = {b: pooled_runs(every, h["profile"], h["arch"], b) if h.get("pool", True)
+                else _own_runs(every, h["profile"], h["arch"], b) for b in POOLED_BLOCKS}
+        arm, base = runs[h["arm"]], runs[h["base"]]
+        for measure, metric in {"": "final_test_acc", **POOLED_MEASURES}.items():
+            if measure == "accuracy" or not len(arm) or not len(base):
+                continue
+            a, b = _per_seed(arm, _reader(metric)), _per_seed(base, _reader(metric))
+            seeds = sorted(set(a.dropna().index) & set(b.dropna().index))
+            if not seeds:
+                continue
+            used = pd.concat([arm.loc[seeds], base.loc[seeds]])
+            key = f"{h['arch']}-order" + (f"-{measure.replace('accuracy-', '')}" if measure else "")
+            out[key] = {"kind": "order", "what": f"{h['arm']} − {h['base']}",
+                        "metric": metric, "profile": h["profile"],
+                        "seeds": [int(s) for s in seeds], "records": _records(used, results),
+                        **_verdict_entry(verdicts.verdict((a.loc[seeds] - b.loc[seeds]).to_numpy()))}
+        for block, g in runs.items():
+            for measure, metric in POOLED_MEASURES.items():
+                values = _per_seed(g, _reader(metric)).dropna() if len(g) else pd.Series(dtype=float)
+                if len(values) < 2:
+                    continue
+                entry = {"kind": "describe", "what": metric, "profile": h["profile"],
+                         "seeds": [int(s) for s in values.index],
+                         "records": _records(g.loc[values.index], results),
+                         **_describe_entry(values.to_numpy())}
+                if measure == "train-gain-last-epoch":
+                    entry = {**entry, **_verdict_entry(verdicts.verdict(values.to_numpy()))}
+                out[f"{h['arch']}-pooled-{measure}-{block}"] = entry
     return out
+
+
+# The converged CNN at a constant learning rate and with the cosine schedule, on the seeds both hold.
+SCHEDULES = {"constant": "cnn-converged", "cosine": "cnn-converged-cosine"}
+
+
+def schedule_findings(results, every: pd.DataFrame | None = None) -> dict[str, dict]:
+    """The converged CNN's relu-bn − bn-relu with the cosine schedule, read with running and
+    precise statistics (``cnn-cosine-order``, ``cnn-cosine-order-precise``), and how the running
+    reading's difference changes from the constant learning rate to the cosine schedule
+    (``cnn-order-cosine-change``), on the seeds with both orders under both schedules, each
+    profile's own runs."""
+    every = load_records(results) if every is None else every
+    runs = {(sched, b): _own_runs(every, profile, "cnn", b)
+            for sched, profile in SCHEDULES.items() for b in ("relu-bn", "bn-relu")}
+    if any(not len(r) for r in runs.values()):
+        return {}
+    seeds = sorted(set.intersection(*(set(r.index) for r in runs.values())))
+    if len(seeds) < 2:
+        return {}
+
+    def diff(sched, metric):
+        read = _reader(metric)
+        return (_per_seed(runs[(sched, "relu-bn")].loc[seeds], read)
+                - _per_seed(runs[(sched, "bn-relu")].loc[seeds], read))
+
+    used = pd.concat([r.loc[seeds] for r in runs.values()])
+    entries = {"cnn-cosine-order": diff("cosine", "final_test_acc"),
+               "cnn-cosine-order-precise": diff("cosine", "final_test_acc_precise"),
+               "cnn-order-cosine-change": diff("cosine", "final_test_acc") - diff("constant", "final_test_acc")}
+    return {key: {"kind": "order", "what": "relu-bn − bn-relu" + (", cosine − constant" if "change" in key else ""),
+                  "metric": "final_test_acc_precise" if key.endswith("precise") else "final_test_acc",
+                  "profile": SCHEDULES["cosine"], "seeds": [int(x) for x in seeds],
+                  "records": _records(used, results), **_verdict_entry(verdicts.verdict(d.to_numpy()))}
+            for key, d in entries.items()}
 
 
 def prediction_findings(results, predictions=None, load=None) -> dict[str, dict]:
@@ -319,6 +431,7 @@ def compute(results="results", base: str = "factorial", predictions=None, origin
     load = loader(results)
     every = load_records(results) if Path(results).is_dir() else pd.DataFrame()
     parts = [factorial_findings(results, base, load), order_findings(results, every),
+             schedule_findings(results, every) if len(every) else {},
              prediction_findings(results, predictions, load), original_findings(original)]
     findings: dict[str, dict] = {}
     for part in parts:

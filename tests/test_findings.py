@@ -37,11 +37,9 @@ def test_the_committed_findings_are_what_the_records_give_byte_for_byte():
 
 
 def test_every_finding_names_what_it_was_computed_from():
-    for key, entry in findings.read().items():
-        if entry.get("n") == 0:   # a prediction whose runs have not landed yet names none
-            assert not entry.get("records") and entry["outcome"] == "unresolved", key
-            continue
-        assert entry.get("records") or entry.get("data"), key
+    for key, entry in findings.read().items():   # a prediction whose runs have not landed: none
+        assert entry.get("records") or entry.get("data") or (entry["kind"] == "prediction"
+                                                             and entry["n"] == 0), key
         for folder in entry.get("records", {}):
             assert not Path(folder).is_absolute() and (ROOT / "results" / folder).is_dir(), folder
 
@@ -76,6 +74,16 @@ def test_runs_of_one_configuration_are_pooled_wherever_they_were_filed(tmp_path)
                                      "why-cnn-bn-eval/fashion-mnist/cnn/relu-bn"}
     assert order["records"]["why-cnn-bn-eval/fashion-mnist/cnn/relu-bn"] == [3, 4]
     assert out["cnn-order-precise"]["n"] == 5
+    spread = out["cnn-pooled-accuracy-bn-relu"]          # each block's seed spread, pooled too
+    assert spread["n"] == 5 and spread["sd"] == pytest.approx(np.std([90, 91, 92, 93, 94], ddof=1))
+
+
+def test_the_last_epochs_gain_of_training_accuracy_says_whether_a_run_was_still_fitting():
+    rising = {"history": [{"epoch": 9, "train_acc": 90.0}, {"epoch": 10, "train_acc": 90.4}]}
+    flat = {"history": [{"epoch": 10, "train_acc": 91.0}, {"epoch": 9, "train_acc": 91.0}]}
+    assert findings.last_epoch_train_gain(rising) == pytest.approx(0.4)
+    assert findings.last_epoch_train_gain(flat) == 0.0
+    assert math.isnan(findings.last_epoch_train_gain({"history": [{"epoch": 1, "train_acc": 50.0}]}))
 
 
 def test_the_headline_cnn_pools_every_seed_of_its_configuration_in_the_records():
@@ -158,3 +166,40 @@ def test_the_claim_role_renders_nothing_and_warns_of_a_malformed_or_unknown_clai
     claim_role("claim", "", "cnn-order:maybe", 1, inliner)
     claim_role("claim", "", "no-such-finding:unresolved", 1, inliner)
     assert len(warned) == 2 and "no-such-finding" in warned[1]
+
+
+def test_a_prediction_pooling_several_profiles_is_judged_on_every_seed_filed(tmp_path):
+    for seed in range(3):
+        record(tmp_path, "cnn-converged", "bn-relu", seed, 90.0)
+        record(tmp_path, "cnn-converged", "relu-bn", seed, 91.0 + 0.1 * seed)
+    for seed in (3, 4):
+        record(tmp_path, "why-cnn-bn-eval", "bn-relu", seed, 90.0)
+        record(tmp_path, "why-cnn-bn-eval", "relu-bn", seed, 91.0 + 0.1 * seed)
+    pooled = {"profile": ["cnn-converged", "why-cnn-bn-eval"]}
+    prediction = {"id": "p", "question": "q", "reasoning": "r", "prediction": "relu-bn ahead",
+                  "arm": {**pooled, "block": "relu-bn"}, "base": {**pooled, "block": "bn-relu"},
+                  "metric": "final_test_acc", "expect": "positive"}
+    path = tmp_path / "predictions.yml"
+    import yaml
+    path.write_text(yaml.safe_dump([prediction]))
+    entry = findings.prediction_findings(tmp_path, path)["p"]
+    assert entry["seeds"] == [0, 1, 2, 3, 4], entry
+    assert entry["outcome"] == "confirmed" and entry["mean"] == pytest.approx(1.2)
+    assert entry["records"]["why-cnn-bn-eval/fashion-mnist/cnn/relu-bn"] == [3, 4]
+
+
+def test_the_cosine_schedules_change_of_the_order_effect_is_paired_on_the_seeds_both_schedules_hold(tmp_path):
+    for seed in range(4):
+        record(tmp_path, "cnn-converged", "bn-relu", seed, 88.0 + 0.2 * seed)
+        record(tmp_path, "cnn-converged", "relu-bn", seed, 89.0 + 0.2 * seed + 0.1 * seed)
+    for seed in range(3):                          # seed 3 has no cosine run: left out
+        record(tmp_path, "cnn-converged-cosine", "bn-relu", seed, 90.0 + 0.3 * seed, schedule="cosine")
+        record(tmp_path, "cnn-converged-cosine", "relu-bn", seed, 90.2 + 0.3 * seed, schedule="cosine")
+    out = findings.schedule_findings(tmp_path)
+    change = out["cnn-order-cosine-change"]
+    assert change["seeds"] == [0, 1, 2]
+    assert change["mean"] == pytest.approx(0.2 - np.mean([1.0, 1.1, 1.2]))
+    assert change["state"] == "resolved" and change["direction"] == -1
+    assert out["cnn-cosine-order"]["mean"] == pytest.approx(0.2)
+    import pandas as pd
+    assert findings.schedule_findings(tmp_path, every=pd.DataFrame(columns=["status"])) == {}

@@ -1,39 +1,43 @@
-"""The Conclusion: the literature comparison and the advice follow the records."""
+"""The Conclusion's figure and tables follow the records; its argument is prose, held to the
+records by its claims (tests/test_findings.py)."""
 
-import numpy as np
-import pandas as pd
+import json
+
+import matplotlib
+import pytest
 
 from bnorder.report import conclusion as cc
 
-
-def row(id_, outcome, n, mean=np.nan, metric="final_test_acc"):
-    return {"id": id_, "prediction": f"prediction {id_}\n  in two lines.", "outcome": outcome, "n": n,
-            "mean": mean, "low": mean - 0.5, "high": mean + 0.5, "metric": metric,
-            "arm": {"profile": f"why-{id_}", "block": "relu-bn"}, "base": {"profile": "f", "block": "bn-relu"}}
+matplotlib.use("Agg")
 
 
-def test_the_literature_comparison_follows_the_directions_in_the_records(monkeypatch):
-    fit = {**row("fit-mlp", "confirmed", 8, -1.5), "state": "resolved", "direction": -1}
-    monkeypatch.setattr(cc, "judged", lambda results: pd.DataFrame([fit]))
-    monkeypatch.setattr(cc, "position_sides", lambda results, base: {"mlp": -1})
-    before = cc.literature_comparison("results", "base")
-    assert "before the activation ahead too" in before["kaifabi"]
-    assert "fits the training split worse" in before["kaifabi"] and before["chen"] == "our MLP shows the opposite"
-    monkeypatch.setattr(cc, "position_sides", lambda results, base: {"mlp": 0})
-    assert "does not resolve" in cc.literature_comparison("results", "base")["kaifabi"]
+def test_the_cnn_is_read_twice_per_run_pooling_every_record_of_its_configuration():
+    table = cc.cnn_readings("results")
+    from bnorder import findings
+
+    found = findings.read()
+    for block in ("bn-relu", "relu-bn"):
+        for reading, measure in (("running", "accuracy"), ("precise", "accuracy-precise")):
+            values = table[(table["block"] == block) & (table["reading"] == reading)]["test_acc"]
+            entry = found[f"cnn-pooled-{measure}-{block}"]
+            assert len(values) == entry["n"] and values.mean() == pytest.approx(entry["mean"], abs=1e-3)
+    labels = [t.get_text() for t in cc.cnn_readings_figure(table).axes[0].get_xticklabels()]
+    assert labels[0].startswith("bn-relu") and f"{found['cnn-order']['n']} seeds" in labels[0]
 
 
-def readings(difference, low, high, verdict):
-    return pd.DataFrame([{"network": "CNN", "reading": "precise statistics", "seeds": 5, "difference": difference,
-                          "low": low, "high": high, "verdict": verdict}]).set_index(["network", "reading"])
+def test_no_records_give_an_empty_figure_not_an_error(tmp_path):
+    table = cc.cnn_readings(tmp_path)
+    assert table.empty
+    cc.cnn_readings_figure(table)
 
 
-def test_advice_warns_when_precise_statistics_do_not_show_the_lead(monkeypatch):
-    monkeypatch.setattr(cc, "position_sides", lambda results, base: {"cnn": 1, "mlp": -1})
-    monkeypatch.setattr(cc.deficit, "readings_table", lambda results: readings(0.1, -0.4, 0.6, "unresolved"))
-    lines = cc.advice("results", "base").splitlines()
-    assert lines[0].startswith("- **cnn**: try BatchNorm after") and "may live in the running statistics" in lines[0]
-    assert "running statistics" not in lines[1]   # no precise reading of the MLP here: no caveat
-    monkeypatch.setattr(cc.deficit, "readings_table", lambda results: readings(1.0, 0.5, 1.5, "resolved"))
-    assert "running statistics" not in cc.advice("results", "base")
-
+def test_the_rerun_table_says_whether_each_full_size_edition_has_records(tmp_path):
+    assert set(cc.rerun_table(tmp_path / "none")["records"]) == {"not run yet"}
+    record = tmp_path / "factorial-gpu" / "cifar10" / "cnn" / "bn-relu" / "seed0.json"
+    record.parent.mkdir(parents=True)
+    from bnorder.config import RunConfig
+    record.write_text(json.dumps({"schema": 1, "status": "ok", "failure": None, "config_hash": "x",
+                                  "config": {**RunConfig().as_dict(), "profile": "factorial-gpu"},
+                                  "n_params": 1, "epochs": [], "summary": {"final_test_acc": 1.0},
+                                  "provenance": {}}))
+    assert cc.rerun_table(tmp_path).loc["factorial-gpu", "records"] == "present"

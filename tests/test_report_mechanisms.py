@@ -48,23 +48,24 @@ def test_an_unjudged_prediction_says_how_to_run_it_and_a_judged_one_gives_its_ou
     empty = {**base, "n": 0, "mean": np.nan, "low": np.nan, "high": np.nan, "state": "unresolved",
              "direction": 0, "agree": 0, "seeds_needed": np.nan, "outcome": "unresolved"}
     assert "python -m bnorder sweep --profile why-x" in mech.outcome_sentence(empty)
+    pooled = {**empty, "arm": {"profile": ["why-x", "why-y"], "block": "relu-bn"}}
+    assert "--profile why-x` and `python -m bnorder sweep --profile why-y" in mech.outcome_sentence(pooled)
     done = {**empty, "n": 5, "mean": -0.5, "low": -0.8, "high": -0.2, "state": "resolved",
             "direction": -1, "agree": 5, "outcome": "confirmed", "arm_seeds": 5}
     text = mech.outcome_sentence(done)
-    assert text.startswith("**Confirmed.**")
-    assert "`relu-bn` has a lower test accuracy than `bn-relu` by 0.50 points" in text
+    assert text.startswith("**Confirmed**")
+    assert "-0.50 points" in text and "-0.80 to -0.20" in text and "5 paired seeds" in text
 
 
-def test_an_unresolved_outcome_says_so_once_and_two_readings_of_one_block_are_named():
+def test_an_outcome_carries_its_unit_and_an_equivalences_margin():
     row = {"id": "v", "arm": {"profile": "p", "block": "bn-relu", "metric": "late_volatility_precise"},
            "base": {"profile": "p", "block": "bn-relu"}, "metric": "late_volatility",
-           "expect": "negative", "margin": None, "arm_seeds": 3, "n": 3, "mean": -0.4, "low": -1.0,
+           "expect": "equivalent", "margin": 0.5, "arm_seeds": 3, "n": 3, "mean": -0.4, "low": -1.0,
            "high": 0.2, "state": "unresolved", "direction": -1, "agree": 2, "seeds_needed": 9.0,
            "outcome": "unresolved"}
     text = mech.outcome_sentence(row)
     assert text.lower().count("unresolved") == 1
-    assert "`bn-relu`'s late-epoch volatility is lower with precise statistics than with running " \
-           "statistics" in text and "points per epoch" in text
+    assert "points per epoch" in text and "±0.5" in text and "2 with the mean's sign" in text
 
 
 def test_the_forest_plot_draws_judged_and_unjudged_predictions():
@@ -136,16 +137,6 @@ def test_the_centring_table_reads_both_inputs_both_readings_and_only_the_seeds_a
     assert table["bn-relu seeds"].tolist() == [2, 2, 2, 2]
 
 
-def test_one_block_in_two_profiles_is_named_by_its_profiles():
-    row = {"id": "c", "arm": {"profile": "why-centred-input", "block": "relu-bn"},
-           "base": {"profile": "factorial", "block": "relu-bn"}, "metric": "final_test_acc",
-           "expect": "positive", "margin": None, "arm_seeds": 10, "n": 10, "mean": 0.7, "low": 0.3,
-           "high": 1.1, "state": "resolved", "direction": 1, "agree": 9, "seeds_needed": np.nan,
-           "outcome": "confirmed"}
-    assert "`relu-bn` in `why-centred-input` has a higher test accuracy than `relu-bn` in `factorial`" \
-        in mech.outcome_sentence(row)
-
-
 def test_a_replication_says_on_which_seeds_it_was_written_before():
     base = {"written": "2026-11-24", "prediction": "relu-bn\n  is worse."}
     assert mech.prediction_sentence({**base, "named_seeds": None, "seeds": [0, 1]}) == \
@@ -159,20 +150,6 @@ def test_the_forest_plot_draws_when_no_prediction_has_a_seed_or_a_margin():
              "mean": np.nan, "low": np.nan, "high": np.nan, "differences": [], "outcome": "unresolved"}]
     fig = mech.forest_figure(pd.DataFrame(rows))
     assert all(np.isfinite(fig.axes[0].get_xlim()))
-
-
-def test_the_replication_summary_follows_the_outcomes_of_the_fresh_seeds():
-    def row(id_, outcome, n=10):
-        return {"id": f"replicate-centred-{id_}", "outcome": outcome, "n": n, "mean": -0.1,
-                "low": -0.4, "high": 0.2, "state": "unresolved"}
-    held = pd.DataFrame([row("relu-bn-precise", "confirmed"), row("bn-relu-running", "confirmed"),
-                         row("bn-relu-precise", "confirmed")])
-    assert "held as well" in mech.replication_summary(held)
-    failed = pd.DataFrame([row("relu-bn-precise", "confirmed"), row("bn-relu-running", "unresolved"),
-                           row("bn-relu-precise", "refuted"), row("position-precise", "unresolved")])
-    text = mech.replication_summary(failed)
-    assert "weights held" in text and "running mean did not" in text and "-0.10 points" in text
-    assert "not all run yet" in mech.replication_summary(failed.assign(n=0))
 
 
 def test_an_outcome_that_fresh_seeds_changed_is_named(monkeypatch):
@@ -207,15 +184,6 @@ def test_the_seeds_a_hypothesis_was_read_from_are_shown_beside_every_seed_now(mo
     assert "not all landed" in mech.then_and_now("results", "p", then=[7, 8])
 
 
-def test_a_block_read_with_precise_against_running_statistics_names_both_readings():
-    row = {"id": "c", "arm": {"profile": "p", "block": "bn-relu", "metric": "final_test_acc_precise"},
-           "base": {"profile": "p", "block": "bn-relu", "metric": "final_test_acc"},
-           "metric": "final_test_acc", "expect": "positive", "margin": None}
-    higher, lower, unit = mech.contrast_phrases(row)
-    assert higher == ("`bn-relu`'s test accuracy is higher with precise BatchNorm statistics than "
-                      "with running BatchNorm statistics") and unit == "points"
-
-
 def test_an_equivalence_interval_across_its_margin_is_not_drawn_as_refuted():
     from matplotlib.colors import to_hex
 
@@ -235,3 +203,20 @@ def test_an_equivalence_interval_across_its_margin_is_not_drawn_as_refuted():
     drawn = {to_hex(c) for line in fig.axes[0].get_lines() for c in [line.get_color()]}
     assert mech.OUTCOME_COLOURS["refuted"] not in drawn
     assert mech.OUTCOME_COLOURS["unresolved"] in drawn
+
+
+def test_the_ledger_lists_every_prediction_with_its_seeds_interval_and_outcome():
+    table = mech.judged("results")
+    ledger = mech.ledger(table)
+    assert list(ledger.index) == list(table["id"])
+    for r in table.to_dict("records"):
+        row = ledger.loc[r["id"]]
+        assert row["seeds"] == r["n"] and row["outcome"] == r["outcome"]
+        assert (row["95% CI"] == "—") == (r["n"] < 2)
+        if r["expect"] == "equivalent":
+            assert row["expected"].startswith("equivalent ±")
+
+
+def test_seed_counts_put_every_prediction_in_one_group():
+    table = pd.DataFrame({"n": [0, 1, 2, 5, 6, 9, 10, 20]})
+    assert mech.seed_counts(table) == {"none": 2, "few": 2, "between": 2, "many": 2}

@@ -7,6 +7,7 @@ how a value is glued) is here, written once.
 
 from __future__ import annotations
 
+import math
 import os
 from pathlib import Path
 
@@ -89,8 +90,10 @@ _COMPUTED: dict = {}
 def glue_findings(*ids: str) -> None:
     """Glue, for each finding id, ``<id>_mean`` (signed, two decimals), ``<id>_value`` (the same
     without a sign, for a level such as an accuracy), ``<id>_ci`` (its 95%
-    interval, :func:`bnorder.verdicts.interval_text`) and ``<id>_n`` (seeds or runs): '—' for a
-    finding these records do not hold."""
+    interval, :func:`bnorder.verdicts.interval_text`), ``<id>_n`` (seeds or runs), ``<id>_sd``
+    (the spread over seeds, for a mean), ``<id>_margin`` (a prediction's margin of equivalence), ``<id>_agree`` (seeds whose difference has the mean's
+    sign) and ``<id>_needed`` (paired seeds that would decide it): '—' for a finding these records
+    do not hold or a field it does not have."""
     from .. import analysis, verdicts
 
     found = findings()
@@ -103,3 +106,9 @@ def glue_findings(*ids: str) -> None:
                                                         else f[k] for k in ("low", "high")))
                   if f else "—")
         glue_text(f"{key}_n", str(f["n"]) if f else "—")
+        glue_text(f"{key}_sd", analysis.fmt(number(f.get("sd")) if f else None))
+        glue_text(f"{key}_margin", analysis.fmt(number(f.get("margin")) if f else None))
+        glue_text(f"{key}_agree", str(f["agree"]) if f and f.get("agree") is not None else "—")
+        needed = number(f.get("seeds_needed")) if f else None
+        glue_text(f"{key}_needed", f"{needed:.0f}" if needed is not None and math.isfinite(needed)
+                  else "—")

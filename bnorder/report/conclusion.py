@@ -1,7 +1,11 @@
-"""The Conclusion (and the Introduction's one-figure answer): what the order changes, why,
-how robust it is, and how to rerun it at full size."""
+"""The Conclusion's figures and tables (and the Introduction's): the position effect per network
+and per variant of the MLP, the converged CNN read with running and precise BatchNorm statistics,
+and the full-size editions. The argument is the chapter's prose; its numbers are glued from
+``book/findings.json``."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -9,17 +13,16 @@ import pandas as pd
 
 from .. import analysis as an
 from .. import verdicts
+from ..findings import factorial_runs, loader
 from ..profiles import PROFILES
-from . import deficit, explanations
 from . import factorial as fx
-from .mechanisms import judged, loader
 from .replication import edition_label
 
 
 def answer_rows(results, base: str) -> pd.DataFrame:
     """The position effect (BatchNorm after − before) for each network of the factorial chapter
     and for each one-knob variant of the MLP: one row each, with its interval and verdict."""
-    runs, editions = fx.factorial_runs(results, base)
+    runs, editions = factorial_runs(results, base)
     eff = fx.effects(runs)
     rows = [{"label": f"{r.arch} ({edition_label(runs, editions, r.arch).replace('`', '')})",
              "group": "networks", "n": r.n,
@@ -50,121 +53,58 @@ def answer_figure(rows: pd.DataFrame):
     return fig
 
 
-def headline(results, base: str) -> str:
-    """Markdown: the position effect per network in one sentence each."""
-    runs, editions = fx.factorial_runs(results, base)
-    eff = fx.effects(runs)
-    lines = [f"- **{r.arch}** ({edition_label(runs, editions, r.arch)}, {r.n} paired seeds): {r.sentence}."
-             for r in eff[eff["contrast"] == an.POSITION].itertuples()]
-    return "\n".join(lines) if lines else "*No complete paired seeds yet.*"
+# The converged CNN's blocks in the figure's order, BatchNorm before the activation first.
+CNN_BLOCKS = ("bn-relu", "relu-bn", "bn-lrelu", "lrelu-bn", "relu")
 
 
-def why(results) -> str:
-    """Markdown: each suspected cause with what its interventions made of it
-    (:mod:`bnorder.report.explanations`)."""
-    return explanations.markdown(judged(results))
+def cnn_readings(results) -> pd.DataFrame:
+    """The converged CNN's final test accuracy per block and seed, read with BatchNorm's running
+    statistics and with precise ones, pooling every record of each block's configuration
+    (:func:`bnorder.findings.pooled_runs`, as the findings ``cnn-pooled-*`` do)."""
+    from ..findings import HEADLINES, POOLED_MEASURES, _reader, pooled_runs
+    from ..records import load_records
+
+    h = next(x for x in HEADLINES if x["arch"] == "cnn")
+    every = load_records(results) if Path(results).is_dir() else pd.DataFrame()
+    rows = []
+    for block in CNN_BLOCKS:
+        runs = pooled_runs(every, h["profile"], h["arch"], block) if len(every) else every
+        for reading, measure in (("running", "accuracy"), ("precise", "accuracy-precise")):
+            read = _reader(POOLED_MEASURES[measure])
+            rows += [{"block": block, "seed": int(seed), "reading": reading, "test_acc": read(r)}
+                     for seed, r in runs.iterrows()]
+    return pd.DataFrame(rows, columns=["block", "seed", "reading", "test_acc"]).dropna()
 
 
-def robustness(results, base: str) -> str:
-    """Markdown: how many one-knob variants keep, lose or reverse the MLP's position verdict."""
-    rob = an.robustness_table(results, base, "final_test_acc", "mlp")
-    if not len(rob) or rob.iloc[0]["status"] != "ok":
-        return "*The base profile has no complete seeds, so no variant can be compared with it.*"
-    side = an.resolved(rob.iloc[0]["position_lo"], rob.iloc[0]["position_hi"])
-    ran = rob[(rob["variant"] != "(base)") & (rob["status"] == "ok")]
-    same = [v for v, lo, hi in zip(ran["variant"], ran["position_lo"], ran["position_hi"]) if an.resolved(lo, hi) == side]
-    flipped = [v for v, lo, hi in zip(ran["variant"], ran["position_lo"], ran["position_hi"])
-               if an.resolved(lo, hi) == -side != 0]
-    open_ = [v for v in ran["variant"] if v not in same and v not in flipped]
-    waiting = [f"`{p}`" for p, s in zip(rob["profile"], rob["status"]) if s != "ok"]
-    parts = [f"{len(same)} of {len(ran)} one-knob variants of the MLP give the base's verdict on "
-             f"the position ({', '.join(same) or 'none'})"]
-    if flipped:
-        parts.append(f"{len(flipped)} reverse it ({', '.join(flipped)})")
-    if open_:
-        parts.append(f"in {len(open_)} the interval does not decide ({', '.join(open_)})")
-    text = "; ".join(parts) + "."
-    if waiting:
-        text += f" Not yet comparable: {', '.join(waiting)}."
-    return text
+def cnn_readings_figure(table: pd.DataFrame):
+    """Each seed's final test accuracy per block, read with running statistics (open circles)
+    and precise ones (filled), a line joining the two readings of one run."""
+    fig, ax = plt.subplots(figsize=(7, 3.4))
+    blocks = [b for b in CNN_BLOCKS if b in set(table["block"])]
+    for i, block in enumerate(blocks):
+        g = table[table["block"] == block].pivot(index="seed", columns="reading", values="test_acc")
+        for k, (seed, r) in enumerate(g.iterrows()):
+            x = i + (k - (len(g) - 1) / 2) * 0.06
+            ax.plot([x - 0.12, x + 0.12], [r.get("running", np.nan), r.get("precise", np.nan)],
+                    color="#bbbbbb", lw=0.7, zorder=1)
+            ax.scatter([x - 0.12], [r.get("running", np.nan)], facecolors="none", edgecolors="#7f7f7f",
+                       s=18, zorder=2, label="running statistics" if i == k == 0 else None)
+            ax.scatter([x + 0.12], [r.get("precise", np.nan)], color="#4a6fa5", s=18, zorder=2,
+                       label="precise statistics" if i == k == 0 else None)
+    ax.set_xticks(range(len(blocks)),
+                  [f"{b}\n{table.loc[table['block'] == b, 'seed'].nunique()} seeds" for b in blocks])
+    ax.set_ylabel("final test accuracy (%)")
+    if blocks:
+        ax.legend(loc="lower left", fontsize=8, frameon=False)
+    fig.tight_layout()
+    return fig
 
 
-def rerun_text(results) -> str:
-    """Markdown: the full-size editions, whether their records exist, and the commands."""
-    lines = []
+def rerun_table(results) -> pd.DataFrame:
+    """The full-size editions: what each trains, the command, and whether its records exist."""
+    rows = []
     for name in ("factorial-gpu", "factorial-gpu-cosine", "cifar10-factorial"):
-        p = PROFILES[name]
-        have = len(loader(results)(name)) > 0
-        lines.append(f"- `{name}`: {p.description} `python -m bnorder sweep --profile {name}"
-                     f" --fuse-seeds`. " + ("Its records are present." if have else
-                                            "It has not been run yet; no number in this book comes from it."))
-    return "\n".join(lines)
-
-
-def position_sides(results, base: str) -> dict[str, int]:
-    """Per network: +1 when BatchNorm after the activation is resolved ahead, -1 when before
-    is, 0 when unresolved."""
-    runs, _ = fx.factorial_runs(results, base)
-    eff = fx.effects(runs)
-    return {r.arch: (r.direction if r.state == "resolved" else 0)
-            for r in eff[eff["contrast"] == an.POSITION].itertuples()}
-
-
-def literature_comparison(results, base: str) -> dict[str, str]:
-    """Where the MLP's position effect and its training-split fit (prediction ``fit-mlp``) stand
-    against the published results the Conclusion cites, each direction computed from the
-    records: ``kaifabi`` (Markdown sentences) and ``chen`` (a clause)."""
-    mlp = position_sides(results, base).get("mlp", 0)
-    ours = {-1: "Our MLP has BatchNorm before the activation ahead too",
-            1: "Our MLP has BatchNorm after the activation ahead, the opposite direction",
-            0: "Our MLP does not resolve the order on test accuracy"}[mlp]
-    table = judged(results)
-    fit = table[table["id"] == "fit-mlp"].to_dict("records")
-    fit_text = "its fit of the training split has not been measured yet."
-    if fit and fit[0]["n"] >= 2:
-        r = fit[0]
-        fit_side = r["direction"] if r["state"] == "resolved" else 0
-        fit_text = {-1: "but its `relu-bn` fits the training split worse than `bn-relu`, the opposite "
-                        "of their training-set observation",
-                    1: "and its `relu-bn` fits the training split better than `bn-relu`, as theirs did",
-                    0: "and it does not resolve which order fits the training split better"}[fit_side]
-        fit_text += f" ({r['mean']:+.2f} points, 95% CI {r['low']:+.2f} to {r['high']:+.2f}, {r['n']} seeds)."
-    chen = {-1: "our MLP shows the opposite", 1: "our MLP agrees",
-            0: "our MLP neither supports nor contradicts them"}[mlp]
-    return {"kaifabi": f"{ours}, {fit_text}", "chen": chen}
-
-
-def _precise_caveat(readings: pd.DataFrame, arch: str, side: int) -> str:
-    """For a network whose order is decided with the running statistics: what the same
-    comparison (`relu-bn` − `bn-relu`, :func:`deficit.readings_table`) says with precise
-    statistics, when that is not resolved the same way."""
-    key = (arch.upper(), "precise statistics")
-    if side == 0 or key not in readings.index:
-        return ""
-    r = readings.loc[key]
-    if r["verdict"] == "resolved" and np.sign(r["difference"]) == side:
-        return ""
-    return (f" But read with BatchNorm statistics re-estimated for the final weights (precise "
-            f"BatchNorm), `relu-bn` − `bn-relu` is {r['difference']:+.2f} points (95% CI "
-            f"{r['low']:+.2f} to {r['high']:+.2f}, {int(r['seeds'])} seeds), {r['verdict']}: the lead may "
-            f"live in the running statistics rather than the weights ([Mechanisms](mechanisms.md)); "
-            f"re-estimate them before choosing.")
-
-
-def advice(results, base: str) -> str:
-    """The practical advice, its direction following the data of each network, with the
-    precise-statistics reading where it does not agree."""
-    sides = position_sides(results, base)
-    readings = deficit.readings_table(results) if sides else None
-    lines = []
-    for arch, side in sides.items():
-        if side < 0:
-            text = (f"- **{arch}**: keep BatchNorm before the activation (the conventional "
-                    "order); moving it after costs accuracy here.")
-        elif side > 0:
-            text = f"- **{arch}**: try BatchNorm after the activation; it is ahead here."
-        else:
-            text = (f"- **{arch}**: the order is not decided by these seeds; choose on other "
-                    "grounds, and test both if it matters to you.")
-        lines.append(text + _precise_caveat(readings, arch, side))
-    return "\n".join(lines) if lines else "*No networks with complete paired seeds yet.*"
+        rows.append({"profile": name, "what it trains": PROFILES[name].description,
+                     "command": f"python -m bnorder sweep --profile {name} --fuse-seeds",
+                     "records": "present" if len(loader(results)(name)) else "not run yet"})
+    return pd.DataFrame(rows).set_index("profile")

@@ -11,12 +11,11 @@ with like. Only runs that recorded it count.
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 
 from .. import analysis as an
 from .. import interventions, stats, verdicts
-from .mechanisms import loader
+from ..findings import loader
 
 # Network label -> (profile whose runs measured the training split, arch).
 NETWORKS = {"MLP": ("why-bn-eval", "mlp"), "CNN": ("cnn-converged", "cnn")}
@@ -99,28 +98,6 @@ def running_cost_sentence(results, network: str = "CNN", seeds=range(4)) -> str:
             + " points.")
 
 
-def readings_sentence(results, network: str) -> str:
-    """Whether ``network``'s `relu-bn` − `bn-relu` effect survives every reading of the same
-    weights (it is in the weights), only the running statistics (it is in them), or none."""
-    table = readings_table(results)
-    if network not in table.index.get_level_values(0):
-        return f"The {network} has no runs with all three readings yet."
-    rows = table.loc[network]
-    resolved = rows[rows["verdict"] == "resolved"]
-    signs = set(np.sign(resolved["difference"]))
-    if len(resolved) == len(rows) and len(signs) == 1:
-        return (f"In the {network} the order effect is resolved, in the same direction, with every "
-                f"reading of the same weights: it is in the weights.")
-    if list(resolved.index) == ["running statistics"]:
-        return (f"In the {network} the order effect is resolved with the running statistics only: "
-                f"statistics computed for the final weights remove it.")
-    if not len(resolved):
-        return (f"In the {network} no reading resolves the order effect on "
-                f"{int(rows['seeds'].max())} paired seeds.")
-    return (f"In the {network} the readings disagree: resolved with "
-            f"{', '.join(resolved.index)}, not with the others.")
-
-
 def order_contrast(results, network: str, metric: str, arm: str = "relu-bn",
                    base: str = "bn-relu") -> verdicts.Verdict:
     """``arm`` − ``base`` on ``metric``, paired by seed (:func:`bnorder.interventions.contrast`),
@@ -128,45 +105,6 @@ def order_contrast(results, network: str, metric: str, arm: str = "relu-bn",
     profile, arch = NETWORKS[network]
     return interventions.contrast({"metric": metric, "arch": arch, "arm": {"profile": profile, "block": arm},
                                    "base": {"profile": profile, "block": base}}, load=loader(results))
-
-
-def fit_summary(results) -> str:
-    """Per network, in words: does `relu-bn` fit the training split worse than `bn-relu`, do
-    worse on the test split, and is its gap between the two different (paired by seed)?"""
-    lines = []
-    for network, (profile, _) in NETWORKS.items():
-        parts = []
-        for what, metric in (("training accuracy", "train_eval_acc"), ("test accuracy", "final_test_acc"),
-                             ("gap", "generalization_gap")):
-            v = order_contrast(results, network, metric)
-            if v.n >= 2:
-                up, down = ("wider", "narrower") if metric == "generalization_gap" else ("higher", "lower")
-                parts.append(f"{what}: " + verdicts.describe(v, f"`relu-bn` {up}", f"`relu-bn` {down}"))
-        if parts:
-            lines.append(f"- **{network}** (`{profile}`, `relu-bn` − `bn-relu`, paired by seed): "
-                         + "; ".join(parts) + ".")
-    return "\n".join(lines) if lines else "No run has measured the training split yet."
-
-
-def fit_reading(results, network: str) -> str:
-    """Whether `relu-bn`'s test deficit is a fitting deficit (both differences resolved, the one
-    on the training split at least as large) and whether its gap differs, in words."""
-    test = order_contrast(results, network, "final_test_acc")
-    fit = order_contrast(results, network, "train_eval_acc")
-    gap = order_contrast(results, network, "generalization_gap")
-    if test.state != "resolved" or test.direction > 0:
-        return (f"In the {network}, `relu-bn` is not resolved behind `bn-relu` on the test split "
-                f"({test.n} paired seeds), so there is no deficit to place.")
-    if fit.state == "resolved" and fit.direction < 0 and fit.mean <= test.mean:
-        text = (f"In the {network}, `relu-bn` is further behind on the training split ({fit.mean:+.2f} "
-                f"points) than on the test split ({test.mean:+.2f}): its deficit is one of fitting.")
-        if gap.state == "resolved" and gap.direction < 0:
-            text += (" Its gap between the two splits is narrower, so from its worse fit it "
-                     "generalizes slightly better.")
-        return text
-    return (f"In the {network}, `relu-bn`'s test deficit ({test.mean:+.2f} points) is not matched by a "
-            f"resolved deficit at least as large on the training split ({fit.mean:+.2f}): part of it "
-            f"is generalization.")
 
 
 def arms_by_reading(results, arms: dict[str, tuple[dict, dict]], arch: str) -> pd.DataFrame:

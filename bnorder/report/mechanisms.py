@@ -36,13 +36,6 @@ def completed(runs: pd.DataFrame) -> pd.DataFrame:
 
 # ------------------------------------------------------------------ interventions
 
-def arm_label(spec: dict) -> str:
-    """How an arm reads in a sentence (Markdown): ```relu-bn` in block 1 (`bn-relu` after)``."""
-    if spec.get("first_block"):
-        return f"`{spec['first_block']}` in block 1 (`{spec['block']}` after)"
-    return f"`{spec['block']}`"
-
-
 def prediction_sentence(row) -> str:
     """The prediction as written, with when (and, for a replication, on which seeds)."""
     seeds = row.get("named_seeds")
@@ -90,58 +83,58 @@ def judged(results) -> pd.DataFrame:
     return interventions.judge_all(load=loader(results))
 
 
-# How each metric of bnorder.interventions reads in a sentence, and its unit.
-METRIC_WORDS = {
-    "final_test_acc": ("test accuracy", "points"),
-    "final_test_acc_precise": ("test accuracy with precise BatchNorm statistics", "points"),
-    "final_test_acc_batch": ("test accuracy with batch statistics", "points"),
-    "running_statistics_cost": ("gain in test accuracy from precise over running BatchNorm statistics",
-                                "points"),
-    "train_eval_acc": ("training-split accuracy (eval mode)", "points"),
-    "train_eval_loss": ("training-split loss (eval mode)", ""),
-    "generalization_gap": ("gap between training-split and test accuracy", "points"),
-    "late_volatility": ("late-epoch volatility with running statistics", "points per epoch"),
-    "late_volatility_precise": ("late-epoch volatility with precise statistics", "points per epoch"),
-    "first_block_always_negative": ("share of first-block units negative for every probe image",
-                                    "percentage points"),
-}
+def ledger(table: pd.DataFrame) -> pd.DataFrame:
+    """Every prediction in the file's order, one row each: what it expected, the paired seeds it
+    rests on, the mean difference arm − base with its 95% interval, and the outcome."""
+    def expected(r):
+        return f"equivalent ±{r['margin']:g}" if r["expect"] == "equivalent" else r["expect"]
+
+    rows = [{"prediction": r["id"], "written": r["written"], "question": r["question"],
+             "expected": expected(r), "seeds": int(r["n"]),
+             "mean": an.fmt(r["mean"], sign=True) if r["n"] else "—",
+             "95% CI": an.ci_text(r["low"], r["high"]) if r["n"] >= 2 else "—",
+             "outcome": r["outcome"]} for r in table.to_dict("records")]
+    return pd.DataFrame(rows, columns=["prediction", "written", "question", "expected", "seeds",
+                                       "mean", "95% CI", "outcome"]).set_index("prediction")
+
+
+def seed_counts(table: pd.DataFrame) -> dict[str, int]:
+    """How many predictions rest on how many paired seeds: ``none`` (no runs yet), ``few``
+    (2 to 5), ``many`` (10 or more), and ``between``."""
+    n = table["n"] if len(table) else pd.Series(dtype=int)
+    return {"none": int((n < 2).sum()), "few": int(((n >= 2) & (n <= 5)).sum()),
+            "between": int(((n > 5) & (n < 10)).sum()), "many": int((n >= 10).sum())}
+
+
+# The unit of each metric of bnorder.interventions ("" for a loss).
+METRIC_UNITS = {"final_test_acc": "points", "final_test_acc_precise": "points",
+                "final_test_acc_batch": "points", "running_statistics_cost": "points",
+                "train_eval_acc": "points", "train_eval_loss": "", "generalization_gap": "points",
+                "late_volatility": "points per epoch", "late_volatility_precise": "points per epoch",
+                "first_block_always_negative": "percentage points"}
 
 
 def metric_unit(row) -> str:
     """The unit of a judged prediction's paired difference (the arm's metric decides)."""
     arm = row.get("arm") if isinstance(row.get("arm"), dict) else {}
-    return METRIC_WORDS.get(arm.get("metric", row["metric"]), ("", "points"))[1] or "loss"
-
-
-def contrast_phrases(row) -> tuple[str, str, str]:
-    """What a positive and a negative difference arm − base mean, in words, and the unit."""
-    metric = row["metric"]
-    arm_metric, base_metric = row["arm"].get("metric", metric), row["base"].get("metric", metric)
-    arm, base = arm_label(row["arm"]), arm_label(row["base"])
-    if arm == base and arm_metric == base_metric:   # one block in two profiles: name them
-        arm, base = f"{arm} in `{row['arm']['profile']}`", f"{base} in `{row['base']['profile']}`"
-    if arm == base:          # one block read two ways: name the readings
-        what, unit = METRIC_WORDS[base_metric][0].split(" with ")[0], METRIC_WORDS[arm_metric][1]
-        # a reading named in the metric's words, else the one every record's plain metric uses
-        how = lambda m: (METRIC_WORDS[m][0].split(" with ", 1) + ["running BatchNorm statistics"])[1]  # noqa: E731
-        return (f"{arm}'s {what} is higher with {how(arm_metric)} than with {how(base_metric)}",
-                f"{arm}'s {what} is lower with {how(arm_metric)} than with {how(base_metric)}", unit)
-    words, unit = METRIC_WORDS[arm_metric]
-    return (f"{arm} has a higher {words} than {base}", f"{arm} has a lower {words} than {base}", unit)
+    return METRIC_UNITS.get(arm.get("metric", row["metric"]), "points") or "loss"
 
 
 def outcome_sentence(row) -> str:
-    """The outcome of one judged prediction as a person would report it."""
-    profile = row["arm"]["profile"]
+    """A judged prediction's outcome as a short label with its numbers: the outcome, the paired
+    difference arm − base with its 95% interval and unit, the seeds and how many agree. The
+    chapter's prose says what it means."""
+    profiles = row["arm"]["profile"]
+    profiles = [profiles] if isinstance(profiles, str) else list(profiles)
     if row["n"] < 2:
         have = f" ({row['arm_seeds']} of its seeds so far)" if row["arm_seeds"] else ""
-        return (f"*Not decided yet: too few paired seeds{have}. "
-                f"Run `python -m bnorder sweep --profile {profile}`.*")
-    v = verdicts.Verdict(**{k: row[k] for k in verdicts.Verdict.__dataclass_fields__ if k in row})
-    higher, lower, unit = contrast_phrases(row)
-    text = verdicts.describe(v, higher, lower, unit)
-    text = text.removeprefix("unresolved: ") if row["outcome"] == "unresolved" else text
-    return f"**{row['outcome'].capitalize()}.** {text[0].upper()}{text[1:]}."
+        run = " and ".join(f"`python -m bnorder sweep --profile {p}`" for p in profiles)
+        return f"*Not decided yet: too few paired seeds{have}. Run {run}.*"
+    unit = metric_unit(row)
+    margin = f"; margin ±{row['margin']:g}" if row.get("margin") and not pd.isna(row["margin"]) else ""
+    return (f"**{row['outcome'].capitalize()}** · arm − base {an.fmt(row['mean'], sign=True)} {unit} "
+            f"({verdicts.interval_text(row['low'], row['high'])}{margin}); {row['n']} paired seeds, "
+            f"{row['agree']} with the mean's sign.")
 
 
 def forest_figure(table: pd.DataFrame):
@@ -296,32 +289,6 @@ def centring_table(results, seeds=range(10), blocks=("bn-relu", "relu-bn")) -> p
     return table
 
 
-def replication_summary(table: pd.DataFrame) -> str:
-    """Markdown: what the fresh seeds say of the two parts of the centring explanation, read
-    from the outcomes of the ``replicate-*`` predictions (empty until they are judged)."""
-    rows = {r["id"]: r for r in table.to_dict("records") if r["id"].startswith("replicate-")}
-    needed = ("replicate-centred-relu-bn-precise", "replicate-centred-bn-relu-running",
-              "replicate-centred-bn-relu-precise")
-    if any(k not in rows or rows[k]["n"] < 2 for k in needed):
-        return "*The fresh seeds have not all run yet.*"
-    weights = rows["replicate-centred-relu-bn-precise"]["outcome"] == "confirmed"
-    lag = all(rows[k]["outcome"] == "confirmed" for k in needed[1:])
-    parts = [("The part about `relu-bn`'s weights held on fresh seeds: with precise statistics, "
-              "centred inputs still raise `relu-bn`." if weights else
-              "The part about `relu-bn`'s weights did not hold on fresh seeds: with precise "
-              "statistics, centring did not resolvably raise `relu-bn`."),
-             ("The part about `bn-relu`'s running mean held as well." if lag else
-              "The part about `bn-relu`'s running mean did not: on fresh seeds centring did not "
-              "change `bn-relu` as predicted. Its change on seeds 0–9 stays unexplained; chance "
-              "is the simplest account of it.")]
-    position = rows.get("replicate-centred-position-precise")
-    if position is not None and position["n"] >= 2:
-        parts.append(f"What is left of the order effect with centred inputs and precise statistics: "
-                     f"{position['mean']:+.2f} points (95% CI {position['low']:+.2f} to "
-                     f"{position['high']:+.2f}, {position['n']} seeds), {position['state']}.")
-    return " ".join(parts)
-
-
 # ------------------------------------------------------------------ step size
 
 def dose_response(results, base: str) -> pd.DataFrame:
@@ -447,13 +414,6 @@ def stability_table(results) -> pd.DataFrame:
         return pd.DataFrame()
     out = pd.concat(parts, ignore_index=True)
     return out.set_index(["profile", "arch", "block"]).round(2)
-
-
-def position_verdict(runs: pd.DataFrame, value: str, arch: str) -> verdicts.Verdict:
-    """The position effect (BatchNorm after − before, pooled over both activations) on
-    ``value``, paired by seed, as a :class:`bnorder.verdicts.Verdict`."""
-    c = an.factorial_contrasts(runs[runs["arch"] == arch], value)
-    return verdicts.verdict(c[c["contrast"] == an.POSITION]["value"].to_numpy())
 
 
 PROBE_MEASURES = {

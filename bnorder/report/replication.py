@@ -26,7 +26,7 @@ from .. import reference, stats, verdicts
 from ..orders import ALIASES
 from ..profiles import ORIGINAL_CASES, PROFILES
 from . import factorial as fx
-from .mechanisms import completed, loader
+from ..findings import completed, loader
 
 CASES = ORIGINAL_CASES                                   # bn-relu, relu-bn, lrelu-bn
 CASE = {"bn-relu": "case 1", "relu-bn": "case 2", "lrelu-bn": "case 3"}
@@ -679,16 +679,6 @@ def epoch_facts(original=None) -> dict[str, str]:
     for part in (_setup_facts, _deficit_facts, _run_facts, _tables_facts, _ranking_facts):
         facts |= part(runs)
     return {k: str(v) for k, v in facts.items()}
-
-
-# ------------------------------------------------------------------ glue
-
-def glue_table(name: str, table: pd.DataFrame, empty: str) -> None:
-    """Glue a table for ``{glue}``, or the sentence ``empty`` in italics when it has no rows."""
-    from IPython.display import Markdown
-    from myst_nb import glue
-
-    glue(name, table if len(table) else Markdown(f"*{empty}*"), display=False)
 
 
 def curves_figure(runs: pd.DataFrame):

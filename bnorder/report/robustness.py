@@ -17,7 +17,7 @@ from .. import analysis as an
 from .. import verdicts
 from ..profiles import PROFILES, VARIANTS
 from . import factorial as fx
-from .mechanisms import loader
+from ..findings import loader
 from .statistics import show  # noqa: F401  (the chapter shows its tables through it)
 
 ARCH = "mlp"

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .. import interventions, verdicts
+from .. import interventions
 from .deficit import READINGS
-from .mechanisms import loader
+from ..findings import loader
 
 # Schedule -> profile of the converged CNN trained with it (same network, data, epochs, seeds).
 SCHEDULES = {"constant": "cnn-converged", "cosine": "cnn-converged-cosine"}
@@ -58,41 +58,3 @@ def schedule_table(results, arm: str = "relu-bn", base: str = "bn-relu") -> pd.D
                 row[f"{block} volatility"] = round(vol[vol.index.isin(seeds)].mean(), 2)
             rows.append(row)
     return pd.DataFrame(rows).set_index(["schedule", "reading"])
-
-
-def schedule_change(results, reading: str = "running statistics", arm: str = "relu-bn",
-                    base: str = "bn-relu"):
-    """The order effect with the cosine schedule minus at a constant learning rate, paired by
-    seed (:class:`bnorder.verdicts.Verdict`): negative when the schedule shrinks a positive
-    effect."""
-    seeds = common_seeds(results, (arm, base))
-    load = loader(results)
-    metric = READINGS[reading]
-    arm_cos, base_cos, _ = interventions.paired(_spec(SCHEDULES["cosine"], metric, seeds, arm, base), load)
-    arm_con, base_con, _ = interventions.paired(_spec(SCHEDULES["constant"], metric, seeds, arm, base), load)
-    diffs = ((arm_cos - base_cos) - (arm_con - base_con)).reindex(seeds).dropna().to_numpy()
-    return verdicts.verdict(diffs)
-
-
-def schedule_sentence(results, arm: str = "relu-bn", base: str = "bn-relu") -> str:
-    """Markdown: how the order effect read with running statistics moves from the constant
-    learning rate to the cosine schedule, on the seeds both share."""
-    seeds = common_seeds(results, (arm, base))
-    if len(seeds) < 2:
-        return ("The cosine arm has fewer than two seeds with both orders in both schedules; "
-                "the comparison waits for them.")
-    v = schedule_change(results, "running statistics", arm, base)
-    words = verdicts.describe(v, "the effect is larger with the cosine schedule",
-                              "the effect is smaller with the cosine schedule")
-    text = (f"On the {len(seeds)} seeds with both orders under both schedules (seeds "
-            f"{', '.join(map(str, seeds))}), `{arm}` − `{base}` read with running statistics, "
-            f"cosine schedule − constant learning rate: {words}.")
-    table = schedule_table(results, arm, base)
-    resolved = table[table["verdict"] == "resolved"]
-    if not len(resolved):
-        return text + " No cell of the table resolves the order."
-    cells = "; ".join(f"{schedule} schedule with {reading}, {r[f'{arm} − {base}']:+.2f} points "
-                      f"({r['low']:+.2f} to {r['high']:+.2f})"
-                      for (schedule, reading), r in resolved.iterrows())
-    return (text + f" The table resolves the order in: {cells}. No prediction was written for "
-            f"these cells before their runs, so each is a lead for one, not a result.")
