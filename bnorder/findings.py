@@ -426,13 +426,33 @@ def original_findings(original=None) -> dict[str, dict]:
     return out
 
 
+def rerun_findings(results, every: pd.DataFrame) -> dict[str, dict]:
+    """``rerun-noise-<arch>``: one configuration and seed trained twice, in two sessions
+    (:mod:`bnorder.reruns`): the later run's final test accuracy minus the earlier's, its mean
+    with a 95% interval, ``sd`` the spread of such differences, ``sd_run`` that of one run."""
+    from . import reruns
+
+    pairs = reruns.rerun_pairs(every) if len(every) else pd.DataFrame()
+    out = {}
+    for arch, sub in (pairs.groupby("arch") if len(pairs) else []):
+        noise = reruns.rerun_noise(sub)
+        used = every[every["config_hash"].isin(sub["config_hash"]) & (every["status"] == "ok")]
+        out[f"rerun-noise-{arch}"] = {
+            "kind": "describe", "metric": "final_test_acc",
+            "what": f"{arch}: a rerun of the same configuration and seed minus the first run",
+            "n": noise["n"], "mean": noise["mean"], "low": noise["low"], "high": noise["high"],
+            "sd": noise["sd_difference"], "sd_run": noise["sd_run"], "records": _records(used, results)}
+    return out
+
+
 def compute(results="results", base: str = "factorial", predictions=None, original=None) -> dict:
     """Every finding from the records under ``results``, the predictions and the original data."""
     load = loader(results)
     every = load_records(results) if Path(results).is_dir() else pd.DataFrame()
     parts = [factorial_findings(results, base, load), order_findings(results, every),
              schedule_findings(results, every) if len(every) else {},
-             prediction_findings(results, predictions, load), original_findings(original)]
+             prediction_findings(results, predictions, load), original_findings(original),
+             rerun_findings(results, every)]
     findings: dict[str, dict] = {}
     for part in parts:
         clash = set(findings) & set(part)

@@ -27,7 +27,7 @@ from . import stats
 def rerun_pairs(runs: pd.DataFrame, metric: str = "final_test_acc") -> pd.DataFrame:
     """One row per configuration hash filed at least twice (completed runs): its arch, block,
     seed, the two profiles and the later run's ``metric`` minus the earlier's (by start time)."""
-    cols = ["arch", "block", "seed", "earlier", "later", "difference"]
+    cols = ["arch", "block", "seed", "earlier", "later", "difference", "config_hash"]
     if runs.empty:
         return pd.DataFrame(columns=cols)
     ok = runs[runs["status"] == "ok"].copy()
@@ -41,7 +41,8 @@ def rerun_pairs(runs: pd.DataFrame, metric: str = "final_test_acc") -> pd.DataFr
         first, second = group.iloc[0], group.iloc[1]
         rows.append({"arch": first["arch"], "block": first["block"], "seed": int(first["seed"]),
                      "earlier": first["profile"], "later": second["profile"],
-                     "difference": float(second[metric] - first[metric])})
+                     "difference": float(second[metric] - first[metric]),
+                     "config_hash": first["config_hash"]})
     return pd.DataFrame(rows, columns=cols)
 
 
