@@ -77,6 +77,8 @@ def load(path: Path | None, ident: str) -> dict | None:
     if path is None or not path.exists():
         return None
     try:
+        # weights_only=False: the file holds NumPy's and Python's random states besides tensors.
+        # A checkpoint is this machine's own file, written by the run; never load one from elsewhere.
         state = torch.load(path, map_location="cpu", weights_only=False)
     except Exception:  # an unreadable file (another torch, a truncated copy): start again
         return None
