@@ -123,6 +123,15 @@ def _intervention(name: str, arms: list[dict], what: str) -> "Profile":
     )
 
 
+def _cnn_two_orders(name: str, description: str, change: dict, seeds, reductions: list[str],
+                    arm: dict | None = None) -> "Profile":
+    """The converged CNN with one change (``change`` on every run, ``arm`` on the network), for
+    the two orders of the original's claim."""
+    return Profile(name=name, description=description, common={**FASHION, "probe": 512, **change},
+                   arms=[{**CNN_CONVERGED, **(arm or {})}], blocks=("bn-relu", "relu-bn"),
+                   seeds=tuple(seeds), reductions=reductions)
+
+
 PROFILES: dict[str, Profile] = {p.name: p for p in [
     Profile(
         name="smoke",
@@ -183,48 +192,37 @@ PROFILES: dict[str, Profile] = {p.name: p for p in [
         seeds=tuple(range(5)),
         reductions=CNN_CONVERGED_REDUCTIONS,
     ),
-    Profile(
-        name="cnn-converged-cosine",
-        description="The converged CNN with a cosine learning-rate schedule, for the two orders "
-                    "of the original's claim: a worse optimum, or volatility at a constant rate?",
-        common={**FASHION, "probe": 512, "schedule": "cosine"},
-        arms=[CNN_CONVERGED],
-        blocks=("bn-relu", "relu-bn"),
-        seeds=tuple(range(3)),
-        reductions=[*CNN_CONVERGED_REDUCTIONS, "cosine schedule", "two block orders"],
+    _cnn_two_orders(
+        "cnn-converged-cosine",
+        "The converged CNN with a cosine learning-rate schedule, for the two orders "
+        "of the original's claim: a worse optimum, or volatility at a constant rate?",
+        {"schedule": "cosine"}, range(3),
+        [*CNN_CONVERGED_REDUCTIONS, "cosine schedule", "two block orders"],
     ),
-    *[Profile(
-        name=f"cnn-converged-{name}",
-        description=f"The converged CNN at another step size ({VARIANTS[name][1]}), for the two "
-                    "orders of the original's claim: does the order effect move with the step?",
-        common={**FASHION, "probe": 512, **VARIANTS[name][0]},
-        arms=[CNN_CONVERGED],
-        blocks=("bn-relu", "relu-bn"),
-        seeds=tuple(range(3)),
-        reductions=[*CNN_CONVERGED_REDUCTIONS, VARIANTS[name][1], "two block orders"],
+    *[_cnn_two_orders(
+        f"cnn-converged-{name}",
+        f"The converged CNN at another step size ({VARIANTS[name][1]}), for the two "
+        "orders of the original's claim: does the order effect move with the step?",
+        VARIANTS[name][0], range(3),
+        [*CNN_CONVERGED_REDUCTIONS, VARIANTS[name][1], "two block orders"],
     ) for name in ("lr3e-4", "lr3e-3")],
-    *[Profile(
-        name=f"cnn-converged-momentum{momentum:g}",
-        description=f"The converged CNN with BatchNorm's running-statistics momentum {momentum:g} "
-                    "instead of 0.1, for the two orders of the original's claim, paired by seed with "
-                    "cnn-converged: the momentum changes no weight (training normalizes with each "
-                    "batch's own statistics), only how far back the running statistics remember.",
-        common={**FASHION, "probe": 512, "bn_momentum": momentum},
-        arms=[CNN_CONVERGED],
-        blocks=("bn-relu", "relu-bn"),
-        seeds=CNN_MORE_SEEDS,
-        reductions=[*CNN_CONVERGED_REDUCTIONS, f"BatchNorm momentum {momentum:g}", "two block orders"],
+    *[_cnn_two_orders(
+        f"cnn-converged-momentum{momentum:g}",
+        f"The converged CNN with BatchNorm's running-statistics momentum {momentum:g} "
+        "instead of 0.1, for the two orders of the original's claim, paired by seed with "
+        "cnn-converged: the momentum changes no weight (training normalizes with each "
+        "batch's own statistics), only how far back the running statistics remember.",
+        {"bn_momentum": momentum}, CNN_MORE_SEEDS,
+        [*CNN_CONVERGED_REDUCTIONS, f"BatchNorm momentum {momentum:g}", "two block orders"],
     ) for momentum in (0.01, 0.3)],
-    Profile(
-        name="cnn-converged-width32",
-        description="The converged CNN at 32 channels, a step toward the original's 64, for the "
-                    "two orders of the original's claim.",
-        common={**FASHION, "probe": 512},
-        arms=[{**CNN_CONVERGED, "width": 32}],
-        blocks=("bn-relu", "relu-bn"),
-        seeds=CNN_MORE_SEEDS,
-        reductions=[CNN_CONVERGED_REDUCTIONS[0], CNN_CONVERGED_REDUCTIONS[1],
-                    "cnn: 32 channels instead of 64", "two block orders"],
+    _cnn_two_orders(
+        "cnn-converged-width32",
+        "The converged CNN at 32 channels, a step toward the original's 64, for the "
+        "two orders of the original's claim.",
+        {}, CNN_MORE_SEEDS,
+        [CNN_CONVERGED_REDUCTIONS[0], CNN_CONVERGED_REDUCTIONS[1],
+         "cnn: 32 channels instead of 64", "two block orders"],
+        arm={"width": 32},
     ),
     Profile(
         name="smoke-factorial",
@@ -283,28 +281,21 @@ PROFILES: dict[str, Profile] = {p.name: p for p in [
         reductions=["Fashion-MNIST", "cnn: 16 channels instead of 64",
                     INTERVENTIONS["first-block"][1]],
     ),
-    Profile(
-        name="why-cnn-bn-eval",
-        description="Fresh seeds of the converged CNN's two orders of the original's claim, to "
-                    "decide whether its order effect lives in BatchNorm's running statistics "
-                    "(a hypothesis read off seeds 0-3 of cnn-converged).",
-        common={**FASHION, "probe": 512},
-        arms=[CNN_CONVERGED],
-        blocks=("bn-relu", "relu-bn"),
-        seeds=tuple(range(5, 10)),
-        reductions=[*CNN_CONVERGED_REDUCTIONS, "two block orders", "seeds 5-9"],
+    _cnn_two_orders(
+        "why-cnn-bn-eval",
+        "Fresh seeds of the converged CNN's two orders of the original's claim, to "
+        "decide whether its order effect lives in BatchNorm's running statistics "
+        "(a hypothesis read off seeds 0-3 of cnn-converged).",
+        {}, range(5, 10), [*CNN_CONVERGED_REDUCTIONS, "two block orders", "seeds 5-9"],
     ),
-    Profile(
-        name="why-cnn-centred-input",
-        description="The converged CNN's two orders of the original's claim on centred inputs "
-                    "(every image minus the training split's mean image), paired by seed with "
-                    "cnn-converged: does bn-relu's running-statistics cost come from the "
-                    "offset that every input shares?",
-        common={**FASHION, "probe": 512, "center_inputs": True},
-        arms=[CNN_CONVERGED],
-        blocks=("bn-relu", "relu-bn"),
-        seeds=tuple(range(5)),
-        reductions=[*CNN_CONVERGED_REDUCTIONS, "two block orders", INTERVENTIONS["centred-input"][1]],
+    _cnn_two_orders(
+        "why-cnn-centred-input",
+        "The converged CNN's two orders of the original's claim on centred inputs "
+        "(every image minus the training split's mean image), paired by seed with "
+        "cnn-converged: does bn-relu's running-statistics cost come from the "
+        "offset that every input shares?",
+        {"center_inputs": True}, range(5),
+        [*CNN_CONVERGED_REDUCTIONS, "two block orders", INTERVENTIONS["centred-input"][1]],
     ),
 ]}
 
