@@ -112,3 +112,34 @@ def glue_findings(*ids: str) -> None:
         needed = number(f.get("seeds_needed")) if f else None
         glue_text(f"{key}_needed", f"{needed:.0f}" if needed is not None and math.isfinite(needed)
                   else "—")
+
+
+def verdict_table(rows: dict[str, str], found: dict[str, dict] | None = None):
+    """A table of findings for a chapter, one row per ``{label: finding id}``: seeds (or runs),
+    the difference and its 95% interval, the state a claim would assert
+    (:func:`bnorder.findings.claim_state`), the seeds whose own difference agrees in sign, and
+    about how many paired seeds would decide it. Numbers and short labels only; the sentence
+    that reads them is the chapter's. A finding these records do not hold shows '—'."""
+    import pandas as pd
+
+    from .. import analysis
+    from .. import findings as fd
+
+    found = findings() if found is None else found
+    out = []
+    for label, key in rows.items():
+        f = found.get(key)
+        if not f:
+            out.append({"": label, "seeds": "—", "difference": "—", "95% interval": "—",
+                        "state": "not run yet", "agree": "—", "seeds to decide": "—"})
+            continue
+        low, high = f.get("low"), f.get("high")
+        has_ci = all(isinstance(x, (int, float)) and math.isfinite(x) for x in (low, high))
+        out.append({"": label, "seeds": f["n"], "difference": analysis.fmt(f["mean"], sign=True),
+                    "95% interval": (f"{analysis.fmt(low, sign=True)} to {analysis.fmt(high, sign=True)}"
+                                     if has_ci else "—"),
+                    "state": fd.claim_state(f) or "—",
+                    "agree": f"{f['agree']} of {f['n']}" if f.get("agree") is not None else "—",
+                    "seeds to decide": ("—" if f.get("state") != "unresolved"
+                                        else analysis.seeds_needed_text(f.get("seeds_needed")))})
+    return pd.DataFrame(out).set_index("")
