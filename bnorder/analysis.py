@@ -90,14 +90,14 @@ def diagnostics_frame(runs: pd.DataFrame) -> pd.DataFrame:
 
 
 def volatility(runs: pd.DataFrame) -> pd.DataFrame:
-    """Per run: mean absolute epoch-to-epoch change of validation and test accuracy (points)."""
+    """Per run: late-epoch volatility (:func:`bnorder.stats.late_volatility`) of validation and
+    test accuracy (points per epoch)."""
     rows = []
     for _, r in runs[runs["status"] == "ok"].iterrows():
         h = pd.DataFrame(r["history"])
         row = {k: r[k] for k in ("arch", "block", "seed")}
         for split in ("val", "test"):
-            acc = h[f"{split}_acc"].dropna()
-            row[f"{split}_volatility"] = acc.diff().abs().mean() if len(acc) > 1 else np.nan
+            row[f"{split}_volatility"] = stats.late_volatility(h["epoch"], h[f"{split}_acc"])
         rows.append(row)
     return pd.DataFrame(rows)
 

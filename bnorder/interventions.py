@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from . import verdicts
+from . import stats, verdicts
 from .records import check_poolable, load_records
 
 PREDICTIONS = Path(__file__).resolve().parent.parent / "book" / "predictions.yml"
@@ -45,16 +45,12 @@ def running_statistics_cost(row) -> float:
 
 
 def late_volatility(reading: str | None = None):
-    """Mean absolute epoch-to-epoch change of test accuracy over the second half of training,
-    with the running statistics (``reading`` None) or a BatchNorm reading such as
+    """Late-epoch volatility of test accuracy (:func:`bnorder.stats.late_volatility`), with the running statistics (``reading`` None) or a BatchNorm reading such as
     ``test_acc_precise`` (see :mod:`bnorder.bn_eval`)."""
     def get(row) -> float:
         history = row["history"] or []
-        last = max((e["epoch"] for e in history), default=0)
-        late = [e for e in history if e["epoch"] > last / 2]
-        values = [e["test_acc"] if reading is None else e.get("bn_eval", {}).get(reading) for e in late]
-        values = np.array([v for v in values if v is not None], dtype=float)
-        return float(np.abs(np.diff(values)).mean()) if len(values) > 1 else np.nan
+        values = [e["test_acc"] if reading is None else e.get("bn_eval", {}).get(reading) for e in history]
+        return stats.late_volatility([e["epoch"] for e in history], values)
     return get
 
 

@@ -25,6 +25,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from .orders import ALIASES
+from .stats import late_start, late_volatility
 
 ORIGINAL_RUNS_CSV = Path(__file__).resolve().parent.parent / "book" / "reference" / "original-study-runs.csv"
 COLUMNS = ("experiment", "arch", "case", "run", "epoch", "test_acc")
@@ -125,11 +126,6 @@ def _named(runs):
     return runs
 
 
-def late_start(last_epoch: int) -> int:
-    """The first epoch of the second half of training: epoch 6 of 10, 4 of 6, 3 of 5."""
-    return last_epoch // 2 + 1
-
-
 def _curve_scores(curve, last: int, late_from: int | None) -> dict:
     """The scores of one run's curve (a DataFrame with ``epoch``, ``test_acc``)."""
     import numpy as np
@@ -138,15 +134,13 @@ def _curve_scores(curve, last: int, late_from: int | None) -> dict:
     acc, epochs = curve["test_acc"].to_numpy(float), curve["epoch"].to_numpy(int)
     final = acc[-1]
     several = acc.size > 1
-    late_from = late_start(epochs[-1]) if late_from is None else late_from
-    late = acc[epochs >= late_from]
     last3 = acc[epochs > epochs[-1] - last]
     last3 = last3.mean() if last3.size == last else np.nan
     return {"epochs": acc.size, "final": final,
             "best": acc.max() if several else np.nan,
             "best_epoch": epochs[acc.argmax()] if several else np.nan,   # first epoch at the max
             "last3": last3, "dip": final - last3,
-            "late_volatility": np.abs(np.diff(late)).mean() if late.size > 1 else np.nan}
+            "late_volatility": late_volatility(epochs, acc, late_from)}
 
 
 def run_scores(runs=None, experiment: str = "exp1", *, last: int = LAST,

@@ -52,6 +52,7 @@ __all__ = [
     "probability_of_improvement", "power", "seeds_for_power", "compare",
     "hedges_correction", "original_consistency", "best_epoch_reanalysis", "interval_method",
     "mean_interval", "interval_coverage", "standardized_difference", "seeds_needed",
+    "late_start", "late_volatility",
 ]
 
 
@@ -581,3 +582,26 @@ def best_epoch_reanalysis(df: pd.DataFrame, experiment: str = "exp1") -> pd.Data
     out["ranking_survives"] = same.astype(bool)
     return out[["arch", "case", "n_runs", "final_mean", "best_mean", "optimism",
                 "mean_best_epoch", "rank_final", "rank_best", "ranking_survives"]]
+
+
+# --------------------------------------------------------------------------- late-epoch volatility
+
+def late_start(last_epoch: int) -> int:
+    """The first epoch of the second half of training: epoch 6 of 10, 4 of 6, 3 of 5."""
+    return int(last_epoch) // 2 + 1
+
+
+def late_volatility(epochs, values, late_from: int | None = None) -> float:
+    """Late-epoch volatility, the book's one measure of an unsteady curve: the mean absolute
+    change between consecutive recorded epochs from ``late_from`` (default
+    :func:`late_start` of the last epoch) to the last, in the values' unit. For 10 epochs: the
+    four changes 6→7, 7→8, 8→9 and 9→10, so the early learning steps never count. Missing values
+    (None or NaN) are skipped; NaN when fewer than two values remain."""
+    e = np.asarray(epochs, dtype=float)
+    v = np.asarray([np.nan if x is None else x for x in values], dtype=float)
+    if not e.size:
+        return float("nan")
+    start = late_start(np.nanmax(e)) if late_from is None else late_from
+    late = v[np.argsort(e, kind="stable")][np.sort(e) >= start]
+    late = late[np.isfinite(late)]
+    return float(np.abs(np.diff(late)).mean()) if late.size > 1 else float("nan")

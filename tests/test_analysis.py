@@ -38,11 +38,13 @@ def test_failed_runs_and_incomplete_seeds_are_left_out_of_contrasts():
     assert 0 not in set(c["seed"])
 
 
-def test_volatility_is_the_mean_absolute_epoch_to_epoch_change():
-    hist = [{"val_acc": 80, "test_acc": 70}, {"val_acc": 82, "test_acc": 74}, {"val_acc": 81, "test_acc": 72}]
+def test_volatility_is_the_late_epoch_change_and_ignores_the_early_learning_steps():
+    test = [40, 70, 80, 82, 83, 84, 82, 83, 85, 84]      # epochs 1-10: a big early step, then noise
+    hist = [{"epoch": k + 1, "val_acc": a + 1, "test_acc": a} for k, a in enumerate(test)]
     df = pd.DataFrame([{"arch": "cnn", "block": "bn-relu", "seed": 0, "status": "ok", "history": hist}])
     v = volatility(df).iloc[0]
-    assert v["val_volatility"] == pytest.approx(1.5) and v["test_volatility"] == pytest.approx(3.0)
+    # epochs 6-10: |82-84|, |83-82|, |85-83|, |84-85| -> 6/4
+    assert v["test_volatility"] == pytest.approx(1.5) and v["val_volatility"] == pytest.approx(1.5)
 
 
 def test_diagnostics_frame_has_one_row_per_layer_metric_and_epoch(tmp_path):

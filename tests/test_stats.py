@@ -497,3 +497,13 @@ def test_seeds_needed_says_when_nothing_can_be_planned():
     assert np.isnan(S.seeds_needed([0.5, 0.5, 0.5]))        # no spread
     assert np.isnan(S.seeds_needed([1.0, -1.0]))            # a mean of exactly zero
     assert S.seeds_needed([1e-4, -1.0, 1.0]) == np.inf       # past MAX_SEEDS
+
+
+def test_late_volatility_is_one_definition_that_skips_missing_readings_and_early_epochs():
+    epochs = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]
+    values = [10, 50, 60, 61, 62, 80, None, 82, 81, 85]   # epoch 7 not read
+    # epochs 6-10 with 7 missing: |82-80|, |81-82|, |85-81| -> 7/3
+    assert S.late_volatility(epochs, values) == pytest.approx(7 / 3)
+    assert S.late_volatility(epochs, values, late_from=9) == pytest.approx(4)
+    assert np.isnan(S.late_volatility([1, 2], [50, None]))
+    assert S.late_start(10) == 6 and S.late_start(5) == 3
