@@ -34,6 +34,12 @@ BOOK_FILES = ("_config.yml", "_toc.yml", "references.bib")
 BOOK_DIRS = ("book", "notebooks", "_ext")
 IGNORE = shutil.ignore_patterns(".*", "_build", "__pycache__", ".ipynb_checkpoints")
 
+
+def IGNORE_RUNS(folder: str, names: list[str]) -> set[str]:
+    """:data:`IGNORE`, and the published runs' notebooks (``book/runs``)."""
+    skip = IGNORE(folder, names)
+    return skip | ({"runs"} if Path(folder).name == "book" else set())
+
 FACTORIAL = "smoke-factorial"
 ANALYSIS_PAGES = ("factorial", "mechanisms", "robustness", "statistics", "conclusion")
 
@@ -49,17 +55,18 @@ def jupyter_book() -> str:
 
 
 def copy_book(dst: Path) -> None:
-    """Copy the book's sources into ``dst``; give the toc's glob of cpu runs something to match
-    while the cpu profile's executed notebooks are not in the repository."""
+    """Copy the book's sources into ``dst`` without the published runs' executed notebooks
+    (hundreds of pages that these tests do not read and every build would render); give each
+    glob of the toc one placeholder page to match instead."""
     for name in BOOK_FILES:
         shutil.copy2(ROOT / name, dst / name)
     for name in BOOK_DIRS:
-        shutil.copytree(ROOT / name, dst / name, ignore=IGNORE)
-    cpu_runs = dst / "book" / "runs" / "cpu"
-    cpu_runs.mkdir(parents=True, exist_ok=True)
-    if not any(p.suffix in (".ipynb", ".md") for p in cpu_runs.iterdir()):
-        (cpu_runs / "placeholder.md").write_text(
-            "# No runs yet\n\nThe executed notebooks of the cpu profile are not here yet.\n")
+        shutil.copytree(ROOT / name, dst / name, ignore=IGNORE_RUNS if name == "book" else IGNORE)
+    for glob in re.findall(r"glob:\s*(\S+)", (ROOT / "_toc.yml").read_text(encoding="utf-8")):
+        folder = dst / Path(glob).parent.as_posix().replace("*", "placeholder")
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "placeholder.md").write_text(
+            "# No runs here\n\nThe published runs' notebooks are not copied into this build.\n")
 
 
 def env_for(results: Path) -> dict:

@@ -203,3 +203,28 @@ def test_the_cosine_schedules_change_of_the_order_effect_is_paired_on_the_seeds_
     assert out["cnn-cosine-order"]["mean"] == pytest.approx(0.2)
     import pandas as pd
     assert findings.schedule_findings(tmp_path, every=pd.DataFrame(columns=["status"])) == {}
+
+
+def test_an_early_contrast_is_read_on_the_seeds_its_hypothesis_was_built_on_alone():
+    from bnorder import interventions
+    from bnorder.records import load_records
+
+    found = findings.compute(ROOT / "results")
+
+    def per_seed(profile, block, metric, first_block=None):
+        runs = load_records(ROOT / "results", profile)
+        runs = runs[(runs["status"] == "ok") & (runs["block"] == block) & (runs["arch"] == "cnn")]
+        first = runs["first_block"].fillna("") if "first_block" in runs else ""
+        runs = runs[first == (first_block or "")]
+        return {int(r["seed"]): interventions.METRICS[metric](r) for _, r in runs.iterrows()}
+
+    precise = per_seed("cnn-converged", "bn-relu", "final_test_acc_precise")
+    running = per_seed("cnn-converged", "bn-relu", "final_test_acc")
+    cost = found["cnn-running-cost-bn-relu-seeds-0-3"]
+    assert cost["seeds"] == [0, 1, 2, 3] and cost["n"] == 4 and len(running) > 4   # later seeds left out
+    assert cost["mean"] == pytest.approx(np.mean([precise[s] - running[s] for s in range(4)]))
+    assert cost["records"] == {"cnn-converged/fashion-mnist/cnn/bn-relu": [0, 1, 2, 3]}
+    swapped = per_seed("why-cnn-first-block", "bn-relu", "final_test_acc", first_block="relu-bn")
+    swap = found["cnn-first-block-seeds-0-3"]
+    assert swap["mean"] == pytest.approx(np.mean([swapped[s] - running[s] for s in range(4)]))
+    assert found["cnn-first-block"]["n"] > swap["n"]     # the same contrast on every seed now

@@ -29,3 +29,12 @@ def test_chapters_glue_findings_from_the_committed_file_or_from_records_elsewher
     monkeypatch.setenv("BNORDER_RESULTS", str(tmp_path))      # records elsewhere: none here
     report.glue_findings("cnn-order")
     assert glued["cnn-order_n"] == "—" and glued["cnn-order_mean"] == "—"
+
+
+def test_a_verdict_table_reads_a_count_too_large_to_plan_as_the_findings_file_writes_it():
+    from bnorder import report
+
+    entry = {"n": 10, "mean": -0.3, "low": -0.9, "high": 0.2, "state": "unresolved", "direction": -1,
+             "agree": 7, "seeds_needed": "inf"}     # book/findings.json writes an infinite count "inf"
+    row = report.verdict_table({"x": "f"}, {"f": entry}).loc["x"]
+    assert row["seeds to decide"].startswith("more than") and row["state"] == "unresolved"

@@ -69,13 +69,6 @@ def test_an_effect_only_the_running_statistics_show_is_said_to_be_removed_by_pre
     assert table.loc["precise statistics", "verdict"] == "unresolved"
 
 
-def test_the_running_cost_is_given_per_block_as_its_range_over_the_named_seeds(monkeypatch):
-    use(monkeypatch, {"cnn-converged": cnn([1.8, 2.2, 1.5, 2.0, 9.0], [0.2, -0.1, 0.0, -0.2, 9.0])})
-    text = deficit.running_cost_sentence("results", "CNN", seeds=range(4))
-    # bn-relu: precise 89.0+0.3s vs running 87.0+0.3s -> 2.0 every seed; relu-bn: 2.0 + precise - running lead
-    assert "`bn-relu` +2.0 to +2.0" in text and "`relu-bn` -0.3 to +0.5" in text
-
-
 def test_an_intervention_is_read_with_each_bn_statistic_so_a_running_statistics_effect_shows(monkeypatch):
     base = [run("bn-relu", s, 95.0, 89.0 + 0.1 * s, "cnn", precise=90.0 + 0.1 * s) for s in range(3)]
     swapped = [{**run("bn-relu", s, 95.0, 90.0 + 0.1 * s + 0.01 * s, "cnn", precise=90.0 + 0.1 * s),

@@ -41,33 +41,6 @@ def test_volatility_counts_the_second_half_of_training_only():
     assert vol["volatility_precise"] == pytest.approx(1.0)
 
 
-def test_an_unjudged_prediction_says_how_to_run_it_and_a_judged_one_gives_its_outcome():
-    base = {"id": "x", "arm": {"profile": "why-x", "block": "relu-bn"},
-            "base": {"profile": "factorial", "block": "bn-relu"}, "metric": "final_test_acc",
-            "expect": "negative", "margin": None, "arm_seeds": 0}
-    empty = {**base, "n": 0, "mean": np.nan, "low": np.nan, "high": np.nan, "state": "unresolved",
-             "direction": 0, "agree": 0, "seeds_needed": np.nan, "outcome": "unresolved"}
-    assert "python -m bnorder sweep --profile why-x" in mech.outcome_sentence(empty)
-    pooled = {**empty, "arm": {"profile": ["why-x", "why-y"], "block": "relu-bn"}}
-    assert "--profile why-x` and `python -m bnorder sweep --profile why-y" in mech.outcome_sentence(pooled)
-    done = {**empty, "n": 5, "mean": -0.5, "low": -0.8, "high": -0.2, "state": "resolved",
-            "direction": -1, "agree": 5, "outcome": "confirmed", "arm_seeds": 5}
-    text = mech.outcome_sentence(done)
-    assert text.startswith("**Confirmed**")
-    assert "-0.50 points" in text and "-0.80 to -0.20" in text and "5 paired seeds" in text
-
-
-def test_an_outcome_carries_its_unit_and_an_equivalences_margin():
-    row = {"id": "v", "arm": {"profile": "p", "block": "bn-relu", "metric": "late_volatility_precise"},
-           "base": {"profile": "p", "block": "bn-relu"}, "metric": "late_volatility",
-           "expect": "equivalent", "margin": 0.5, "arm_seeds": 3, "n": 3, "mean": -0.4, "low": -1.0,
-           "high": 0.2, "state": "unresolved", "direction": -1, "agree": 2, "seeds_needed": 9.0,
-           "outcome": "unresolved"}
-    text = mech.outcome_sentence(row)
-    assert text.lower().count("unresolved") == 1
-    assert "points per epoch" in text and "±0.5" in text and "2 with the mean's sign" in text
-
-
 def test_the_forest_plot_draws_judged_and_unjudged_predictions():
     rows = [{"id": "a", "metric": "m", "expect": "equivalent", "margin": 0.3, "n": 3, "mean": 0.1,
              "low": -0.1, "high": 0.2, "differences": [0.0, 0.1, 0.2], "outcome": "confirmed"},
@@ -168,22 +141,6 @@ def test_an_outcome_that_fresh_seeds_changed_is_named(monkeypatch):
     assert mech.outcome_changes("results", table) == ["p"]
 
 
-def test_the_seeds_a_hypothesis_was_read_from_are_shown_beside_every_seed_now(monkeypatch):
-    def frame(block, values):
-        return pd.DataFrame([{"arch": "cnn", "block": block, "seed": s, "status": "ok", "first_block": None,
-                              "final_test_acc": v, "history": []} for s, v in values.items()])
-    arm = {0: 91.0, 1: 91.2, 2: 90.9, 3: 91.1, 4: 88.0}       # four seeds ahead, the fifth behind
-    data = {"a": frame("bn-relu", arm), "b": frame("bn-relu", {s: 90.0 + 0.01 * s for s in range(5)})}
-    prediction = {"id": "p", "metric": "final_test_acc", "expect": "equivalent", "margin": 0.5,
-                  "arm": {"profile": "a", "block": "bn-relu"}, "base": {"profile": "b", "block": "bn-relu"}}
-    monkeypatch.setattr(mech, "loader", lambda results: data.__getitem__)
-    monkeypatch.setattr(mech.interventions, "load_predictions", lambda: [prediction])
-    text = mech.then_and_now("results", "p", then=range(4))
-    assert text.startswith("On seeds 0–3, `p` was refuted, +1.04 points")
-    assert "on all 5 seeds it is now unresolved" in text and text.endswith("4: -2.04.")
-    assert "not all landed" in mech.then_and_now("results", "p", then=[7, 8])
-
-
 def test_an_equivalence_interval_across_its_margin_is_not_drawn_as_refuted():
     from matplotlib.colors import to_hex
 
@@ -205,16 +162,30 @@ def test_an_equivalence_interval_across_its_margin_is_not_drawn_as_refuted():
     assert mech.OUTCOME_COLOURS["unresolved"] in drawn
 
 
-def test_the_ledger_lists_every_prediction_with_its_seeds_interval_and_outcome():
-    table = mech.judged("results")
-    ledger = mech.ledger(table)
-    assert list(ledger.index) == list(table["id"])
-    for r in table.to_dict("records"):
-        row = ledger.loc[r["id"]]
-        assert row["seeds"] == r["n"] and row["outcome"] == r["outcome"]
-        assert (row["95% CI"] == "—") == (r["n"] < 2)
-        if r["expect"] == "equivalent":
-            assert row["expected"].startswith("equivalent ±")
+def test_the_ledger_lists_every_prediction_with_its_finding_and_an_unrun_one_as_not_run_yet():
+    from bnorder import interventions
+    from bnorder.report import findings
+
+    predictions, found = interventions.load_predictions(), findings()
+    ledger = mech.ledger(predictions, found)
+    assert list(ledger.index) == [p["id"] for p in predictions]
+    for p in predictions:
+        row, f = ledger.loc[p["id"]], found[p["id"]]
+        assert row["seeds"] == f["n"]
+        assert row["outcome"] == (f["outcome"] if f["n"] else "not run yet")
+        assert (row["margin"] == "—") == (p["expect"] != "equivalent")
+        assert (row["95% interval"] == "—") == (f["n"] < 2)
+    unrun = {"n": 0, "mean": None, "low": None, "high": None, "agree": 0, "state": "unresolved",
+             "outcome": "unresolved", "seeds_needed": None}
+    # an equivalence whose difference is resolved but crosses the margin still says what would decide it
+    across = {"n": 20, "mean": -0.35, "low": -0.6, "high": -0.1, "agree": 16, "state": "resolved",
+              "direction": -1, "outcome": "unresolved", "seeds_needed": "inf"}
+    two = [{**predictions[0], "id": "a", "expect": "equivalent", "margin": 0.35},
+           {**predictions[0], "id": "b", "margin": float("nan")}]   # a judged table writes no margin as NaN
+    table = mech.ledger(two, {"a": across, "b": unrun})
+    assert table.loc["b", ["outcome", "agree", "difference"]].tolist() == ["not run yet", "—", "—"]
+    assert table.loc["a", "outcome"] == "unresolved" and table.loc["a", "seeds to decide"] != "—"
+    assert table.loc["a", "margin"] == "±0.35" and table.loc["a", "agree"] == "16 of 20"
 
 
 def test_seed_counts_put_every_prediction_in_one_group():

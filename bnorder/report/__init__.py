@@ -141,5 +141,10 @@ def verdict_table(rows: dict[str, str], found: dict[str, dict] | None = None):
                     "state": fd.claim_state(f) or "—",
                     "agree": f"{f['agree']} of {f['n']}" if f.get("agree") is not None else "—",
                     "seeds to decide": ("—" if f.get("state") != "unresolved"
-                                        else analysis.seeds_needed_text(f.get("seeds_needed")))})
+                                        else analysis.seeds_needed_text(_number(f.get("seeds_needed"))))})
     return pd.DataFrame(out).set_index("")
+
+
+def _number(x):
+    """A number of ``book/findings.json``, where an infinite one is written "inf" or "-inf"."""
+    return float(x) if isinstance(x, str) else x

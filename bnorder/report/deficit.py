@@ -80,24 +80,6 @@ def readings_table(results, arm: str = "relu-bn", base: str = "bn-relu") -> pd.D
                                        "verdict"]).set_index(["network", "reading"])
 
 
-def running_cost_sentence(results, network: str = "CNN", seeds=range(4)) -> str:
-    """Per block, the range over ``seeds`` of what the running statistics cost the final weights
-    (precise − running test accuracy, :func:`bnorder.interventions.running_statistics_cost`)."""
-    profile, arch = NETWORKS[network]
-    runs = loader(results)(profile)
-    parts = []
-    for block in an.ordered(runs[runs["arch"] == arch]["block"], an.BLOCK_ORDER) if len(runs) else []:
-        cost = _per_seed(runs, block, arch, "running_statistics_cost")
-        cost = cost[cost.index.isin(list(seeds))]
-        if len(cost):
-            parts.append(f"`{block}` {cost.min():+.1f} to {cost.max():+.1f}")
-    if not parts:
-        return f"No run of `{profile}` has recorded precise statistics yet."
-    return (f"On seeds {min(seeds)}–{max(seeds)} of `{profile}`, the same final weights scored this "
-            f"much higher with precise statistics than with the running ones: " + ", ".join(parts)
-            + " points.")
-
-
 def order_contrast(results, network: str, metric: str, arm: str = "relu-bn",
                    base: str = "bn-relu") -> verdicts.Verdict:
     """``arm`` − ``base`` on ``metric``, paired by seed (:func:`bnorder.interventions.contrast`),

@@ -1,6 +1,7 @@
 """The Mechanisms chapter: interventions judged against predictions, and what the probe saw.
 
-Every function returns a table, a figure or a sentence; the chapter glues them.
+Every function returns a table, a figure or numbers; the chapter's prose reads them, and each
+prediction's outcome from its finding (``book/findings.json``).
 """
 
 from __future__ import annotations
@@ -58,44 +59,32 @@ def outcome_changes(results, table: pd.DataFrame, first=range(10)) -> list[str]:
     return changed
 
 
-def then_and_now(results, prediction_id: str, then) -> str:
-    """A prediction's outcome on the seeds ``then`` (those read when a later hypothesis was built
-    on it) beside its outcome on every paired seed now, and each seed's own difference: did the
-    pattern that prompted the hypothesis hold up as seeds were added?"""
-    p = next(p for p in interventions.load_predictions() if p["id"] == prediction_id)
-    now = interventions.judge(p, load=loader(results))
-    before = interventions.judge({**p, "seeds": list(then)}, load=loader(results))
-    if before["n"] < 2:
-        return f"Seeds {min(then)}–{max(then)} of `{prediction_id}` have not all landed in this edition."
-    unit = metric_unit(now)
-    state = lambda r: (f"{r['outcome']}, {r['mean']:+.2f} {unit} "  # noqa: E731
-                       f"({verdicts.interval_text(r['low'], r['high'])})")
-    text = f"On seeds {min(before['seeds'])}–{max(before['seeds'])}, `{prediction_id}` was {state(before)}"
-    if now["seeds"] == before["seeds"]:
-        return text + "; no other seed has landed yet."
-    per_seed = ", ".join(f"{s}: {d:+.2f}" for s, d in zip(now["seeds"], now["differences"]))
-    held = "it still is" if now["outcome"] == before["outcome"] else "it is now"
-    return f"{text}; on all {now['n']} seeds {held} {state(now)}. Seed by seed: {per_seed}."
-
-
 def judged(results) -> pd.DataFrame:
     """Every prediction of ``book/predictions.yml`` judged on the records under ``results``."""
     return interventions.judge_all(load=loader(results))
 
 
-def ledger(table: pd.DataFrame) -> pd.DataFrame:
-    """Every prediction in the file's order, one row each: what it expected, the paired seeds it
-    rests on, the mean difference arm − base with its 95% interval, and the outcome."""
-    def expected(r):
-        return f"equivalent ±{r['margin']:g}" if r["expect"] == "equivalent" else r["expect"]
+def ledger(predictions: list[dict], found: dict[str, dict] | None = None) -> pd.DataFrame:
+    """Every prediction in the file's order, one row each, read from its finding
+    (:func:`bnorder.report.verdict_table`): what it expected and, for an equivalence, its margin;
+    the paired seeds; the difference arm − base in its unit with the 95% interval; the outcome
+    ('not run yet' before its first paired seed); the seeds whose difference has the mean's sign;
+    and about how many paired seeds would decide it."""
+    from . import _number, findings as committed, verdict_table
 
-    rows = [{"prediction": r["id"], "written": r["written"], "question": r["question"],
-             "expected": expected(r), "seeds": int(r["n"]),
-             "mean": an.fmt(r["mean"], sign=True) if r["n"] else "—",
-             "95% CI": an.ci_text(r["low"], r["high"]) if r["n"] >= 2 else "—",
-             "outcome": r["outcome"]} for r in table.to_dict("records")]
-    return pd.DataFrame(rows, columns=["prediction", "written", "question", "expected", "seeds",
-                                       "mean", "95% CI", "outcome"]).set_index("prediction")
+    found = committed() if found is None else found
+    table = verdict_table({p["id"]: p["id"] for p in predictions}, found)
+    table = table.rename(columns={"state": "outcome"}).rename_axis("prediction")
+    # an equivalence can be unresolved while its difference is resolved: its seeds to decide too
+    table["seeds to decide"] = [an.seeds_needed_text(_number(found[p["id"]].get("seeds_needed")))
+                                if o == "unresolved" else "—" for p, o in zip(predictions, table["outcome"])]
+    unrun = table["seeds"].isin([0, "—"])
+    table.loc[unrun, ["outcome", "agree", "seeds to decide"]] = ["not run yet", "—", "—"]
+    table.insert(0, "expected", [p["expect"] for p in predictions])
+    table.insert(1, "margin", ["—" if p.get("margin") is None or pd.isna(p["margin"]) else f"±{p['margin']:g}"
+                               for p in predictions])
+    table.insert(4, "unit", [metric_unit(p) for p in predictions])
+    return table
 
 
 def seed_counts(table: pd.DataFrame) -> dict[str, int]:
@@ -118,23 +107,6 @@ def metric_unit(row) -> str:
     """The unit of a judged prediction's paired difference (the arm's metric decides)."""
     arm = row.get("arm") if isinstance(row.get("arm"), dict) else {}
     return METRIC_UNITS.get(arm.get("metric", row["metric"]), "points") or "loss"
-
-
-def outcome_sentence(row) -> str:
-    """A judged prediction's outcome as a short label with its numbers: the outcome, the paired
-    difference arm − base with its 95% interval and unit, the seeds and how many agree. The
-    chapter's prose says what it means."""
-    profiles = row["arm"]["profile"]
-    profiles = [profiles] if isinstance(profiles, str) else list(profiles)
-    if row["n"] < 2:
-        have = f" ({row['arm_seeds']} of its seeds so far)" if row["arm_seeds"] else ""
-        run = " and ".join(f"`python -m bnorder sweep --profile {p}`" for p in profiles)
-        return f"*Not decided yet: too few paired seeds{have}. Run {run}.*"
-    unit = metric_unit(row)
-    margin = f"; margin ±{row['margin']:g}" if row.get("margin") and not pd.isna(row["margin"]) else ""
-    return (f"**{row['outcome'].capitalize()}** · arm − base {an.fmt(row['mean'], sign=True)} {unit} "
-            f"({verdicts.interval_text(row['low'], row['high'])}{margin}); {row['n']} paired seeds, "
-            f"{row['agree']} with the mean's sign.")
 
 
 def forest_figure(table: pd.DataFrame):

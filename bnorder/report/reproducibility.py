@@ -1,4 +1,5 @@
-"""The Reproducibility chapter: how long each profile took, read from its records."""
+"""The Reproducibility chapter: where the records come from, how long each profile took and how
+fast the training path is, as tables read from the records; the chapter's prose reads them."""
 
 from __future__ import annotations
 
@@ -89,42 +90,66 @@ def bench_records(results) -> list[dict]:
 
 
 def bench_table(results) -> pd.DataFrame:
-    """Every benchmark record: images/s, the ratio to the original loop and TFLOP/s per path."""
+    """Every benchmark record, one row per path: the work timed, images/s, the ratio to the
+    original loop's images/s, TFLOP/s and, where the record names the device's peak, its share."""
 
     rows = []
     for b in bench_records(results):
-        s = b["settings"]
+        s, peak = b["settings"], b.get("peak_tflops")
         for path, r in b["results"].items():
             rows.append({"benchmark": Path(b["path"]).stem, "path": path,
                          "work": f"{s['dataset']} {s['arch']} width {s['width']} depth {s['depth']}, "
                                  f"{s['seeds']} seeds x {s['images_per_epoch']} images",
                          "images/s": round(r["images_per_s"], 1),
                          "× original": round(r["ratio_vs_original"], 2) if r["ratio_vs_original"] else None,
-                         "TFLOP/s": round(r["achieved_tflops"], 4)})
-    return pd.DataFrame(rows).set_index(["benchmark", "path"]) if rows else pd.DataFrame()
+                         "TFLOP/s": round(r["achieved_tflops"], 4),
+                         "% of peak": round(100 * r["achieved_tflops"] / peak, 1) if peak else None})
+    # a column no record fills (the peak, on CPUs) is left out
+    return pd.DataFrame(rows).set_index(["benchmark", "path"]).dropna(axis=1, how="all") if rows else pd.DataFrame()
 
 
-def bench_summary(results) -> str:
-    """Markdown: each benchmark in a sentence, with the command that regenerates it."""
+def bench_settings(results) -> pd.DataFrame:
+    """Per benchmark record: the machine, when it ran, the seeds of its fused path, the repeats
+    it took the median of, and the command that regenerates it."""
+    rows = [{"benchmark": Path(b["path"]).stem, "machine": b["provenance"]["device_name"],
+             "date": b["provenance"]["started_utc"][:10], "seeds fused": b["settings"]["seeds"],
+             "repeats": b["settings"]["repeats"], "command": b["command"]} for b in bench_records(results)]
+    return pd.DataFrame(rows).set_index("benchmark") if rows else pd.DataFrame()
 
-    lines = []
+
+def run_breakdown_table(results) -> pd.DataFrame:
+    """Per benchmark record with a breakdown of a whole run (:mod:`bnorder.run_breakdown`) and
+    per part of the run: the projected seconds on each path (eager, fast) and each part's share
+    of that path's whole run (%); the row ``whole run`` holds the totals."""
+    rows = []
     for b in bench_records(results):
-        s, r, prov = b["settings"], b["results"], b["provenance"]
-        if prov["device"] == "cpu" and "single" in r and "fused" in r and r["single"]["ratio_vs_original"]:
-            lines.append(f"**{Path(b['path']).stem}**: on a CPU ({prov['device_name']}), the {s['arch']} "
-                         f"of width {s['width']} trains {r['single']['ratio_vs_original']:.1f} times as fast "
-                         f"as the original loop on the single-model path and "
-                         f"{r['fused']['ratio_vs_original']:.1f} times as fast with {s['seeds']} seeds "
-                         f"fused (median of {s['repeats']}, {prov['started_utc'][:10]}). Regenerate "
-                         f"it with `{b['command']}`.")
-        elif prov["device"].startswith("cuda") and "fused" in r:
-            lines.append(f"On {prov['device_name']}: {r['fused']['achieved_tflops']:.1f} TFLOP/s with "
-                         f"the fused path, {100 * r['fused']['achieved_tflops'] / b['peak_tflops']:.1f}% "
-                         "of the bf16 peak.")
-    if not any(b["provenance"]["device"].startswith("cuda") for b in bench_records(results)):
-        lines.append("No GPU benchmark is part of this edition. On a GPU: `python -m bnorder bench "
-                     "--arch cnn --width 64 --seeds 5 --amp-bf16 --channels-last`.")
-    return "\n\n".join(lines)
+        runs = b.get("run_breakdown", {}).get("runs", {})
+        if not runs:
+            continue
+        for part in next(iter(runs.values()))["projected_seconds"]:
+            row = {"benchmark": Path(b["path"]).stem, "part": part}
+            for path, r in runs.items():
+                seconds = r["projected_seconds"]
+                row[f"{path} (s)"] = round(seconds[part], 1)
+                row[f"{path} (%)"] = round(100 * seconds[part] / seconds["whole run"], 1)
+            rows.append(row)
+    return pd.DataFrame(rows).set_index(["benchmark", "part"]) if rows else pd.DataFrame()
+
+
+def step_operations_table(results) -> pd.DataFrame:
+    """Per benchmark record with a breakdown: the share (%) of one eager training step that each
+    kind of operation takes (:func:`bnorder.run_breakdown.step_operations`), and how many times
+    as fast the fast path runs a whole run as the eager one."""
+    rows = []
+    for b in bench_records(results):
+        breakdown = b.get("run_breakdown")
+        if not breakdown:
+            continue
+        row = {"benchmark": Path(b["path"]).stem}
+        row.update({f"{op} (%)": round(100 * share, 1) for op, share in breakdown["step_operations"].items()})
+        row["whole run, fast path (× eager)"] = round(breakdown["speedup"], 2)
+        rows.append(row)
+    return pd.DataFrame(rows).set_index("benchmark") if rows else pd.DataFrame()
 
 
 def speed_flags_table(results):
