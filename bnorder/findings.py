@@ -24,7 +24,14 @@ always give the same bytes). The kinds of finding:
                       (:data:`EARLY_CONTRASTS`): ``<what>-seeds-0-3``
     original          the original study's differences (Welch, unpaired runs):
                       ``original-<exp>-<arch>-<a>-vs-<b>``, ``original-cnn-case1-exp2-vs-exp1``,
-                      and Experiment 1's case1 deficit per score: ``original-exp1-cnn-deficit-<score>``
+                      and Experiment 1's case1 deficit per score: ``original-exp1-cnn-deficit-<score>``;
+                      Experiment 1's differences per score, ``original-exp1-cnn-<a>-vs-<b>-<score>``,
+                      and its two tables of the CNN against each other (:func:`original_epoch_findings`)
+    replication       the Replication chapter's rerun of the study's comparisons, paired by seed,
+                      at the last and the best-validation epoch (``replication-<arch>-<a>-vs-<b>``,
+                      ``…-best-val``), and each case's spread over seeds relative to case 1's, here
+                      and in the study (``replication-<arch>-<case>-vs-case1-spread``,
+                      ``original-<exp>-<arch>-<case>-vs-case1-spread``; :func:`replication_findings`)
     describe          a mean over seeds (or runs) with its 95% interval: late-epoch volatility
                       (``late-volatility-<arch>-<block>``), fit of the training split
                       (``train-fit-<arch>-<block>``), generalization gap
@@ -488,15 +495,138 @@ def rerun_findings(results, every: pd.DataFrame) -> dict[str, dict]:
     return out
 
 
-def compute(results="results", base: str = "factorial", predictions=None, original=None) -> dict:
-    """Every finding from the records under ``results``, the predictions and the original data."""
+# The Replication chapter's rerun: the book profile it reads unless $BNORDER_BOOK_PROFILE says otherwise.
+REPLICATION_BASE = "cpu"
+
+
+def _ratio_entry(ratio: float, low: float, high: float, n: int) -> dict:
+    """A ratio of standard deviations as a finding: ``mean`` the ratio, ``low``/``high`` its 95%
+    interval; resolved when the interval excludes one, ``direction`` the sign of the log ratio
+    (negative: the first spreads less). No seeds count agrees or would decide a ratio."""
+    state = verdicts.interval_state(np.log(low), np.log(high)) if low > 0 else "unresolved"
+    return {"n": int(n), "mean": ratio, "low": low, "high": high, "margin": None, "state": state,
+            "direction": int(np.sign(np.log(ratio))), "agree": None, "seeds_needed": None,
+            "seeds_needed_for": None}
+
+
+def replication_findings(results, base: str = REPLICATION_BASE, load=None, original=None) -> dict[str, dict]:
+    """The Replication chapter's rerun of the original study's comparisons
+    (:mod:`bnorder.report.replication`), from the book profile ``base`` and its CNN edition:
+
+    - ``replication-<arch>-<a>-vs-<b>`` and ``…-best-val``: case a − case b at the last and at
+      the best-validation epoch, paired by seed, with the chapter's margin in the MLPs
+      (:func:`~bnorder.report.replication.paired`, :func:`~bnorder.report.replication.margin_for`);
+    - ``replication-<arch>-<case>-vs-case1-spread`` and, from the study's unpaired runs,
+      ``original-<exp>-<arch>-<case>-vs-case1-spread``: the ratio of that case's standard
+      deviation over seeds (runs) to case 1's, with its 95% interval
+      (:func:`~bnorder.report.replication.spread_rows`); negative: less spread than case 1."""
+    from .report import replication as rp
+
+    runs, editions = rp.replication_runs(results, base, load)
+    out = {}
+    for arch in rp.ARCHS:
+        for block, ref in rp.COMPARISONS:
+            for value in rp.VALUES:
+                d = rp.paired(runs, arch, block, ref, value)
+                if d is None or not len(d):
+                    continue
+                d = d.sort_index()
+                used = runs[(runs["arch"] == arch) & runs["block"].isin([block, ref])
+                            & runs["seed"].isin(d.index)]
+                out[rp.finding_id(arch, block, ref, "here", value)] = {
+                    "kind": "replication", "what": f"{block} − {ref}", "metric": value,
+                    "profile": editions[arch], "seeds": [int(s) for s in d.index],
+                    "records": _records(used, results),
+                    **_verdict_entry(verdicts.verdict(d.to_numpy(), rp.margin_for(arch)))}
+    for r in rp.spread_rows(runs, original).itertuples():
+        if not (np.isfinite(r.low) and np.isfinite(r.high)):
+            continue
+        entry = {"what": f"sd({r.block}) / sd(bn-relu)", "metric": "final_test_acc",
+                 **_ratio_entry(r.ratio, r.low, r.high, r.n)}
+        if r.source == "here":
+            used = runs[(runs["arch"] == r.arch) & runs["block"].isin([r.block, "bn-relu"])
+                        & runs["seed"].isin(r.seeds)]
+            entry = {"kind": "replication", "profile": editions[r.arch],
+                     "seeds": [int(s) for s in r.seeds], "records": _records(used, results), **entry}
+        else:
+            entry = {"kind": "original", "data": [ORIGINAL_DATA], **entry}
+        out[rp.spread_id(r.arch, r.block, r.source)] = entry
+    return out
+
+
+def original_epoch_findings(original=None) -> dict[str, dict]:
+    """The original study's CNN read beyond its reported number (Welch, unpaired runs):
+
+    - ``original-exp1-cnn-<a>-vs-<b>-<score>``: the differences of
+      :data:`ORIGINAL_DIFFERENCES` in Experiment 1 with every run scored by its best epoch, the
+      mean of its last three epochs, or its late volatility (:func:`bnorder.reference.run_scores`;
+      the final epoch is ``original-exp1-cnn-<a>-vs-<b>``);
+    - ``original-exp2-<arch>-deficit-final``: case 1 − mean(case 2, case 3) in Experiment 2;
+    - ``original-cnn-<case>-exp2-vs-exp1``: a case's mean in Experiment 2 − in Experiment 1,
+      for cases 2 and 3 (case 1: :func:`original_findings`);
+    - ``original-cnn-deficit-exp2-vs-exp1`` and ``…-<score>``: the case 1 deficit of
+      Experiment 2 − that of Experiment 1, scored at its final epoch, its last three epochs
+      or its best epoch (:func:`bnorder.reference.table_consistency`)."""
+    runs = reference.load_original_runs() if original is None else original
+    data = {"data": [ORIGINAL_DATA]}
+    out = {}
+    if not (runs["experiment"] == "exp1").any():
+        return out
+    scores = reference.run_scores(runs, "exp1")
+    for exp, arch, x, y in ORIGINAL_DIFFERENCES:
+        for score in ("best", "last3", "late_volatility") if exp == "exp1" else ():
+            a, b = (scores.loc[(scores["arch"] == arch) & (scores["case"] == c), score].dropna()
+                    for c in (x, y))
+            if len(a) < 2 or len(b) < 2:
+                continue
+            out[f"original-exp1-{arch}-{x}-vs-{y}-{score.replace('_', '-')}"] = {
+                "kind": "original", "what": f"exp1 {arch} {x} − exp1 {arch} {y}", "metric": score,
+                "runs": [len(a), len(b)], **data, **_verdict_entry(verdicts.unpaired_verdict(a, b))}
+    if not (runs["experiment"] == "exp2").any():
+        return out
+    final = reference.original_final(runs)
+    for case in ("case2", "case3"):
+        a, b = (final.loc[(final["experiment"] == e) & (final["arch"] == "cnn") & (final["case"] == case),
+                          "test_acc"].to_numpy(float) for e in ("exp2", "exp1"))
+        if len(a) >= 2 and len(b) >= 2:
+            out[f"original-cnn-{case}-exp2-vs-exp1"] = {
+                "kind": "original", "what": f"exp2 cnn {case} − exp1 cnn {case}",
+                "metric": "final_test_acc", "runs": [len(a), len(b)], **data,
+                **_verdict_entry(verdicts.unpaired_verdict(a, b))}
+    deficit = reference.DEFICIT[0]
+    con = reference.case_contrasts(runs, "exp2", scores=("final",),
+                                   contrasts={"deficit": reference.CONTRASTS[deficit]})
+    for r in con.itertuples():
+        v = verdicts.Verdict(r.n_runs, r.estimate, r.ci_low, r.ci_high,
+                             verdicts.interval_state(r.ci_low, r.ci_high), int(np.sign(r.estimate)),
+                             r.runs_agree, np.nan)
+        out[f"original-exp2-{r.arch}-deficit-final"] = {
+            "kind": "original", "what": deficit, "metric": "final", **data, **_verdict_entry(v)}
+    n = int(final.groupby(["experiment", "arch", "case"]).size().min())
+    tab = reference.table_consistency(runs)
+    for r in tab[tab["quantity"] == deficit].itertuples():
+        v = verdicts.Verdict(n, r.difference, r.ci_low, r.ci_high,
+                             verdicts.interval_state(r.ci_low, r.ci_high), int(np.sign(r.difference)),
+                             None, np.nan)
+        suffix = "" if r.exp1_score == "final" else f"-{r.exp1_score}"
+        out[f"original-{r.arch}-deficit-exp2-vs-exp1{suffix}"] = {
+            "kind": "original", "what": f"{deficit}: exp2 (final) − exp1 ({r.exp1_score})",
+            "metric": r.exp1_score, **data, **_verdict_entry(v)}
+    return out
+
+
+def compute(results="results", base: str = "factorial", predictions=None, original=None,
+            book: str = REPLICATION_BASE) -> dict:
+    """Every finding from the records under ``results``, the predictions and the original data;
+    ``base`` is the factorial design's profile, ``book`` the Replication chapter's."""
     load = loader(results)
     every = load_records(results) if Path(results).is_dir() else pd.DataFrame()
     parts = [factorial_findings(results, base, load), order_findings(results, every),
              schedule_findings(results, every) if len(every) else {},
              prediction_findings(results, predictions, load), early_findings(results, load),
              original_findings(original),
-             rerun_findings(results, every)]
+             rerun_findings(results, every), replication_findings(results, book, load, original),
+             original_epoch_findings(original)]
     findings: dict[str, dict] = {}
     for part in parts:
         clash = set(findings) & set(part)

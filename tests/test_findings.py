@@ -228,3 +228,24 @@ def test_an_early_contrast_is_read_on_the_seeds_its_hypothesis_was_built_on_alon
     swap = found["cnn-first-block-seeds-0-3"]
     assert swap["mean"] == pytest.approx(np.mean([swapped[s] - running[s] for s in range(4)]))
     assert found["cnn-first-block"]["n"] > swap["n"]     # the same contrast on every seed now
+
+
+def test_the_replication_findings_are_what_the_records_and_the_studys_data_give():
+    from bnorder import reference
+    from bnorder.records import load_records
+
+    found = findings.read()
+    entry = found["replication-cnn-case2-vs-case1"]
+    runs = load_records(ROOT / "results", entry["profile"])
+    ok = runs[(runs["status"] == "ok") & (runs["arch"] == "cnn")]
+    wide = ok.pivot_table(index="seed", columns="block", values="final_test_acc")
+    d = (wide["relu-bn"] - wide["bn-relu"]).dropna()
+    assert entry["n"] == len(d) and entry["seeds"] == [int(s) for s in d.index]
+    assert entry["mean"] == pytest.approx(d.mean(), abs=1e-4)
+    both = wide.loc[d.index]
+    ratio = both["relu-bn"].std(ddof=1) / both["bn-relu"].std(ddof=1)
+    assert found["replication-cnn-case2-vs-case1-spread"]["mean"] == pytest.approx(ratio, abs=1e-4)
+    best = reference.run_scores(None, "exp1").groupby("case")["best"].mean()
+    assert found["original-exp1-cnn-case2-vs-case1-best"]["mean"] == pytest.approx(
+        best["case2"] - best["case1"], abs=1e-4)
+    assert found["original-exp1-cnn-case2-vs-case1-best"]["runs"] == [5, 5]

@@ -1,5 +1,5 @@
 """The Replication chapter's logic, computed without building the book: which edition each
-network comes from, and the facts and sentences the chapter glues."""
+network comes from, the findings its tables show, and the numbers it glues."""
 
 import matplotlib
 import numpy as np
@@ -9,7 +9,7 @@ from scipy import stats as sps
 
 matplotlib.use("Agg")
 
-from bnorder import reference  # noqa: E402
+from bnorder import findings  # noqa: E402
 from bnorder import verdicts  # noqa: E402
 from bnorder.report import replication as rp  # noqa: E402
 
@@ -27,7 +27,8 @@ def make_runs(profile, arch, blocks, seeds, acc=lambda block, seed: 80.0, **conf
             a = acc(block, seed)
             history = [{"epoch": e, "train_acc": a - 5 + e / 2, "test_acc": a - 1 + e / 10}
                        for e in range(1, config["epochs"] + 1)]
-            rows.append({"profile": profile, "dataset": "fashion-mnist", "arch": arch, "block": block,
+            rows.append({"profile": profile, "path": f"/records/{profile}/{arch}/{block}/seed{seed}.json",
+                         "dataset": "fashion-mnist", "arch": arch, "block": block,
                          "seed": seed, "status": "ok", "batch_size": 128, "lr": 1e-3,
                          "val_fraction": 0.1, "final_test_acc": a, "best_val_epoch_test_acc": a + 0.5,
                          "history": history, **config})
@@ -55,11 +56,14 @@ def test_without_a_converged_edition_the_cnn_is_the_base_profiles_and_says_it_is
     assert editions == {"seed-mlp": "cpu", "mlp": "cpu", "cnn": "cpu"}
     assert "early training only" in rp.edition_label(runs, editions, "cnn")
     assert "early training only" not in rp.edition_label(runs, editions, "mlp")
-    text = rp.setting(runs, editions)
-    assert ("the cnn from profile `cpu`: 8 blocks of 16 channels, 4,000 training images, 5 epochs "
-            "(early training only), 5 paired seeds") in text
-    assert "the seed-mlp from profile `cpu`: the study's MLP" in text
-    assert "Fashion-MNIST" in text and "10% of the training images" in text
+    table = rp.setting_table(runs, editions)
+    assert list(table.index) == ["cnn", "seed-mlp", "mlp"]
+    cnn = table.loc["cnn"]
+    assert (cnn["profile"], cnn["size"], cnn["training images"], cnn["epochs"], cnn["paired seeds"],
+            cnn["early training only"]) == ("cpu", "8 blocks of 16 channels", "4,000", 5, 5, "yes")
+    assert table.loc["seed-mlp", "size"] == "the study's MLP" and table.loc["mlp", "early training only"] == "no"
+    assert rp.run_settings(runs) == {"rerun_data": "Fashion-MNIST", "rerun_batch": "128",
+                                     "rerun_lr": "0.001", "rerun_val": "10%"}
 
 
 def test_the_converged_cnn_replaces_the_early_one_and_brings_only_the_three_cases():
@@ -71,10 +75,9 @@ def test_the_converged_cnn_replaces_the_early_one_and_brings_only_the_three_case
     assert set(cnn["profile"]) == {"cnn-converged"} and set(cnn["block"]) == set(rp.CASES)
     assert set(runs.loc[runs["arch"] != "cnn", "profile"]) == {"cpu"}
     assert rp.edition_label(runs, editions, "cnn") == "profile `cnn-converged`"
-    text = rp.setting(runs, editions)
-    assert ("the cnn from profile `cnn-converged`: 8 blocks of 16 channels, the full training split, "
-            "10 epochs, 3 paired seeds") in text
-    assert "early training only" not in text
+    cnn = rp.setting_table(runs, editions).loc["cnn"]
+    assert (cnn["profile"], cnn["training images"], cnn["epochs"], cnn["paired seeds"],
+            cnn["early training only"]) == ("cnn-converged", "all", 10, 3, "no")
     # the base's line about its early CNN no longer describes the chapter
     reductions = rp.reductions(editions, "cpu")
     assert "4,000 training images" not in reductions and "cnn: 16 channels instead of 64" in reductions
@@ -107,11 +110,22 @@ def test_the_base_cnn_is_kept_whatever_its_seeds_and_nothing_gives_nothing():
     _, editions = rp.replication_runs(None, "cpu", load=loader({"cpu": one_seed}))
     assert editions["cnn"] == "cpu"
     runs, editions = rp.replication_runs(None, "cpu", load=loader({}))
-    assert runs.empty and editions == {} and rp.setting(runs, editions) == ""
+    assert runs.empty and editions == {} and rp.setting_table(runs, editions).empty
+    assert set(rp.run_settings(runs).values()) == {"—"}
     assert "cnn: 16 channels instead of 64, 4,000 training images, 5 epochs" in rp.reductions({}, "cpu")
 
 
-# ------------------------------------------------------------------ verdicts and sentences
+# ------------------------------------------------------------------ the claims as findings
+
+def relu_bn_ahead(block, seed):
+    """relu-bn about 1 point ahead of bn-relu in every seed, lrelu-bn level with bn-relu."""
+    return (80 + seed / 10 + (1.0 + 0.05 * (seed - 2) if block == "relu-bn" else 0.0)
+            + (0.05 * (-1) ** seed if block == "lrelu-bn" else 0))
+
+
+def synthetic_findings(frames, base="cpu"):
+    return {**findings.original_findings(), **findings.replication_findings("/records", base, load=loader(frames))}
+
 
 def test_unpaired_verdicts_use_welchs_interval_and_count_runs():
     a, b = np.array([80.1, 81.0, 80.5, 81.4, 80.9]), np.array([75.0, 78.2, 76.1, 72.3, 77.0])
@@ -119,57 +133,81 @@ def test_unpaired_verdicts_use_welchs_interval_and_count_runs():
     ci = sps.ttest_ind(a, b, equal_var=False).confidence_interval(0.95)
     assert (v.low, v.high) == pytest.approx((ci.low, ci.high))
     assert v.state == "resolved" and v.direction == 1 and v.agree == 5 and v.n == 5
-    text = rp.describe_runs(v, "case 2 scores higher", "case 2 scores lower")
-    assert text.startswith("case 2 scores higher by") and "5 of 5 runs agree" in text
-    close = verdicts.unpaired_verdict(a, a[::-1] + 0.3)
-    text = rp.describe_runs(close, "case 2 scores higher", "case 2 scores lower")
-    assert close.state == "unresolved" and "leans towards 'case 2 scores lower'" in text
-    assert "runs per case would resolve" in text and "seeds" not in text
 
 
-def test_claims_follow_the_data_here_and_in_the_study():
-    def acc(block, seed):   # relu-bn about 1 point ahead of bn-relu in every seed, lrelu-bn level with it
-        return (80 + seed / 10 + (1.0 + 0.05 * (seed - 2) if block == "relu-bn" else 0.0)
-                + (0.05 * (-1) ** seed if block == "lrelu-bn" else 0))
-
-    runs = pd.concat([make_runs("cpu", "cnn", rp.CASES, range(5), acc, **CPU_CNN),
-                      make_runs("cpu", "mlp", rp.CASES, range(5), acc)], ignore_index=True)
-    editions = {"cnn": "cpu", "mlp": "cpu"}
-    text = rp.claims_text(runs, editions)
-    cnn = text.split("- **")[1]
-    assert ("Here (cnn, profile `cpu`, early training only): at the last epoch, case 2 scores "
-            "higher than case 1 by 1.00 points") in cnn
-    assert "in Experiment 1, case 2 scores higher than case 1 by 5.37 points" in cnn       # the study's data
-    mlp_case3 = text.split("- **")[6]
-    assert "at the last epoch, equivalent within ±0.50 points" in mlp_case3    # the MLP's margin
-    assert "Here: not run yet." in text.split("- **")[3]                      # no seed-mlp runs
-    summary = rp.rerun_summary(runs, editions)
-    assert summary.startswith("At the last epoch of our rerun, the cnn (profile `cpu`, early training only) "
-                              "resolves case 2 ahead of case 1")
-    assert "At the best-validation epoch, the cnn" in summary
-    assert "the mlp (profile `cpu`) resolves case 2 ahead of case 1" in summary
-    assert "puts case 3 − case 1 within the margin" in summary
+def test_each_claim_of_the_study_has_its_comparison_from_both_experiments_and_from_the_rerun():
+    runs = pd.concat([make_runs("cpu", "cnn", rp.CASES, range(5), relu_bn_ahead, **CPU_CNN),
+                      make_runs("cpu", "seed-mlp", rp.CASES, range(5), relu_bn_ahead),
+                      make_runs("cpu", "mlp", rp.CASES, range(5), relu_bn_ahead)], ignore_index=True)
+    found = synthetic_findings({"cpu": runs})
+    for arch, block, ref in rp.CLAIMS:
+        table = rp.claims_table(arch, found)
+        label = rp.comparison_label(block, ref)
+        rows = [r for r in table.index if r.startswith(label)]
+        studied = {"cnn": ["study, Exp. 1", "study, Exp. 2"], "seed-mlp": ["study, Exp. 2"], "mlp": []}[arch]
+        assert rows == [f"{label}, {s}" for s in [*studied, *rp.HERE.values()]], (arch, rows)
+        assert (table.loc[rows, "state"] != "not run yet").all()
+    cnn = rp.claims_table("cnn", found)
+    assert cnn.loc["case 2 − case 1, study, Exp. 1", "state"] == "positive"       # the study's data
+    assert cnn.loc["case 2 − case 1, here, last epoch", "state"] == "positive"    # the synthetic rerun
+    assert cnn.loc["case 2 − case 1, here, last epoch", "seeds"] == 5
+    # the MLPs carry the margin of "hardly matters": lrelu-bn level with bn-relu is equivalent
+    assert rp.claims_table("mlp", found).loc["case 3 − case 1, here, last epoch", "state"] == "equivalent"
 
 
-def test_the_summary_says_when_there_are_too_few_seeds():
-    runs = make_runs("smoke", "mlp", rp.CASES, [0])
-    summary = rp.rerun_summary(runs, {"mlp": "smoke"})
-    assert "has too few paired seeds to judge (1)" in summary
-    assert rp.rerun_summary(pd.DataFrame(), {}).startswith("*Our rerun has no")
+def test_a_network_with_no_runs_shows_not_run_yet():
+    runs = make_runs("cpu", "cnn", rp.CASES, range(5), relu_bn_ahead, **CPU_CNN)
+    found = synthetic_findings({"cpu": runs})
+    table = rp.claims_table("seed-mlp", found)
+    here = [r for r in table.index if ", here," in r]
+    assert here and (table.loc[here, "state"] == "not run yet").all()
+    assert (table.drop(index=here)["state"] != "not run yet").all()              # the study's runs are data
 
 
-def test_the_prose_about_the_studys_own_runs_holds():
-    """The chapter states these about the study's fixed data in plain words; they must stay true."""
+def test_the_rerun_findings_are_the_paired_differences_of_the_records():
+    runs = make_runs("cpu", "mlp", rp.CASES, range(5), relu_bn_ahead)
+    found = synthetic_findings({"cpu": runs})
+    d = rp.paired(runs, "mlp", "relu-bn", "bn-relu")
+    entry = found["replication-mlp-case2-vs-case1"]
+    assert entry["n"] == 5 and entry["mean"] == pytest.approx(d.mean()) and entry["seeds"] == list(range(5))
+    assert entry["profile"] == "cpu" and entry["records"] == {f"cpu/mlp/{b}": list(range(5))
+                                                             for b in ("bn-relu", "relu-bn")}
+    assert found["replication-mlp-case2-vs-case1-best-val"]["mean"] == pytest.approx(d.mean())  # both +0.5
+    assert entry["margin"] == rp.HARDLY and "replication-cnn-case2-vs-case1" not in found
+
+
+def test_a_chapter_on_another_profile_computes_its_own_rerun_findings(monkeypatch, tmp_path):
+    from bnorder import report
+
+    monkeypatch.setattr(report, "findings", lambda: {"replication-mlp-case2-vs-case1": {"n": 99}})
+    monkeypatch.setattr(findings, "replication_findings", lambda results, base: {"from": base})
+    assert rp.chapter_findings(report.ROOT / "results", findings.REPLICATION_BASE) == {
+        "replication-mlp-case2-vs-case1": {"n": 99}}                          # the committed file
+    assert rp.chapter_findings(report.ROOT / "results", "seed")["from"] == "seed"
+    assert rp.chapter_findings(tmp_path, findings.REPLICATION_BASE)["from"] == findings.REPLICATION_BASE
+
+
+def test_the_study_cannot_show_its_mlp_claim_even_with_the_margin():
+    """The chapter says the study's MLP intervals are too wide to fit inside the margin; the
+    figure's comparisons carry the margin, the findings do not."""
     t = rp.comparisons(pd.DataFrame()).set_index(["arch", "block", "ref", "source"])["state"].sort_index()
-    assert t[("cnn", "relu-bn", "bn-relu", "exp1")] == "resolved"            # case 1 behind in Exp. 1
-    assert t[("cnn", "lrelu-bn", "bn-relu", "exp1")] == "resolved"
-    assert t[("cnn", "relu-bn", "bn-relu", "exp2")] == "unresolved"          # not resolvably in Exp. 2
-    assert t[("cnn", "lrelu-bn", "bn-relu", "exp2")] == "unresolved"
-    assert (t.loc[("cnn", "lrelu-bn", "relu-bn")] == "unresolved").all()       # case 3 over 2: neither
-    assert (t.loc["seed-mlp"] == "unresolved").all()                           # MLP: none resolved or equivalent
+    assert (t.loc["seed-mlp"] == "unresolved").all()
     facts = rp.study_facts()
     assert facts["study_runs"] == "5" and facts["study_epochs"] == "10"
     assert (facts["sd_low"], facts["sd_high"]) == ("0.60", "2.87")
+
+
+def test_the_rerun_mlp_is_the_network_the_factorial_design_and_the_conclusion_train():
+    """The chapter sets the rerun's mlp beside the factorial design's and the Conclusion's MLP."""
+    import json
+
+    from bnorder.config import RunConfig
+
+    def key(profile):
+        path = findings.ROOT / "results" / profile / "fashion-mnist" / "mlp" / "bn-relu" / "seed0.json"
+        return findings.configuration_key({**RunConfig().as_dict(), **json.loads(path.read_text())["config"]})
+
+    assert key("cpu") == key("factorial") == key("why-bn-eval")
 
 
 # ------------------------------------------------------------------ spread
@@ -193,15 +231,18 @@ def test_sd_ratio_intervals_unpaired_f_and_paired_pitman_morgan():
     assert np.isnan(rp.sd_ratio([1.0, 2.0], [1.0, 3.0], paired_runs=True)[0])
 
 
-def test_the_spread_sentence_names_the_direction_of_a_resolved_ratio():
+def test_a_spread_ratio_whose_interval_excludes_one_is_a_resolved_finding():
     def acc(block, seed):   # relu-bn barely moves between seeds, bn-relu by several points
         return 80 + (seed * 3.0 * (-1) ** seed if block == "bn-relu" else seed * 0.01)
 
     runs = make_runs("cpu", "mlp", rp.CASES, range(8), acc)
     rows = rp.spread_rows(runs)
-    text = rp.spread_text(rows)
-    assert "and here, 2 of 2 ratios are resolved" in text
-    assert "mlp's case 2 spreads less than case 1" in text
+    here = rows[(rows["source"] == "here") & (rows["block"] == "relu-bn")].iloc[0]
+    assert here["n"] == 8 and here["high"] < 1
+    found = synthetic_findings({"cpu": runs})
+    entry = found["replication-mlp-case2-vs-case1-spread"]
+    assert entry["mean"] == pytest.approx(here["ratio"]) and findings.claim_state(entry) == "negative"
+    assert findings.claim_state(found["original-exp1-cnn-case2-vs-case1-spread"]) == "unresolved"
     table = rp.spread_table(rows)
     assert list(table.columns) == ["study, Exp. 1", "study, Exp. 2", "here"]
 
@@ -210,12 +251,15 @@ def test_the_spread_sentence_names_the_direction_of_a_resolved_ratio():
 
 def test_epoch_facts_of_the_studys_runs():
     facts = rp.epoch_facts()
-    assert facts["ep_final_d"] == "-5.78" and facts["ep_final_dir"] == "below"
-    assert facts["ep_tables_verdict"].endswith(
-        "disagree about case 1's deficit by more than the spread of their runs allows")
-    assert facts["ep_survive"].startswith(
-        "Case 1 worse than case 2 and case 1 worse than case 3 are resolved under every score")
-    assert set(facts) >= {"ep_last3_epochs", "ep_rank_exp2_steps", "ep_change_dip_share", "ep_n"}
+    assert facts["ep_rank_final"] == "case3 > case2 > case1" and facts["ep_n"] == "5"
+    assert set(facts) >= {"ep_last3_epochs", "ep_rank_exp2", "ep_change_dip_share", "ep_c1_exp1"}
+
+
+def test_each_step_of_the_ranking_is_a_finding_under_each_score():
+    table = rp.scores_table(findings.original_epoch_findings() | findings.original_findings())
+    assert len(table) == len(rp.COMPARISONS) * len(rp.EP_SCORES)
+    assert "not run yet" not in set(table["state"])
+    assert table.loc["case 2 − case 1, final epoch", "state"] == "positive"
 
 
 # ------------------------------------------------------------------ status
@@ -232,3 +276,9 @@ def test_the_figures_draw():
     assert [ax.get_title() for ax in fig.axes] == ["cnn", "seed-mlp", "mlp"]
     assert [ax.get_title() for ax in rp.curves_figure(runs).axes[:3]] == ["cnn", "seed-mlp", "mlp"]
     assert len(rp.epochs_figure().axes) == 3
+
+
+def test_every_spread_the_chapter_can_cite_is_a_finding():
+    found = findings.read()
+    assert set(rp.spread_ids()) <= set(found)
+    assert len(rp.spread_ids()) == 2 * (2 + 1) + 2 * (1 + 1) + 2 * 1    # cnn, seed-mlp, mlp

@@ -1,4 +1,4 @@
-"""The Statistics chapter's tables, figures and sentences, computed without building the book."""
+"""The Statistics chapter's tables, figures and numbers, computed without building the book."""
 
 import matplotlib
 import numpy as np
@@ -93,23 +93,24 @@ def test_permutation_floor_is_two_over_two_to_the_n():
     assert st.fewest_seeds(st.effects(pd.DataFrame())) == st.FEW_SEEDS
 
 
-def test_probability_of_improvement_reads_its_interval_in_the_three_states():
-    assert st.improvement_reading({"prob_improvement": 0.1, "ci_low": 0.0, "ci_high": 0.3}, "a", "b") == "b ahead"
-    assert st.improvement_reading({"prob_improvement": 0.9, "ci_low": 0.7, "ci_high": 1.0}, "a", "b") == "a ahead"
-    assert (st.improvement_reading({"prob_improvement": 0.6, "ci_low": 0.3, "ci_high": 0.9}, "a", "b")
-            == "unresolved, leans to a")
+def test_probability_of_improvement_is_resolved_when_its_interval_excludes_one_half():
+    assert st.improvement_state({"prob_improvement": 0.1, "ci_low": 0.0, "ci_high": 0.3}, "a", "b") == ("resolved", "b")
+    assert st.improvement_state({"prob_improvement": 0.9, "ci_low": 0.7, "ci_high": 1.0}, "a", "b") == ("resolved", "a")
+    assert st.improvement_state({"prob_improvement": 0.6, "ci_low": 0.3, "ci_high": 0.9}, "a", "b") == ("unresolved", "a")
+    assert st.improvement_state({"prob_improvement": 0.5, "ci_low": np.nan, "ci_high": np.nan}, "a", "b") == ("—", "—")
     table = st.improvement_table(runs())
     row = table.set_index("what differs").loc["position, with ReLU"]
-    assert row["A vs B"] == "relu-bn vs bn-relu" and row["reading"] == "bn-relu ahead"
-    assert st.improvement_counts(table)[0] == len(st.PAIRS)
-    assert "no tendency detected" not in " ".join(table["reading"])
+    assert row["A vs B"] == "relu-bn vs bn-relu" and (row["state"], row["leans to"]) == ("resolved", "bn-relu")
+    assert st.improvement_counts(table) == (len(st.PAIRS), int((table["state"] == "resolved").sum()))
 
 
-def test_pairing_text_reports_what_pairing_removes():
-    text = st.pairing_text(runs(cell_noise=0.05))
-    assert text.startswith("- **mlp** (6 seeds)")
-    assert "a paired comparison needs 0.0" in text         # the seed sets almost all of it
-    assert st.pairing_text(pd.DataFrame()) == "*Not enough paired seeds yet.*"
+def test_pairing_table_shows_what_pairing_removes():
+    row = st.pairing_table(runs(cell_noise=0.05)).loc["mlp"]
+    assert row["seeds"] == 6
+    assert int(row["variance pairing removes"].rstrip("%")) >= 95    # the seed sets almost all of it
+    assert float(row["seeds, paired / unpaired"]) < 0.05
+    assert float(row["sd of a paired difference"]) < float(row["sd of one block"])
+    assert st.pairing_table(pd.DataFrame()).empty
 
 
 def test_consistency_finds_which_standard_deviation_the_tables_printed():
@@ -122,7 +123,7 @@ def test_consistency_finds_which_standard_deviation_the_tables_printed():
     cons = st.consistency(orig, printed)
     facts = st.consistency_facts(cons)
     assert cons["ddof0_matches"].all() and not cons["ddof1_matches"].any()
-    assert facts["std"].startswith("the printed ± is the population standard deviation (ddof = 0)")
+    assert (facts["ddof0"], facts["ddof1"], facts["means_match"]) == (len(cons), 0, len(cons))
     assert facts["ratio"] == f"{np.sqrt(5 / 4):.3f}"
     assert list(st.consistency_table(cons).columns)[-2:] == ["sd, ddof=0", "sd, ddof=1"]
 
@@ -133,13 +134,12 @@ def test_the_ranking_check_is_stated_per_score():
     assert (table["cases, best first"] == "case3 > case2 > case1").all()
     assert (table["ranking survives"] == "yes").all()
     facts = st.ranking_facts(original())
-    assert facts["survives"] == "survives under all 3 scores"
+    assert facts["final"] == "case3 > case2 > case1" and float(facts["optimism"]) > 0
     # a best epoch that reorders the cases: case 1 peaks high at epoch 2 in every run
     flipped = original()
     flipped.loc[(flipped["case"] == "case1") & (flipped["epoch"] == 2), "test_acc"] += 10
     t = st.ranking_table(flipped).set_index("score")
     assert t.loc["best test epoch (peeks)", "ranking survives"] == "no"
-    assert "not under best test epoch (peeks)" in st.ranking_facts(flipped)["survives"]
 
 
 def test_original_power_gives_intervals_and_power_but_no_p_values():
@@ -154,9 +154,9 @@ def test_original_power_gives_intervals_and_power_but_no_p_values():
     assert facts["runs"] == 5 and float(facts["d80"]) == pytest.approx(2.02, abs=0.01)
 
 
-def test_original_setting_is_read_from_the_runs():
-    text = st.original_setting(original())
-    assert "5 runs per case" in text and "all 3 epochs" in text and "CNN and MLP" in text
+def test_the_original_protocol_is_read_from_the_runs():
+    assert st.original_facts(original()) == {"epochs": 3}
+    assert st.original_detectable(original())["runs"] == 5
 
 
 def test_replication_and_statistics_count_the_same_runs_needed_for_the_same_original_contrasts():

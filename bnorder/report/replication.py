@@ -3,7 +3,9 @@
 The study's numbers are data (``book/reference/``, :mod:`bnorder.reference`). Its runs are
 unpaired, so its comparisons use Welch intervals (:func:`bnorder.stats.contrast_interval`); ours
 are paired by seed, so they use :func:`bnorder.verdicts.verdict` on the per-seed differences.
-Both end in the three verdict states of :mod:`bnorder.verdicts`.
+Both end in the three verdict states of :mod:`bnorder.verdicts`, and each comparison is a finding
+of :mod:`bnorder.findings` (:func:`finding_id`), which the chapter shows with
+:func:`bnorder.report.verdict_table` and reads in its own words.
 
 The seed-mlp and the mlp come from the book's profile (``$BNORDER_BOOK_PROFILE``, default
 ``cpu``). The CNN comes from the strongest edition that trained the study's three cases with at
@@ -22,7 +24,7 @@ import pandas as pd
 from scipy import stats as sps
 
 from .. import analysis as an
-from .. import reference, stats, verdicts
+from .. import reference, verdicts
 from ..orders import ALIASES
 from ..profiles import ORIGINAL_CASES, PROFILES
 from . import factorial as fx
@@ -39,6 +41,14 @@ SOURCES = {"exp1": "the study, Experiment 1", "exp2": "the study, Experiment 2",
 MARKERS = {"exp1": "s", "exp2": "D", "here": "o"}
 COLOURS = {"resolved": "#4a6fa5", "equivalent": "#2a7d3f", "unresolved": "#7f7f7f"}
 DASH = "—"
+ORIGINAL_ARCH = {ours: theirs for theirs, ours in reference.ARCH_NAMES.items()}   # seed-mlp: mlp
+HERE = {"final_test_acc": "here, last epoch", "best_val_epoch_test_acc": "here, best-val. epoch"}
+# The study's accuracy claims, as (network, block, reference): block − reference. In its MLP
+# (our seed-mlp) "the order hardly matters"; our mlp, whose every block carries the order, asks
+# the same of a network the study did not have.
+CLAIMS = [("cnn", "relu-bn", "bn-relu"), ("cnn", "lrelu-bn", "relu-bn"),
+          ("seed-mlp", "relu-bn", "bn-relu"), ("seed-mlp", "lrelu-bn", "bn-relu"),
+          ("mlp", "relu-bn", "bn-relu"), ("mlp", "lrelu-bn", "bn-relu")]
 
 
 def book_profile(env=None) -> str:
@@ -69,6 +79,27 @@ def study_facts(original=None) -> dict[str, str]:
 def comparison_label(block: str, ref: str) -> str:
     """``"case 2 − case 1"``."""
     return f"{CASE[block]} − {CASE[ref]}"
+
+
+def case_id(block: str) -> str:
+    """``"case2"``: a block as the study's case, as finding ids spell it."""
+    return CASE[block].replace(" ", "")
+
+
+def finding_id(arch: str, block: str, ref: str, source: str, value: str = "final_test_acc") -> str:
+    """The finding of ``block − ref`` in one network: the study's final epoch (``source``
+    ``exp1``/``exp2``: ``original-<exp>-<its arch>-<a>-vs-<b>``) or the rerun's (``here``:
+    ``replication-<arch>-<a>-vs-<b>``, with ``-best-val`` at the best-validation epoch)."""
+    pair = f"{case_id(block)}-vs-{case_id(ref)}"
+    if source == "here":
+        return f"replication-{arch}-{pair}" + ("-best-val" if value == "best_val_epoch_test_acc" else "")
+    return f"original-{source}-{ORIGINAL_ARCH[arch]}-{pair}"
+
+
+def spread_id(arch: str, block: str, source: str) -> str:
+    """The finding of ``block``'s spread over seeds (runs) relative to case 1's."""
+    pair = f"{case_id(block)}-vs-case1-spread"
+    return f"replication-{arch}-{pair}" if source == "here" else f"original-{source}-{ORIGINAL_ARCH[arch]}-{pair}"
 
 
 def margin_for(arch: str) -> float | None:
@@ -111,53 +142,42 @@ def early(sub: pd.DataFrame) -> bool:
     return bool(sub["train_subset"].max() or int(sub["epochs"].max()) < 10)
 
 
-def network_text(sub: pd.DataFrame) -> str:
-    """A network's size and training as a phrase, from its runs' configs."""
-    r = sub.iloc[0]
-    if r["arch"] == "seed-mlp":
-        size = "the study's MLP (the order in its first layer only)"
-    else:
-        unit = "channels" if r["arch"] == "cnn" else "units"
-        size = f"{int(r['depth'])} blocks of {int(r['width'])} {unit}"
-    images = f"{int(r['train_subset']):,} training images" if r["train_subset"] else "the full training split"
-    epochs = an.plural(int(sub["epochs"].max()), "epoch")
-    return f"{size}, {images}, {epochs}" + (" (early training only)" if early(sub) else "")
-
-
 def edition_label(runs: pd.DataFrame, editions: dict[str, str], arch: str) -> str:
     """``"profile `cpu`, early training only"``: where a network's numbers come from."""
     sub = runs[runs["arch"] == arch]
     return f"profile `{editions[arch]}`" + (", early training only" if early(sub) else "")
 
 
-def setting(runs: pd.DataFrame, editions: dict[str, str]) -> str:
-    """The chapter's setting in two sentences: per network its profile, size, training and
-    seeds; then the data, batch, optimizer and validation split they share."""
+def setting_table(runs: pd.DataFrame, editions: dict[str, str], seeds=None) -> pd.DataFrame:
+    """Per network: the profile it comes from, its data, size and training, and its paired seeds
+    (``seeds(runs of one network)``, default :func:`complete_seeds`)."""
+    seeds = seeds or complete_seeds
+    rows = []
+    for arch in an.ordered(runs["arch"], ARCHS) if len(runs) else []:
+        sub = runs[runs["arch"] == arch]
+        r = sub.iloc[0]
+        unit = "channels" if arch == "cnn" else "units"
+        rows.append({"network": arch, "profile": editions.get(arch, r["profile"]),
+                     "data": an.DATASET_NAMES.get(r["dataset"], r["dataset"]),
+                     "size": ("the study's MLP" if arch == "seed-mlp"
+                              else f"{int(r['depth'])} blocks of {int(r['width'])} {unit}"),
+                     "training images": f"{int(r['train_subset']):,}" if r["train_subset"] else "all",
+                     "epochs": int(sub["epochs"].max()), "paired seeds": seeds(sub),
+                     "early training only": "yes" if early(sub) else "no"})
+    return pd.DataFrame(rows).set_index("network") if rows else pd.DataFrame()
+
+
+def run_settings(runs: pd.DataFrame) -> dict[str, str]:
+    """What every network of the rerun shares, as short labels: its data, batch size, Adam's
+    learning rate and the share of the training images held out for validation."""
     if not len(runs):
-        return ""
-    parts = [f"the {arch} from profile `{editions[arch]}`: {network_text(runs[runs['arch'] == arch])}, "
-             f"{an.plural(complete_seeds(runs[runs['arch'] == arch]), 'paired seed')}"
-             for arch in archs_of(runs)]
-    data = " and ".join(an.DATASET_NAMES.get(d, d) for d in sorted(runs["dataset"].unique()))
-    batch = " or ".join(str(int(b)) for b in sorted(runs["batch_size"].unique()))
-    lr = " or ".join(f"{x:g}" for x in sorted(runs["lr"].unique()))
-    held = ", ".join(f"{v:.0%}" for v in sorted(runs["val_fraction"].unique()))
-    return (f"In this chapter {'; '.join(parts)}. All train on {data} with batch {batch} and Adam at "
-            f"a learning rate of {lr}, with {held} of the training images held out for validation.")
-
-
-def data_note(runs: pd.DataFrame) -> str:
-    """Whether the rerun's accuracies can be set against the study's (CIFAR-10) directly."""
-    data = sorted(runs["dataset"].unique()) if len(runs) else []
-    if not data or data == ["cifar10"]:
-        return ("The rerun uses the study's data, CIFAR-10, so its accuracies can be set against "
-                "the study's directly, and so can the pattern.") if data else \
-            "Until the rerun has runs, only the study's numbers are shown."
-    names = " and ".join(an.DATASET_NAMES.get(d, d) for d in data)
-    return (f"{names} {'is' if len(data) == 1 else 'are'} not CIFAR-10, so the accuracies here "
-            "cannot be set against the study's in absolute terms. The pattern can: which case is "
-            "ahead, by how much compared with the spread over seeds, and whether that holds in "
-            "every network.")
+        return {k: DASH for k in ("rerun_data", "rerun_batch", "rerun_lr", "rerun_val")}
+    def listed(values, text):
+        return " or ".join(text(v) for v in sorted(values.unique()))
+    return {"rerun_data": listed(runs["dataset"], lambda d: an.DATASET_NAMES.get(d, d)),
+            "rerun_batch": listed(runs["batch_size"], lambda b: str(int(b))),
+            "rerun_lr": listed(runs["lr"], lambda x: f"{x:g}"),
+            "rerun_val": listed(runs["val_fraction"], lambda x: f"{x:.0%}")}
 
 
 def reductions(editions: dict[str, str], base: str) -> str:
@@ -211,12 +231,6 @@ def paired(runs: pd.DataFrame, arch: str, block: str, ref: str, value: str = "fi
     if block not in wide or ref not in wide:
         return None
     return (wide[block] - wide[ref]).dropna()
-
-
-def describe_runs(v: verdicts.Verdict, higher: str, lower: str) -> str:
-    """:func:`bnorder.verdicts.describe` for unpaired runs: its words, counted in runs."""
-    return (verdicts.describe(v, higher, lower).replace("seeds agree", "runs agree")
-            .replace("paired seeds would", "runs per case would"))
 
 
 def comparisons(runs: pd.DataFrame, value: str = "final_test_acc", original=None) -> pd.DataFrame:
@@ -278,80 +292,55 @@ def claims_figure(table: pd.DataFrame):
     return fig
 
 
-# ------------------------------------------------------------------ the claims in words
+# ------------------------------------------------------------------ the claims as findings
 
-CLAIMS = [  # (network, block, reference, the claim)
-    ("cnn", "relu-bn", "bn-relu", "In the CNN, case 2 (`relu-bn`) beats case 1 (`bn-relu`)."),
-    ("cnn", "lrelu-bn", "relu-bn", "In the CNN, case 3 (`lrelu-bn`) beats case 2 (`relu-bn`), "
-     "thanks to LeakyReLU."),
-    ("seed-mlp", "relu-bn", "bn-relu", "In the MLP the order hardly matters: case 2 against case 1."),
-    ("seed-mlp", "lrelu-bn", "bn-relu", "In the MLP the order hardly matters: case 3 against case 1."),
-    ("mlp", "relu-bn", "bn-relu", "The same claim for an MLP whose every block carries the order "
-     "(our `mlp`; the study had none): case 2 against case 1."),
-    ("mlp", "lrelu-bn", "bn-relu", "The same for our `mlp`: case 3 against case 1."),
-]
-
-
-def _words(block: str, ref: str) -> tuple[str, str]:
-    return f"{CASE[block]} scores higher than {CASE[ref]}", f"{CASE[block]} scores lower than {CASE[ref]}"
-
-
-def claim_item(runs, editions, arch, block, ref, claim, original=None) -> str:
-    """One claim as a Markdown list item: the study's verdicts, then ours at both epochs."""
+def study_experiments(arch: str, original=None) -> list[str]:
+    """The study's experiments that trained ``arch`` (ours: ``seed-mlp`` is its MLP)."""
     final = reference.original_final(original_runs(original))
-    mine = final[final["our_arch"] == arch]
-    lines = [f"- **{claim}**"]
-    study = [f"in Experiment {exp[-1]}, " + describe_runs(verdicts.unpaired_verdict(
-                 g.loc[g["block"] == block, "test_acc"], g.loc[g["block"] == ref, "test_acc"],
-                 margin_for(arch)), *_words(block, ref))
-             for exp, g in mine.groupby("experiment")]
-    if study:
-        lines.append(f"  - The study (CIFAR-10): {'; '.join(study)}.")
-    ours = []
-    for value, label in {"final_test_acc": "last", "best_val_epoch_test_acc": "best-validation"}.items():
-        d = paired(runs, arch, block, ref, value)
-        if d is not None and len(d):
-            v = verdicts.verdict(d.to_numpy(), margin_for(arch))
-            ours.append(f"at the {label} epoch, {verdicts.describe(v, *_words(block, ref))}")
-    where = f"Here ({arch}, {edition_label(runs, editions, arch)})" if arch in editions else "Here"
-    lines.append(f"  - {where}: {'; '.join(ours)}." if ours else f"  - {where}: not run yet.")
-    return "\n".join(lines)
+    return sorted(final.loc[final["our_arch"] == arch, "experiment"].unique())
 
 
-def claims_text(runs: pd.DataFrame, editions: dict[str, str], original=None) -> str:
-    """Markdown: each accuracy claim of the study with its verdicts there and here."""
-    return "\n".join(claim_item(runs, editions, *c, original=original) for c in CLAIMS)
+def spread_ids(original=None) -> list[str]:
+    """Every spread finding the chapter can cite: per network and case 2 and 3, the study's
+    experiments that trained the network and the rerun."""
+    return [spread_id(arch, block, source) for arch in ARCHS for block in CASES[1:]
+            for source in [*study_experiments(arch, original), "here"]]
 
 
-def _epoch_summary(table: pd.DataFrame, runs: pd.DataFrame, editions: dict[str, str]) -> list[str]:
-    """Per network, the comparisons of ``table`` (one epoch) that are resolved, with the case
-    ahead, or within the margin."""
-    here = table[table["source"] == "here"]
-    parts = []
-    for arch in an.ordered(here["arch"], ARCHS):
-        sub = list(here[here["arch"] == arch].itertuples())
-        label = f"the {arch} ({edition_label(runs, editions, arch)})"
-        if max(r.n for r in sub) < 2:
-            parts.append(f"{label} has too few paired seeds to judge ({max(r.n for r in sub)})")
-            continue
-        ahead = [f"{CASE[r.block]} {'ahead of' if r.direction > 0 else 'behind'} {CASE[r.ref]}"
-                 for r in sub if r.state == "resolved"]
-        within = [comparison_label(r.block, r.ref) for r in sub if r.state == "equivalent"]
-        text = f"{label} resolves " + (" and ".join(ahead) or f"none of its {len(sub)} comparisons")
-        parts.append(text + (f" and puts {' and '.join(within)} within the margin" if within else ""))
-    return parts
+def claim_rows(arch: str, original=None) -> dict[str, str]:
+    """``{label: finding id}`` of one network: each comparison of :data:`COMPARISONS` from the
+    study's experiments that trained it and from the rerun at its last and best-validation
+    epochs."""
+    rows = {}
+    for block, ref in COMPARISONS:
+        for exp in study_experiments(arch, original):
+            rows[f"{comparison_label(block, ref)}, study, Exp. {exp[-1]}"] = finding_id(arch, block, ref, exp)
+        for value, when in HERE.items():
+            rows[f"{comparison_label(block, ref)}, {when}"] = finding_id(arch, block, ref, "here", value)
+    return rows
 
 
-def rerun_summary(runs: pd.DataFrame, editions: dict[str, str]) -> str:
-    """Markdown: per network of the rerun and per reported epoch, the comparisons its intervals
-    resolve (and which case is ahead) or put within the margin."""
-    sentences = []
-    for value, when in {"final_test_acc": "At the last epoch of our rerun",
-                        "best_val_epoch_test_acc": "At the best-validation epoch"}.items():
-        parts = _epoch_summary(comparisons(runs, value), runs, editions)
-        if parts:
-            sentences.append(f"{when}, {'; '.join(parts)}.")
-    return " ".join(sentences) or "*Our rerun has no paired seeds yet.*"
+def claims_table(arch: str, found: dict | None = None, original=None) -> pd.DataFrame:
+    """:func:`bnorder.report.verdict_table` of :func:`claim_rows`: the study's runs and the
+    rerun's seeds side by side ('not run yet' where the rerun has no such comparison)."""
+    from . import verdict_table
+
+    return verdict_table(claim_rows(arch, original), found)
+
+
+def chapter_findings(results, base: str) -> dict[str, dict]:
+    """The findings the chapter's tables read: the book's (:func:`bnorder.report.findings`),
+    with the rerun's computed from ``results`` where the chapter reads another profile than
+    the committed findings (:data:`bnorder.findings.REPLICATION_BASE`) or other records."""
+    from pathlib import Path
+
+    from .. import findings as fd
+    from . import ROOT, findings
+
+    found = findings()
+    if base == fd.REPLICATION_BASE and Path(results).resolve() == (ROOT / "results").resolve():
+        return found
+    return {**found, **fd.replication_findings(results, base)}
 
 
 # ------------------------------------------------------------------ accuracy and spread
@@ -404,7 +393,8 @@ def sd_ratio(a, b, paired_runs: bool) -> tuple[float, float, float]:
 
 def spread_rows(runs: pd.DataFrame, original=None) -> pd.DataFrame:
     """Per network, case 2 and 3 and source: the ratio of its spread over runs to case 1's,
-    with its 95% interval (runs paired by seed here, unpaired in the study)."""
+    with its 95% interval (runs paired by seed here, unpaired in the study), over ``n`` seeds
+    (``seeds``) or runs per case."""
     final = reference.original_final(original_runs(original))
     rows = []
     for arch in ARCHS:
@@ -413,14 +403,14 @@ def spread_rows(runs: pd.DataFrame, original=None) -> pd.DataFrame:
             if {block, "bn-relu"} <= set(wide.columns):
                 both = wide[[block, "bn-relu"]].dropna()
                 ratio = sd_ratio(both[block], both["bn-relu"], True)
-                rows.append({"arch": arch, "block": block, "source": "here",
+                rows.append({"arch": arch, "block": block, "source": "here", "n": len(both),
+                             "seeds": [int(s) for s in both.index],
                              **dict(zip(("ratio", "low", "high"), ratio))})
             for exp, g in final[final["our_arch"] == arch].groupby("experiment"):
-                ratio = sd_ratio(g.loc[g["block"] == block, "test_acc"],
-                                 g.loc[g["block"] == "bn-relu", "test_acc"], False)
-                rows.append({"arch": arch, "block": block, "source": exp,
-                             **dict(zip(("ratio", "low", "high"), ratio))})
-    return pd.DataFrame(rows, columns=["arch", "block", "source", "ratio", "low", "high"])
+                a, b = g.loc[g["block"] == block, "test_acc"], g.loc[g["block"] == "bn-relu", "test_acc"]
+                rows.append({"arch": arch, "block": block, "source": exp, "n": min(len(a), len(b)),
+                             "seeds": [], **dict(zip(("ratio", "low", "high"), sd_ratio(a, b, False)))})
+    return pd.DataFrame(rows, columns=["arch", "block", "source", "n", "seeds", "ratio", "low", "high"])
 
 
 def spread_table(rows: pd.DataFrame) -> pd.DataFrame:
@@ -439,26 +429,6 @@ def spread_table(rows: pd.DataFrame) -> pd.DataFrame:
     table = table.rename(columns={s: "here" if s == "here" else f"study, Exp. {s[-1]}" for s in SOURCES})
     table = table.reindex(an.ordered(table.index.get_level_values(0), ARCHS), level=0)
     return table.rename_axis(index=["network", "case"], columns=None)
-
-
-def spread_text(rows: pd.DataFrame) -> str:
-    """Markdown: which spread ratios an interval resolves, and in which direction."""
-    def said(r):
-        side = "less" if r.high < 1 else "more"
-        return (f"{r.arch}'s {CASE[r.block]} spreads {side} than case 1 (ratio {r.ratio:.2f}, "
-                f"95% CI {r.low:.2f} to {r.high:.2f})")
-
-    parts = []
-    for source, who in (("exp1", "In the study's Experiment 1"), ("exp2", "in its Experiment 2"),
-                        ("here", "and here")):
-        sub = rows[(rows["source"] == source) & rows["low"].notna()]
-        res = [r for r in sub.itertuples() if r.low > 1 or r.high < 1]
-        if not len(sub):
-            parts.append(f"{who}, no ratio has an interval yet")
-            continue
-        parts.append(f"{who}, {len(res)} of {len(sub)} ratios are resolved"
-                     + (f" ({'; '.join(said(r) for r in res)})" if res else ""))
-    return "; ".join(parts) + "."
 
 
 # ------------------------------------------------------------------ provenance
@@ -504,19 +474,6 @@ DEF = reference.DEFICIT[0]                                # "case1 − mean(case
 
 def _n(x, digits=2, sign=True) -> str:
     return an.fmt(x, digits, sign)
-
-
-def _ci(row) -> str:
-    return f"95% CI {_n(row['ci_low'])} to {_n(row['ci_high'])}"
-
-
-def _state(row) -> str:
-    return "resolved" if row["resolved"] else "unresolved"
-
-
-def _side(row, lead="case-1", rest="the mean of cases 2 and 3") -> str:
-    side = "above" if row["estimate"] > 0 else "below"
-    return f"{int(row['runs_agree'])} of {int(row['n_runs'])} {lead} runs lie {side} {rest}"
 
 
 def epoch_table(original=None) -> pd.DataFrame:
@@ -572,19 +529,6 @@ def _setup_facts(runs) -> dict:
             "ep_last3_epochs": f"{last - reference.LAST + 1}–{last}", "ep_n": int(n)}
 
 
-def _deficit_facts(runs) -> dict:
-    """Case 1's deficit under each score."""
-    con = reference.case_contrasts(runs).set_index(["score", "contrast"])
-    facts = {}
-    for score in EP_SCORES:
-        d = con.loc[(score, DEF)]
-        facts |= {f"ep_{score}_d": _n(d["estimate"]), f"ep_{score}_ci": _ci(d), f"ep_{score}_word": _state(d)}
-    final = con.loc[("final", DEF)]
-    facts["ep_final_abs"] = _n(abs(final["estimate"]), sign=False)
-    facts["ep_final_dir"] = "below" if final["estimate"] < 0 else "above"
-    return facts
-
-
 def _run_facts(runs) -> dict:
     """What the individual runs do: dips, volatility and where their best epoch lies."""
     per_run = reference.run_scores(runs)
@@ -597,88 +541,53 @@ def _run_facts(runs) -> dict:
 
 
 def _tables_facts(runs) -> dict:
-    """The same CNN in the study's two tables: Experiment 1 against Experiment 2."""
+    """The same CNN in the study's two tables: case 1's mean in each, and how much of the
+    change in its deficit between them the dip of Experiment 1's last epoch accounts for."""
     tab = reference.table_consistency(runs)
     tab = tab[tab["arch"] == "cnn"].set_index(["exp1_score", "quantity"])
-    e2 = reference.case_contrasts(runs, "exp2", scores=("final",))
-    e2 = e2.set_index(["arch", "contrast"]).loc[("cnn", DEF)]
     final, last3, c1 = tab.loc[("final", DEF)], tab.loc[("last3", DEF)], tab.loc[("final", "case1")]
-    others = tab.xs("final", level="exp1_score").loc[["case2", "case3"]]
     dip_part = final["difference"] - last3["difference"]
-    agree = ("disagree about case 1's deficit by more than the spread of their runs allows"
-             if final["resolved"] else "agree within the spread of their runs")
-    return {"ep_exp2_d": _n(e2["estimate"]), "ep_exp2_ci": _ci(e2), "ep_exp2_word": _state(e2),
-            "ep_c1_exp1": _n(c1["exp1"], sign=False), "ep_c1_exp2": _n(c1["exp2"], sign=False),
-            "ep_c1_final_d": _n(c1["difference"]), "ep_c1_final_ci": _ci(c1),
-            "ep_c1_final_word": _state(c1),
-            "ep_others_diffs": " and ".join(_n(v) for v in others["difference"]),
-            "ep_others_word": ("both unresolved" if not others["resolved"].any() else
-                               f"{int((others['resolved'] != 0).sum())} of 2 resolved"),
-            "ep_change_final": _n(final["difference"]), "ep_change_final_ci": _ci(final),
-            "ep_change_final_word": _state(final),
-            "ep_tables_verdict": f"At the epoch the study reported, its two tables of the same CNN {agree}",
-            "ep_change_last3": _n(last3["difference"]), "ep_change_last3_ci": _ci(last3),
-            "ep_change_last3_word": _state(last3), "ep_change_dip": _n(dip_part, sign=False),
+    return {"ep_c1_exp1": _n(c1["exp1"], sign=False), "ep_c1_exp2": _n(c1["exp2"], sign=False),
+            "ep_change_dip": _n(dip_part, sign=False),
             "ep_change_dip_share": f"{100 * dip_part / final['difference']:.0f}%"
             if final["difference"] else DASH}
 
 
 def _ranking_facts(runs) -> dict:
-    """The order of the cases under each score, and which of its steps the runs resolve."""
+    """The order of the case means under each score, and in Experiment 2 (labels such as
+    ``case3 > case2 > case1``)."""
     rk = reference.case_ranking(runs).set_index(["arch", "score"]).loc["cnn"]
-    con = reference.case_contrasts(runs).set_index(["score", "contrast"])
-    same = [EP_SCORES[s] for s in EP_SCORES if rk.loc[s, "same_as_final"]]
-    differ = [EP_SCORES[s] for s in EP_SCORES if not rk.loc[s, "same_as_final"]]
-    top = con.xs("case3 − case2", level="contrast")
     rk2 = reference.case_ranking(runs, "exp2", scores=("final",)).set_index("arch").loc["cnn"]
     return {"ep_rank_final": rk.loc["final", "ranking"], "ep_rank_vol": rk.loc["late_volatility", "ranking"],
-            "ep_rank_same": (f"the same under all {len(same)} scores" if not differ else
-                             f"the same under {', '.join(same)} and different under {', '.join(differ)}"),
-            "ep_survive": survival_sentence(con),
-            "ep_top_final": _n(top.loc["final", "estimate"]), "ep_top_final_ci": _ci(top.loc["final"]),
-            "ep_top_final_agree": _side(top.loc["final"], "case-3", "the mean of case 2"),
-            "ep_top_resolved": f"{int((top['resolved'] != 0).sum())} of {len(top)}",
-            "ep_rank_exp2": rk2["ranking"], "ep_rank_exp2_steps": f"{rk2['n_resolved']} of {rk2['n_steps']}"}
-
-
-def survival_sentence(con: pd.DataFrame) -> str:
-    """Which pairwise orders of the cases (as at the final epoch) every score resolves, some
-    do, and none does; worse means lower accuracy, or higher late volatility."""
-    def worse(score, estimate):
-        return estimate > 0 if score in reference.LOWER_IS_BETTER else estimate < 0
-
-    every, some, none = [], [], []
-    for name in ("case1 − case2", "case1 − case3", "case3 − case2"):
-        a, b = name.split(" − ")
-        sub = con.xs(name, level="contrast")
-        at_final = worse("final", sub.loc["final", "estimate"])
-        said = f"{a} {'worse than' if at_final else 'better than'} {b}".replace("case", "case ")
-        agreeing = [s for s in EP_SCORES
-                    if sub.loc[s, "resolved"] and worse(s, sub.loc[s, "estimate"]) == at_final]
-        if len(agreeing) == len(EP_SCORES):
-            every.append(said)
-        elif not sub["resolved"].any():
-            none.append(said)
-        else:
-            where = ", ".join(EP_SCORES[s] for s in agreeing) or "no score in this direction"
-            some.append(f"{said} is resolved under {where} only")
-
-    def listed(items, where):
-        return f"{' and '.join(items)} {'is' if len(items) == 1 else 'are'} resolved {where}"
-
-    parts = ([listed(every, "under every score")] if every else []) + some + \
-            ([listed(none, "under no score")] if none else [])
-    text = "; ".join(parts)
-    return text[0].upper() + text[1:] + "."
+            "ep_rank_exp2": rk2["ranking"]}
 
 
 def epoch_facts(original=None) -> dict[str, str]:
-    """Every number and verdict the epoch-by-epoch section glues, by name."""
+    """Every number and label the epoch-by-epoch section glues, by name (its verdicts are
+    findings: :func:`bnorder.findings.original_epoch_findings`)."""
     runs = original_runs(original)
     facts = {}
-    for part in (_setup_facts, _deficit_facts, _run_facts, _tables_facts, _ranking_facts):
+    for part in (_setup_facts, _run_facts, _tables_facts, _ranking_facts):
         facts |= part(runs)
     return {k: str(v) for k, v in facts.items()}
+
+
+SCORE_IDS = {"final": "", "best": "-best", "last3": "-last3", "late_volatility": "-late-volatility"}
+
+
+def score_rows(arch: str = "cnn") -> dict[str, str]:
+    """``{label: finding id}``: Experiment 1's three pairwise comparisons under each score
+    (:data:`EP_SCORES`; the final epoch is what the study reported)."""
+    return {f"{comparison_label(block, ref)}, {label}":
+            finding_id(arch, block, ref, "exp1") + SCORE_IDS[score]
+            for block, ref in COMPARISONS for score, label in EP_SCORES.items()}
+
+
+def scores_table(found: dict | None = None) -> pd.DataFrame:
+    """:func:`bnorder.report.verdict_table` of :func:`score_rows`."""
+    from . import verdict_table
+
+    return verdict_table(score_rows(), found)
 
 
 def curves_figure(runs: pd.DataFrame):

@@ -208,19 +208,19 @@ def ratio_range(table: pd.DataFrame) -> str:
 
 # ------------------------------------------------------------------ probability of improvement
 
-def improvement_reading(p: dict, a: str, b: str) -> str:
-    """The three verdict states for P(A > B): resolved when its interval excludes 0.5."""
+def improvement_state(p: dict, a: str, b: str) -> tuple[str, str]:
+    """The verdict state of P(A > B) and the block it leans to: resolved when its 95% interval
+    excludes 0.5; '—' where there are too few runs for an interval or no lean."""
     if pd.isna(p["ci_low"]):
-        return "too few runs to tell"
-    if p["ci_low"] > 0.5 or p["ci_high"] < 0.5:
-        return f"{a} ahead" if p["ci_low"] > 0.5 else f"{b} ahead"
-    lean = a if p["prob_improvement"] > 0.5 else b if p["prob_improvement"] < 0.5 else None
-    return f"unresolved, leans to {lean}" if lean else "unresolved, no lean"
+        return "—", "—"
+    state = "resolved" if p["ci_low"] > 0.5 or p["ci_high"] < 0.5 else "unresolved"
+    lean = a if p["prob_improvement"] > 0.5 else b if p["prob_improvement"] < 0.5 else "—"
+    return state, lean
 
 
 def improvement_table(runs: pd.DataFrame) -> pd.DataFrame:
     """Per network and pair of blocks: P(A > B) over all pairs of runs with its 95% bootstrap
-    interval, the seeds in which A beat B, and the reading of the interval."""
+    interval, the seeds in which A beat B, the interval's state and the block it leans to."""
     rows = []
     for arch in fx.archs_of(runs):
         wide = an.by_seed(runs, VALUE, arch)
@@ -229,11 +229,12 @@ def improvement_table(runs: pd.DataFrame) -> pd.DataFrame:
                 continue
             p = stats.probability_of_improvement(wide[a].dropna(), wide[b].dropna())
             both = wide[[a, b]].dropna()
+            state, lean = improvement_state(p, a, b)
             rows.append({"network": arch, "A vs B": f"{a} vs {b}", "what differs": what,
                          "P(A > B), 95% CI": f"{_fmt(p['prob_improvement'])} "
                                              f"({_interval(p['ci_low'], p['ci_high'], sign=False)})",
                          "seeds with A > B": f"{int((both[a] > both[b]).sum())} of {len(both)}",
-                         "reading": improvement_reading(p, a, b)})
+                         "state": state, "leans to": lean})
     return pd.DataFrame(rows)
 
 
@@ -241,26 +242,25 @@ def improvement_counts(table: pd.DataFrame) -> tuple[int, int]:
     """(comparisons, comparisons whose interval excludes 0.5)."""
     if not len(table):
         return 0, 0
-    return len(table), int(table["reading"].str.endswith("ahead").sum())
+    return len(table), int((table["state"] == "resolved").sum())
 
 
 # ------------------------------------------------------------------ pairing
 
-def pairing_text(runs: pd.DataFrame) -> str:
-    """Markdown, one line per network: what pairing by seed removes (:func:`bnorder.stats.
-    pairing` via :func:`bnorder.report.factorial.pairing_table`) and what that saves in seeds."""
-    lines = []
+def pairing_table(runs: pd.DataFrame) -> pd.DataFrame:
+    """Per network, what pairing by seed removes (:func:`bnorder.stats.pairing` via
+    :func:`bnorder.report.factorial.pairing_table`): the spread of one block over seeds, that of
+    a paired difference, the share of a difference's variance pairing removes, and the seeds a
+    paired comparison needs per seed of an unpaired one at the same power (1 − that share)."""
+    rows = []
     for r in fx.pairing_table(runs, VALUE).itertuples():
         if not np.isfinite(r.shared):
             continue
-        saving = (f"a paired comparison needs {1 - r.shared:.2f} times the seeds of an unpaired "
-                  "one for the same power" if r.shared > 0 else
-                  "pairing saves no seeds here: the blocks of a seed do not move together")
-        lines.append(f"- **{r.network}** ({r.seeds} seeds): the standard deviation of one block "
-                     f"over seeds is {r.sd_block:.2f} points, that of a paired difference "
-                     f"{r.sd_difference:.2f}; pairing removes {100 * max(r.shared, 0):.0f}% of a "
-                     f"difference's variance, so {saving}.")
-    return "\n".join(lines) or "*Not enough paired seeds yet.*"
+        rows.append({"network": r.network, "seeds": r.seeds, "sd of one block": _fmt(r.sd_block),
+                     "sd of a paired difference": _fmt(r.sd_difference),
+                     "variance pairing removes": f"{100 * max(r.shared, 0):.0f}%",
+                     "seeds, paired / unpaired": _fmt(1 - max(r.shared, 0))})
+    return pd.DataFrame(rows).set_index("network") if rows else pd.DataFrame()
 
 
 # ------------------------------------------------------------------ the original study
@@ -270,14 +270,10 @@ def original_runs() -> pd.DataFrame:
     return reference.load_original_runs()
 
 
-def original_setting(orig: pd.DataFrame) -> str:
-    """The original study's data, networks, runs and epochs, from its per-run numbers."""
-    runs = int(orig.groupby(["experiment", "arch", "case"])["run"].nunique().min())
-    epochs = int(orig.loc[orig["experiment"] == "exp1", "epoch"].max())
-    archs = " and ".join(a.upper() for a in sorted(orig.loc[orig["experiment"] == "exp2", "arch"].unique()))
-    return (f"The original study trained on CIFAR-10, {runs} runs per case with no seed set, so "
-            f"its runs are unpaired. Experiment 1 trained the CNN and printed all {epochs} epochs "
-            f"of every run; Experiment 2 trained the {archs} and kept each run's last epoch.")
+def original_facts(orig: pd.DataFrame) -> dict:
+    """The original study's protocol as its per-run numbers show it: the epochs Experiment 1
+    printed (its runs per case: :func:`original_detectable`)."""
+    return {"epochs": int(orig.loc[orig["experiment"] == "exp1", "epoch"].max())}
 
 
 def _half_unit(text: str) -> float:
@@ -311,19 +307,11 @@ def consistency_table(cons: pd.DataFrame) -> pd.DataFrame:
 
 
 def consistency_facts(cons: pd.DataFrame) -> dict:
-    """What the consistency check found, as phrases for the text."""
-    n, d0, d1 = len(cons), int(cons["ddof0_matches"].sum()), int(cons["ddof1_matches"].sum())
-    if d0 == n:
-        std = "the printed ± is the population standard deviation (ddof = 0) of its runs"
-    elif d1 == n:
-        std = "the printed ± is the sample standard deviation (ddof = 1) of its runs"
-    else:
-        std = (f"the printed ± matches the population standard deviation (ddof = 0) in {d0} and "
-               f"the sample standard deviation (ddof = 1) in {d1} of {n} groups")
-    bad = int((~cons["mean_matches"]).sum())
-    means = ("every printed mean is the mean of its runs within the printed rounding" if not bad
-             else f"{bad} of {n} printed means differ from the mean of their runs")
-    return {"std": std, "means": means, "groups": n, "ddof0": d0, "ddof1": d1,
+    """What the consistency check counts: groups, printed means that are their runs' mean within
+    the printed rounding, printed ± that are the population (ddof = 0) or the sample (ddof = 1)
+    standard deviation of their runs, and the mean ratio of the sample to the population one."""
+    return {"groups": len(cons), "means_match": int(cons["mean_matches"].sum()),
+            "ddof0": int(cons["ddof0_matches"].sum()), "ddof1": int(cons["ddof1_matches"].sum()),
             "ratio": f"{(cons['std_ddof1'] / cons['std_ddof0']).mean():.3f}"}
 
 
@@ -341,15 +329,12 @@ def ranking_table(orig: pd.DataFrame, arch: str = "cnn") -> pd.DataFrame:
 
 
 def ranking_facts(orig: pd.DataFrame, arch: str = "cnn") -> dict:
-    """Per score whether the ranking survives, and how much the best test epoch flatters."""
+    """The ranking the study reported (a label such as ``case3 > case2 > case1``), how much the
+    best test epoch raises the case means, and the range of the case means of the best epoch."""
     rk = ranking_table(orig, arch).set_index("score")
     sc = reference.case_scores(orig, "exp1", scores=("final", "best", "best_epoch"))
     sc = sc[sc["arch"] == arch].pivot(index="case", columns="score", values="mean")
-    survives = [s for s in rk.index if rk.loc[s, "ranking survives"] == "yes"]
-    fails = [s for s in rk.index if s not in survives]
-    text = (f"survives under all {len(rk)} scores" if not fails else
-            f"survives under {', '.join(survives)} and not under {', '.join(fails)}")
-    return {"survives": text, "final": rk.iloc[0]["cases, best first"],
+    return {"final": rk.iloc[0]["cases, best first"],
             "optimism": _fmt((sc["best"] - sc["final"]).mean()),
             "best_epochs": f"{sc['best_epoch'].min():.1f}–{sc['best_epoch'].max():.1f}"}
 
