@@ -349,20 +349,12 @@ def dose_figure(table: pd.DataFrame, cnn: pd.DataFrame | None = None):
 # ------------------------------------------------------------------ stability
 
 def late_volatility(runs: pd.DataFrame) -> pd.DataFrame:
-    """Per completed run: the mean absolute epoch-to-epoch change of test accuracy over the
-    second half of training (epochs after the middle one), with BatchNorm's running statistics
-    and, where the run recorded it, with precise statistics."""
-    rows = []
-    for _, r in completed(runs).iterrows():
-        h = pd.DataFrame(r["history"])
-        late = h[h["epoch"] > h["epoch"].max() / 2]
-        row = {k: r[k] for k in ("arch", "block", "seed")}
-        row["volatility"] = late["test_acc"].diff().abs().mean() if len(late) > 1 else np.nan
-        precise = [e.get("bn_eval", {}).get("test_acc_precise") for e in r["history"]
-                   if e["epoch"] > h["epoch"].max() / 2]
-        precise = pd.Series([p for p in precise if p is not None], dtype=float)
-        row["volatility_precise"] = precise.diff().abs().mean() if len(precise) > 1 else np.nan
-        rows.append(row)
+    """Per completed run: late-epoch volatility of test accuracy
+    (:func:`bnorder.interventions.late_volatility`), with BatchNorm's running statistics and,
+    where the run recorded it, with precise statistics."""
+    running, precise = interventions.late_volatility(), interventions.late_volatility("test_acc_precise")
+    rows = [{**{k: r[k] for k in ("arch", "block", "seed")}, "volatility": running(r),
+             "volatility_precise": precise(r)} for _, r in completed(runs).iterrows()]
     return pd.DataFrame(rows, columns=["arch", "block", "seed", "volatility", "volatility_precise"])
 
 
