@@ -110,10 +110,12 @@ def test_the_centring_table_reads_both_inputs_both_readings_and_only_the_seeds_a
     assert table["bn-relu seeds"].tolist() == [2, 2, 2, 2]
 
 
-def test_a_replication_says_on_which_seeds_it_was_written_before():
-    base = {"written": "2026-11-24", "prediction": "relu-bn\n  is worse."}
-    assert mech.prediction_sentence({**base, "named_seeds": None, "seeds": [0, 1]}) == \
-        "*Prediction, written 2026-11-24 before the runs:* relu-bn is worse."
+def test_a_prediction_says_when_it_was_written_on_which_seeds_and_how_to_run_it():
+    base = {"written": "2026-11-24", "prediction": "relu-bn\n  is worse.",
+            "arm": {"profile": ["why-a", "why-b"]}}
+    text = mech.prediction_sentence({**base, "named_seeds": None, "seeds": [0, 1]})
+    assert text.startswith("*Prediction, written 2026-11-24 before the runs:* relu-bn is worse.")
+    assert "`python -m bnorder sweep --profile why-a`" in text and "--profile why-b" in text
     assert "before the runs of seeds 10–19:*" in mech.prediction_sentence(
         {**base, "named_seeds": list(range(10, 20)), "seeds": []})
 

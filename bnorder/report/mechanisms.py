@@ -38,11 +38,15 @@ def completed(runs: pd.DataFrame) -> pd.DataFrame:
 # ------------------------------------------------------------------ interventions
 
 def prediction_sentence(row) -> str:
-    """The prediction as written, with when (and, for a replication, on which seeds)."""
+    """The prediction as written, with when (and, for a replication, on which seeds) and the
+    command that trains its runs."""
     seeds = row.get("named_seeds")
     runs = "the runs" if not isinstance(seeds, list) or not seeds else \
         f"the runs of seeds {min(seeds)}–{max(seeds)}"
-    return f"*Prediction, written {row['written']} before {runs}:* {' '.join(row['prediction'].split())}"
+    profiles = row["arm"]["profile"]
+    commands = ", ".join(f"`{an.sweep_command(p)}`" for p in ([profiles] if isinstance(profiles, str) else profiles))
+    return (f"*Prediction, written {row['written']} before {runs}:* {' '.join(row['prediction'].split())}"
+            f" (its runs: {commands})")
 
 
 def outcome_changes(results, table: pd.DataFrame, first=range(10)) -> list[str]:
