@@ -129,9 +129,10 @@ def verdict_table(rows: dict[str, str], found: dict[str, dict] | None = None):
     out = []
     for label, key in rows.items():
         f = found.get(key)
-        if not f:
-            out.append({"": label, "seeds": "—", "difference": "—", "95% interval": "—",
-                        "state": "not run yet", "agree": "—", "seeds to decide": "—"})
+        if not f or not f.get("n"):   # no finding, or one with no paired seed yet
+            out.append({"": label, "seeds": f["n"] if f else "—", "difference": "—",
+                        "95% interval": "—", "state": "not run yet", "agree": "—",
+                        "seeds to decide": "—"})
             continue
         low, high = f.get("low"), f.get("high")
         has_ci = all(isinstance(x, (int, float)) and math.isfinite(x) for x in (low, high))
@@ -140,7 +141,8 @@ def verdict_table(rows: dict[str, str], found: dict[str, dict] | None = None):
                                      if has_ci else "—"),
                     "state": fd.claim_state(f) or "—",
                     "agree": f"{f['agree']} of {f['n']}" if f.get("agree") is not None else "—",
-                    "seeds to decide": ("—" if f.get("state") != "unresolved"
+                    # what the claim asserts (a prediction's outcome) decides whether more seeds would help
+                    "seeds to decide": ("—" if fd.claim_state(f) != "unresolved"
                                         else analysis.seeds_needed_text(_number(f.get("seeds_needed"))))})
     return pd.DataFrame(out).set_index("")
 

@@ -74,16 +74,11 @@ def ledger(predictions: list[dict], found: dict[str, dict] | None = None) -> pd.
     the paired seeds; the difference arm − base in its unit with the 95% interval; the outcome
     ('not run yet' before its first paired seed); the seeds whose difference has the mean's sign;
     and about how many paired seeds would decide it."""
-    from . import _number, findings as committed, verdict_table
+    from . import findings as committed, verdict_table
 
     found = committed() if found is None else found
     table = verdict_table({p["id"]: p["id"] for p in predictions}, found)
     table = table.rename(columns={"state": "outcome"}).rename_axis("prediction")
-    # an equivalence can be unresolved while its difference is resolved: its seeds to decide too
-    table["seeds to decide"] = [an.seeds_needed_text(_number(found[p["id"]].get("seeds_needed")))
-                                if o == "unresolved" else "—" for p, o in zip(predictions, table["outcome"])]
-    unrun = table["seeds"].isin([0, "—"])
-    table.loc[unrun, ["outcome", "agree", "seeds to decide"]] = ["not run yet", "—", "—"]
     table.insert(0, "expected", [p["expect"] for p in predictions])
     table.insert(1, "margin", ["—" if p.get("margin") is None or pd.isna(p["margin"]) else f"±{p['margin']:g}"
                                for p in predictions])
