@@ -50,22 +50,25 @@ def _row(name: str, profile: str, what: str, runs: pd.DataFrame, base_position: 
     position = contrast_values(ok)
     n = len(position)
     status = "not run" if not len(ok) else "incomplete" if n < 2 else "ok"
-    diffs = []
+    change = pd.Series(dtype=float)
     if status == "ok" and name != "(base)":
         pos, ref = position.align(base_position, join="inner")
-        diffs = (pos - ref).tolist()
+        change = (pos - ref).dropna()
     return {"variant": name, "profile": profile, "what": what, "records": len(runs), "status": status,
-            "n": n, "values": position.tolist(), "position": verdicts.verdict(position.to_numpy()),
+            "n": n, "seeds": [int(s) for s in position.index], "values": position.tolist(),
+            "position": verdicts.verdict(position.to_numpy()),
             "activation": verdicts.verdict(contrast_values(ok, an.ACTIVATION).to_numpy()),
-            "change": verdicts.verdict(diffs, margin=MARGIN), "change_values": diffs}
+            "change": verdicts.verdict(change.tolist(), margin=MARGIN),
+            "change_seeds": [int(s) for s in change.index], "change_values": change.tolist()}
 
 
 def variant_table(results, base: str) -> pd.DataFrame:
     """One row per variant (the base first): its profile, what it changes, its records, status
     (``ok``, ``incomplete``: fewer than two seeds with all four cells, ``not run``), paired seeds
-    ``n``, the per-seed position effects ``values`` and the verdicts ``position``,
-    ``activation`` and ``change`` (of the position effect from the base's, paired by seed, with
-    the equivalence margin :data:`MARGIN`) with its per-seed ``change_values``."""
+    ``n`` and their ``seeds``, the per-seed position effects ``values`` and the verdicts
+    ``position``, ``activation`` and ``change`` (of the position effect from the base's, paired by
+    seed, with the equivalence margin :data:`MARGIN`) with its ``change_seeds`` (the seeds the
+    variant shares with the base) and per-seed ``change_values``."""
     load = loader(results)
     base_position = contrast_values(fx.completed(load(base)))
     return pd.DataFrame([_row(name, profile, what, load(profile), base_position)
