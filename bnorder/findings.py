@@ -19,6 +19,12 @@ always give the same bytes). The kinds of finding:
                       block the same measures' means and seed spread
                       (``<arch>-pooled-<measure>-<block>``); the converged CNN with the cosine
                       schedule: ``cnn-cosine-order``, ``-precise``, ``cnn-order-cosine-change``
+    robustness        the factorial MLP with one knob changed (the one-knob variants
+                      ``<base>-<variant>`` of :data:`bnorder.profiles.VARIANTS`, the Robustness
+                      chapter's :func:`bnorder.report.robustness.variant_table`): the position
+                      effect within the variant, ``robustness-<variant>-position``, and its
+                      change from the base's, variant minus base paired by seed with the
+                      chapter's equivalence margin, ``robustness-<variant>-change``
     prediction        a prediction of ``book/predictions.yml`` judged, under its own id
     early             a contrast on the seeds a later prediction's reasoning was read from
                       (:data:`EARLY_CONTRASTS`): ``<what>-seeds-0-3``
@@ -372,6 +378,43 @@ def schedule_findings(results, every: pd.DataFrame | None = None) -> dict[str, d
             for key, d in entries.items()}
 
 
+def robustness_id(variant: str, what: str) -> str:
+    """The id of a one-knob variant's finding: ``what`` is ``position`` or ``change``."""
+    return f"robustness-{variant}-{what}"
+
+
+def robustness_findings(results, base: str = "factorial", load=None) -> dict[str, dict]:
+    """Per one-knob variant of the base's MLP with at least two seeds holding all four cells,
+    computed by the Robustness chapter's :func:`bnorder.report.robustness.variant_table`: its
+    position effect (BatchNorm after − before the activation, per seed;
+    ``robustness-<variant>-position``) and the change of that effect from the base's, variant
+    minus base on the seeds both hold, with the chapter's equivalence margin
+    (``robustness-<variant>-change``, when they share two seeds)."""
+    from .report import robustness as rb
+
+    load = load or loader(results)
+    table = rb.variant_table(results, base)
+    cells = lambda runs, seeds: runs[(runs["arch"] == rb.ARCH) & runs["seed"].isin(seeds)  # noqa: E731
+                                     & runs["block"].isin(["bn-relu", "relu-bn", "bn-lrelu", "lrelu-bn"])]
+    base_runs = completed(load(base))
+    out = {}
+    for r in table[(table["variant"] != "(base)") & (table["status"] == "ok")].itertuples():
+        runs = completed(load(r.profile))
+        common = {"kind": "robustness", "metric": rb.VALUE, "profile": r.profile, "base": base,
+                  "variant": r.variant}
+        out[robustness_id(r.variant, "position")] = {
+            **common, "what": f"BatchNorm after − before the activation; {r.what}",
+            "seeds": r.seeds, "records": _records(cells(runs, r.seeds), results),
+            **_verdict_entry(r.position)}
+        if r.change.n >= 2:
+            used = pd.concat([cells(runs, r.change_seeds), cells(base_runs, r.change_seeds)])
+            out[robustness_id(r.variant, "change")] = {
+                **common, "what": f"the position effect, {r.variant} − base, paired by seed",
+                "seeds": r.change_seeds, "records": _records(used, results),
+                **_verdict_entry(r.change)}
+    return out
+
+
 def prediction_findings(results, predictions=None, load=None) -> dict[str, dict]:
     """Every prediction judged (:func:`bnorder.interventions.judge`), under its own id."""
     load = load or loader(results)
@@ -623,6 +666,7 @@ def compute(results="results", base: str = "factorial", predictions=None, origin
     every = load_records(results) if Path(results).is_dir() else pd.DataFrame()
     parts = [factorial_findings(results, base, load), order_findings(results, every),
              schedule_findings(results, every) if len(every) else {},
+             robustness_findings(results, base, load),
              prediction_findings(results, predictions, load), early_findings(results, load),
              original_findings(original),
              rerun_findings(results, every), replication_findings(results, book, load, original),

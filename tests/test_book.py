@@ -173,15 +173,16 @@ def test_analysis_chapters_show_the_factorial_records(tree):
             assert "has not been run yet" not in text, page
 
     # factorial: the effects figure first, the per-block table (each block's mean at the final
-    # epoch), every contrast with a verdict in the three-state words, and the learning curves
+    # epoch), every contrast in a verdict table with its state, and the learning curves
     fact, ftext = pages["factorial"], texts["factorial"]
     assert fact.count("<table") >= 4
     ok = runs[runs["status"] == "ok"]
     for (arch, block), g in ok.groupby(["arch", "block"]):
         assert f"{g['final_test_acc'].mean():.2f}" in fact, (arch, block)
-    for contrast in ("position:", "activation:", "interaction:", "case 3 − case 1:"):
+    for contrast in ("position", "activation", "interaction", "case 3 − case 1",
+                     "position (best-validation epoch)"):
         assert contrast in ftext
-    assert re.search(r"scores higher by|leans towards", ftext)
+    assert "seeds to decide" in ftext and re.search(r"<td>(positive|negative|unresolved)</td>", fact)
     assert "no detectable effect" not in ftext and "p (Holm)" not in ftext
     assert len(re.findall(r"<img[^>]+_images/", fact)) >= 2
     assert "3 paired seeds" in ftext and "early training only" in ftext

@@ -249,3 +249,47 @@ def test_the_replication_findings_are_what_the_records_and_the_studys_data_give(
     assert found["original-exp1-cnn-case2-vs-case1-best"]["mean"] == pytest.approx(
         best["case2"] - best["case1"], abs=1e-4)
     assert found["original-exp1-cnn-case2-vs-case1-best"]["runs"] == [5, 5]
+
+
+def mlp_cells(folder: Path, profile: str, seed: int, position: float, **knobs) -> None:
+    """The four cells of the MLP's 2x2 design for one seed, filed under ``profile``: BatchNorm
+    after the activation ``position`` points ahead of BatchNorm before it."""
+    for block in ("bn-relu", "bn-lrelu", "relu-bn", "lrelu-bn"):
+        acc = 85.0 + 0.5 * seed + (position if block in ("relu-bn", "lrelu-bn") else 0.0)
+        config = {**RunConfig().as_dict(), "profile": profile, "dataset": "fashion-mnist",
+                  "arch": "mlp", "block": block, "seed": seed, **knobs}
+        path = folder / profile / "fashion-mnist" / "mlp" / block / f"seed{seed}.json"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps({"schema": 1, "status": "ok", "failure": None, "config": config,
+                                    "config_hash": "x", "n_params": 1,
+                                    "epochs": [{"epoch": 1, "test_acc": acc}],
+                                    "summary": {"final_test_acc": acc}, "provenance": {}}))
+
+
+def test_the_robustness_findings_pair_each_variant_with_the_base_by_seed(tmp_path):
+    from bnorder.report import robustness as rb
+
+    base = {s: -1.0 - 0.1 * s for s in range(6)}           # the base's position effect per seed
+    nobias = {s: -0.5 + 0.05 * s for s in (1, 2, 3, 7)}   # seed 7: no base run to pair with
+    for s, p in base.items():
+        mlp_cells(tmp_path, "factorial", s, p)
+    for s, p in nobias.items():
+        mlp_cells(tmp_path, "factorial-nobias", s, p, bias=False)
+    mlp_cells(tmp_path, "factorial-depth2", 0, -1.0, depth=2)   # one seed: no finding
+    out = findings.robustness_findings(tmp_path, "factorial")
+    assert set(out) == {"robustness-nobias-position", "robustness-nobias-change"}
+
+    position = out["robustness-nobias-position"]
+    assert position["kind"] == "robustness" and position["seeds"] == [1, 2, 3, 7]
+    assert position["n"] == 4 and position["mean"] == pytest.approx(np.mean(list(nobias.values())))
+    assert set(position["records"]) == {f"factorial-nobias/fashion-mnist/mlp/{b}"
+                                        for b in ("bn-relu", "bn-lrelu", "relu-bn", "lrelu-bn")}
+
+    change = out["robustness-nobias-change"]
+    shared = [1, 2, 3]
+    assert change["seeds"] == shared and change["n"] == 3
+    assert change["mean"] == pytest.approx(np.mean([nobias[s] - base[s] for s in shared]))
+    assert change["margin"] == rb.MARGIN and change["direction"] == 1
+    assert change["records"]["factorial/fashion-mnist/mlp/relu-bn"] == shared
+    assert change["records"]["factorial-nobias/fashion-mnist/mlp/relu-bn"] == shared
+    assert findings.claim_state(change) == "positive"     # +0.65, +0.80, +0.95: resolved

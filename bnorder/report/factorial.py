@@ -22,13 +22,6 @@ from ..findings import loader
 DATASET_NAME = an.DATASET_NAMES
 CONTRAST_LABELS = {an.POSITION: "position", an.ACTIVATION: "activation",
                    an.INTERACTION: "interaction", an.MIXED: "case 3 − case 1"}
-# What a positive / negative contrast means, as a sentence fragment.
-WORDS = {an.POSITION: ("BatchNorm after the activation scores higher", "BatchNorm before the activation scores higher"),
-         an.ACTIVATION: ("LeakyReLU scores higher", "ReLU scores higher"),
-         an.INTERACTION: ("moving BatchNorm after the activation helps more with LeakyReLU",
-                          "moving BatchNorm after the activation helps more with ReLU"),
-         an.MIXED: ("the original case 3 (`lrelu-bn`) scores higher than case 1 (`bn-relu`)",
-                    "the original case 1 (`bn-relu`) scores higher than case 3 (`lrelu-bn`)")}
 
 
 def factorial_runs(results, base: str) -> tuple[pd.DataFrame, dict[str, str]]:
@@ -73,9 +66,8 @@ def effects(runs: pd.DataFrame, value: str = "final_test_acc") -> pd.DataFrame:
     for (arch, contrast), g in c.groupby(["arch", "contrast"], sort=False):
         v = verdicts.verdict(g["value"].to_numpy())
         rows.append({"arch": arch, "contrast": contrast, "label": CONTRAST_LABELS[contrast],
-                     "values": g["value"].tolist(), **v.as_dict(),
-                     "sentence": verdicts.describe(v, *WORDS[contrast])})
-    columns = ["arch", "contrast", "label", "values", *verdicts.Verdict.__dataclass_fields__, "sentence"]
+                     "values": g["value"].tolist(), **v.as_dict()})
+    columns = ["arch", "contrast", "label", "values", *verdicts.Verdict.__dataclass_fields__]
     return pd.DataFrame(rows, columns=columns)
 
 
@@ -113,14 +105,12 @@ def forest_figure(table: pd.DataFrame):
     return fig
 
 
-def verdict_list(table: pd.DataFrame) -> str:
-    """Markdown: per network, the verdict on each effect in a sentence."""
-    lines = []
-    for arch in an.ordered(table["arch"], an.ARCH_ORDER) if len(table) else []:
-        sub = table[table["arch"] == arch]
-        items = "; ".join(f"{r.label}: {r.sentence}" for r in sub.itertuples())
-        lines.append(f"- **{arch}**: {items}.")
-    return "\n".join(lines) if lines else "*No complete paired seeds yet.*"
+def verdict_rows(arch: str) -> dict[str, str]:
+    """``{label: finding id}`` for :func:`bnorder.report.verdict_table`: the network's four
+    contrasts at the last epoch (``factorial-<arch>-<contrast>``) and its position at the
+    best-validation epoch (``factorial-<arch>-position-best-val``)."""
+    rows = {CONTRAST_LABELS[c]: f"factorial-{arch}-{key}" for c, key in findings.CONTRAST_IDS.items()}
+    return {**rows, "position (best-validation epoch)": f"factorial-{arch}-position-best-val"}
 
 
 # ------------------------------------------------------------------ tables

@@ -3,8 +3,12 @@
 Each one-knob variant ``<base>-<name>`` (:data:`bnorder.profiles.VARIANTS`) is judged twice
 with :func:`bnorder.verdicts.verdict`: its own position effect (BatchNorm after − before the
 activation, per seed), and the change of that effect from the base's, paired by seed (a variant
-starts each seed from the base's initial weights where the network is the same). The ranking
-of the four cells comes from :func:`bnorder.analysis.robustness_table`.
+starts each seed from the base's initial weights where the network is the same).
+:func:`variant_table` computes both for the chapter's figure and for the findings
+``robustness-<variant>-position`` and ``robustness-<variant>-change``
+(:func:`bnorder.findings.robustness_findings`), which the chapter's tables show
+(:func:`verdict_rows`). The ranking of the four cells comes from
+:func:`bnorder.analysis.robustness_table`.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ from .. import analysis as an
 from .. import verdicts
 from ..profiles import PROFILES, VARIANTS
 from . import factorial as fx
-from ..findings import loader
+from ..findings import loader, robustness_id
 from .statistics import show  # noqa: F401  (the chapter shows its tables through it)
 
 ARCH = "mlp"
@@ -25,8 +29,6 @@ VALUE = "final_test_acc"
 # The equivalence margin for a change of the position effect (points): the margin of the
 # Mechanisms chapter's predictions of no effect, half the MLP's position effect when written.
 MARGIN = 0.35
-CHANGE_WORDS = ("the variant favours BatchNorm after the activation more than the base",
-                "the variant favours BatchNorm before the activation more than the base")
 STATE_COLOURS = {"resolved": "#4a6fa5", "equivalent": "#2a7d3f", "unresolved": "#7f7f7f"}
 
 
@@ -50,22 +52,25 @@ def _row(name: str, profile: str, what: str, runs: pd.DataFrame, base_position: 
     position = contrast_values(ok)
     n = len(position)
     status = "not run" if not len(ok) else "incomplete" if n < 2 else "ok"
-    diffs = []
+    change = pd.Series(dtype=float)
     if status == "ok" and name != "(base)":
         pos, ref = position.align(base_position, join="inner")
-        diffs = (pos - ref).tolist()
+        change = (pos - ref).dropna()
     return {"variant": name, "profile": profile, "what": what, "records": len(runs), "status": status,
-            "n": n, "values": position.tolist(), "position": verdicts.verdict(position.to_numpy()),
+            "n": n, "seeds": [int(s) for s in position.index], "values": position.tolist(),
+            "position": verdicts.verdict(position.to_numpy()),
             "activation": verdicts.verdict(contrast_values(ok, an.ACTIVATION).to_numpy()),
-            "change": verdicts.verdict(diffs, margin=MARGIN), "change_values": diffs}
+            "change": verdicts.verdict(change.tolist(), margin=MARGIN),
+            "change_seeds": [int(s) for s in change.index], "change_values": change.tolist()}
 
 
 def variant_table(results, base: str) -> pd.DataFrame:
     """One row per variant (the base first): its profile, what it changes, its records, status
     (``ok``, ``incomplete``: fewer than two seeds with all four cells, ``not run``), paired seeds
-    ``n``, the per-seed position effects ``values`` and the verdicts ``position``,
-    ``activation`` and ``change`` (of the position effect from the base's, paired by seed, with
-    the equivalence margin :data:`MARGIN`) with its per-seed ``change_values``."""
+    ``n`` and their ``seeds``, the per-seed position effects ``values`` and the verdicts
+    ``position``, ``activation`` and ``change`` (of the position effect from the base's, paired by
+    seed, with the equivalence margin :data:`MARGIN`) with its ``change_seeds`` (the seeds the
+    variant shares with the base) and per-seed ``change_values``."""
     load = loader(results)
     base_position = contrast_values(fx.completed(load(base)))
     return pd.DataFrame([_row(name, profile, what, load(profile), base_position)
@@ -116,7 +121,7 @@ def answer_figure(table: pd.DataFrame):
     return fig
 
 
-# ------------------------------------------------------------------ words and tables
+# ------------------------------------------------------------------ setting and tables
 
 def setting(table: pd.DataFrame, results, base: str) -> str:
     """The base's network and training, and how many seeds the variants have (stated once)."""
@@ -136,83 +141,16 @@ def setting(table: pd.DataFrame, results, base: str) -> str:
     return text
 
 
-def _side_word(v) -> str:
-    if v.state != "resolved":
-        return "unresolved"
-    return f"resolved with BatchNorm {'after' if v.direction > 0 else 'before'} the activation ahead"
-
-
-def summary(table: pd.DataFrame) -> str:
-    """Markdown: where the position effect falls in the base and in the variants, and how the
-    change from the base is judged (the direction words follow the data)."""
-    base = table.iloc[0]
-    if base["status"] != "ok":
-        return "*Without complete runs of the base there is nothing to compare the variants with.*"
-    ran = table[(table["variant"] != "(base)") & (table["status"] == "ok")]
-    if not len(ran):
-        return "*No variant has two complete seeds yet.*"
-    sides = pd.Series([_side_word(v) for v in ran["position"]]).value_counts()
-    parts = [f"{k} in {sides[k]}" for k in sides.index]
-    parts = ", ".join(parts[:-1]) + (" and " if len(parts) > 1 else "") + parts[-1]
-    states = pd.Series([v.state for v in ran["change"]]).value_counts()
-    return (f"In the base the position effect is {_side_word(base['position'])}. Across the "
-            f"{an.plural(len(ran), 'variant')} run it is {parts}. The change from the "
-            f"base's effect is resolved in {states.get('resolved', 0)}, equivalent within "
-            f"±{MARGIN} points in {states.get('equivalent', 0)} and unresolved in "
-            f"{states.get('unresolved', 0)}.")
-
-
-def verdict_list(table: pd.DataFrame) -> str:
-    """Markdown: per variant that has run, its position effect and its change from the base."""
-    lines = []
-    for r in table[table["status"] == "ok"].itertuples():
-        effect = verdicts.describe(r.position, *fx.WORDS[an.POSITION])
-        if r.variant == "(base)":
-            lines.append(f"- **base** (`{r.profile}`): {effect}.")
-            continue
-        change = (verdicts.describe(r.change, *CHANGE_WORDS) if r.change.n
-                  else "no seeds in common with the base")
-        lines.append(f"- **{r.variant}**, {r.what}. Position effect: {effect}; against the base: {change}.")
-    return "\n".join(lines) or "*No variant has two complete seeds yet.*"
-
-
 def _interval(v) -> str:
     return "—" if v.n < 2 else f"{v.mean:+.2f} ({v.low:+.2f} to {v.high:+.2f})"
 
 
-def short_verdict(v) -> str:
-    """The verdict on a change in a table cell: the state, and for an unresolved one its lean,
-    the seeds that agree and about how many paired seeds would resolve it."""
-    if v.n < 2:
-        return "—"
-    where = "after" if v.direction > 0 else "before"
-    if v.state == "resolved":
-        return f"resolved, towards {where}"
-    if v.state == "equivalent":
-        return f"equivalent within ±{v.margin}"
-    if f"{abs(v.mean):.2f}" == "0.00":   # the cell shows +0.00: an estimate with no lean to report
-        where = None
-    seeds, within = verdicts.seeds_to_decide(v)
-    goal = f" for ±{v.margin}" if within else ""
-    needed = ("" if np.isnan(seeds) or seeds <= v.n
-              else f"; >{verdicts.PLANNABLE:,} needed{goal}" if seeds > verdicts.PLANNABLE
-              else f"; ~{seeds:,.0f} needed{goal}")
-    lean = f"leans {where}; {v.agree} of {v.n} agree" if where else "no lean at two decimals"
-    return f"unresolved, {lean}{needed}"
-
-
-def _seeds(r) -> str:
-    return {"ok": str(r.n), "not run": "not run yet"}.get(r.status, f"incomplete ({r.n})")
-
-
-def effects_table(table: pd.DataFrame) -> pd.DataFrame:
-    """Every variant: paired seeds (or why none), the position effect and its change from the
-    base with 95% intervals, and the verdict on the change."""
-    return pd.DataFrame({
-        "variant": table["variant"], "seeds": [_seeds(r) for r in table.itertuples()],
-        "position effect (95% CI)": [_interval(v) for v in table["position"]],
-        "change from the base (95% CI)": [_interval(v) for v in table["change"]],
-        "verdict on the change": [short_verdict(v) for v in table["change"]]})
+def verdict_rows(what: str, base_label: str = "base") -> dict[str, str]:
+    """``{label: finding id}`` for :func:`bnorder.report.verdict_table`: every variant's
+    ``what`` (``position`` or ``change``) finding (:func:`bnorder.findings.robustness_id`), and for
+    the position the base's own first (the factorial MLP's, ``factorial-mlp-position``)."""
+    rows = {base_label: f"factorial-{ARCH}-position"} if what == "position" else {}
+    return {**rows, **{name: robustness_id(name, what) for name in VARIANTS}}
 
 
 def activation_table(table: pd.DataFrame) -> pd.DataFrame:
@@ -241,17 +179,16 @@ def ranking_table(rob: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame([_ranking_row(r) for r in rob[rob["status"] == "ok"].to_dict("records")])
 
 
-def ranking_sentence(rob: pd.DataFrame) -> str:
-    """How many variants keep the base's order of the cells and its best cell, and how many
-    reverse a resolved pair of cells."""
-    ran = rob[(rob["variant"] != "(base)") & (rob["status"] == "ok")]
+def ranking_counts(rob: pd.DataFrame) -> dict[str, int]:
+    """Counts over the variants run (:func:`bnorder.analysis.robustness_table`): ``run``, those
+    that keep the base's ranking of the four cells exactly (``same``), keep its best cell
+    (``top_same``), and reverse a pair of cells whose order is resolved in both (``reversed``)."""
+    ran = rob[(rob["variant"] != "(base)") & (rob["status"] == "ok")] if "status" in rob else rob.iloc[:0]
     if not len(ran) or "same" not in ran:
-        return "No variant has been run yet, so there is no ranking to compare with the base's."
+        return {"run": 0, "same": 0, "top_same": 0, "reversed": 0}
     flag = lambda col: int(ran[col].fillna(False).astype(bool).sum())  # noqa: E731
-    reversed_ = sum(bool(x) for x in ran["reversed"] if isinstance(x, list))
-    return (f"Of the {an.plural(len(ran), 'variant')} run, {flag('same')} keep the base's ranking "
-            f"exactly and {flag('top_same')} keep its best cell; in {reversed_} the order of a pair "
-            "of cells is resolved in the opposite direction to the base's.")
+    return {"run": len(ran), "same": flag("same"), "top_same": flag("top_same"),
+            "reversed": sum(bool(x) for x in ran["reversed"] if isinstance(x, list))}
 
 
 # ------------------------------------------------------------------ what is missing
