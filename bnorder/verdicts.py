@@ -151,29 +151,6 @@ def interval_text(low: float, high: float, digits: int = 2) -> str:
     return f"95% CI {_num(low, digits, True)} to {_num(high, digits, True)}"
 
 
-def describe(v: Verdict, higher: str, lower: str, unit: str = "points", digits: int = 2) -> str:
-    """One sentence a person would write: ``higher``/``lower`` name what a positive/negative
-    difference means (e.g. "relu-bn is better", "relu-bn is worse")."""
-    unit = f" {unit}" if unit else ""
-    if v.n < 2:
-        return f"too few paired seeds to tell ({v.n})"
-    if not np.isfinite(v.low):
-        return (f"unresolved: all {v.n} seeds differ by the same {_num(v.mean, digits, True)}{unit}, "
-                f"so their spread, and an interval, cannot be estimated; more seeds are needed")
-    ci = interval_text(v.low, v.high, digits)
-    seeds = f"{v.agree} of {v.n} seeds agree"
-    if v.state == "resolved":   # the size and its interval both as magnitudes of the named direction
-        what, (lo, hi) = (higher, (v.low, v.high)) if v.direction > 0 else (lower, (-v.high, -v.low))
-        return (f"{what} by {_num(abs(v.mean), digits)}{unit} (95% CI {_num(lo, digits)} to "
-                f"{_num(hi, digits)}; {seeds})")
-    if v.state == "equivalent":
-        return (f"equivalent within ±{_num(v.margin, digits)}{unit}: "
-                f"{_num(v.mean, digits, True)}{unit} ({ci})")
-    lean = higher if v.direction > 0 else lower
-    return (f"unresolved: the estimate leans towards '{lean}', {_num(v.mean, digits, True)}{unit} "
-            f"({ci}; {seeds}{seeds_needed_phrase(v, digits)})")
-
-
 def seeds_to_decide(v: Verdict) -> tuple[float, bool]:
     """How many paired seeds would decide an unresolved verdict, and whether by putting the
     interval inside the margin (``True``: the question has a margin and the estimate lies within
@@ -182,23 +159,3 @@ def seeds_to_decide(v: Verdict) -> tuple[float, bool]:
     if v.margin is not None and v.seeds_for_margin > v.n:
         return v.seeds_for_margin, True
     return v.seeds_needed, False
-
-
-def seeds_needed_phrase(v: Verdict, digits: int = 2) -> str:
-    """:func:`seeds_to_decide` as the end of an unresolved verdict's sentence ("" when nothing
-    can be said)."""
-    needed, within = seeds_to_decide(v)
-    if np.isnan(needed):
-        return ""
-    if within:
-        if needed > PLANNABLE:
-            return (f"; the estimate lies too close to the ±{_num(v.margin, digits)} margin for "
-                    f"{PLANNABLE:,} paired seeds to show it inside")
-        return (f"; about {int(needed):,} paired seeds would put the interval inside "
-                f"±{_num(v.margin, digits)} if this estimate held")
-    if needed <= v.n:   # the spread of so few seeds is itself too uncertain to plan with
-        return "; too few seeds to estimate how many would resolve it"
-    if needed > PLANNABLE:
-        return (f"; the estimate lies too close to zero for {PLANNABLE:,} paired seeds to "
-                f"resolve an effect this size")
-    return f"; about {int(needed):,} paired seeds would resolve an effect this size"
