@@ -17,7 +17,9 @@ always give the same bytes). The kinds of finding:
                       same for the training split's fit, the generalization gap and late-epoch
                       volatility (``<arch>-order-fit``, ``-gap``, ``-volatility``, ...); per
                       block the same measures' means and seed spread
-                      (``<arch>-pooled-<measure>-<block>``); the converged CNN with the cosine
+                      (``<arch>-pooled-<measure>-<block>``); the converged CNN's one-knob arms
+                      under their own id instead of ``<arch>`` (``cnn-momentum0.01-order``,
+                      ``cnn-width32-pooled-running-cost-bn-relu``, ...); the converged CNN with the cosine
                       schedule: ``cnn-cosine-order``, ``-precise``, ``cnn-order-cosine-change``
     robustness        the factorial MLP with one knob changed (the one-knob variants
                       ``<base>-<variant>`` of :data:`bnorder.profiles.VARIANTS`, the Robustness
@@ -91,7 +93,15 @@ CONTRAST_IDS = {POSITION: "position", ACTIVATION: "activation", INTERACTION: "in
 # converged CNN, and the MLP of the profile that reads every run three ways and fits the training
 # split (why-bn-eval).
 HEADLINES = [{"profile": "cnn-converged", "arch": "cnn", "arm": "relu-bn", "base": "bn-relu"},
-             {"profile": "why-bn-eval", "arch": "mlp", "arm": "relu-bn", "base": "bn-relu", "pool": False}]
+             {"profile": "why-bn-eval", "arch": "mlp", "arm": "relu-bn", "base": "bn-relu", "pool": False},
+             # The converged CNN's arms that change one knob (the momentum, the width), read the
+             # same way under their own id: their runs are their profile's only.
+             {"id": "cnn-momentum0.01", "profile": "cnn-converged-momentum0.01", "arch": "cnn",
+              "arm": "relu-bn", "base": "bn-relu", "pool": False},
+             {"id": "cnn-momentum0.3", "profile": "cnn-converged-momentum0.3", "arch": "cnn",
+              "arm": "relu-bn", "base": "bn-relu", "pool": False},
+             {"id": "cnn-width32", "profile": "cnn-converged-width32", "arch": "cnn",
+              "arm": "relu-bn", "base": "bn-relu", "pool": False}]
 # pool False: that profile's runs only. The MLP's seeds 0-9 were also filed by `factorial`, whose
 # runs read neither the precise statistics nor the training split, and a rerun of a seed does not
 # reproduce its record exactly (Reproducibility), so the two are not mixed.
@@ -276,7 +286,8 @@ def last_epoch_train_gain(row) -> float:
 POOLED_MEASURES = {"accuracy": "final_test_acc", "accuracy-precise": "final_test_acc_precise",
                    "fit": "train_eval_acc", "gap": "generalization_gap",
                    "volatility": "late_volatility", "volatility-precise": "late_volatility_precise",
-                   "train-gain-last-epoch": "train_acc_last_epoch_gain"}
+                   "train-gain-last-epoch": "train_acc_last_epoch_gain",
+                   "running-cost": "running_statistics_cost"}
 
 
 def _reader(metric: str):
@@ -301,7 +312,7 @@ def _own_runs(every: pd.DataFrame, profile: str, arch: str, block: str) -> pd.Da
 
 def order_findings(results, every: pd.DataFrame | None = None) -> dict[str, dict]:
     """Per network of :data:`HEADLINES`, pooling every record of each block's configuration
-    (:func:`pooled_runs`):
+    (:func:`pooled_runs`), under the entry's ``id`` where it has one instead of ``<arch>``:
 
     - ``<arch>-order`` (final test accuracy with BatchNorm's running statistics) and
       ``<arch>-order-<measure>`` for the other :data:`POOLED_MEASURES`: relu-bn − bn-relu,
@@ -323,7 +334,7 @@ def order_findings(results, every: pd.DataFrame | None = None) -> dict[str, dict
             if not seeds:
                 continue
             used = pd.concat([arm.loc[seeds], base.loc[seeds]])
-            key = f"{h['arch']}-order" + (f"-{measure.replace('accuracy-', '')}" if measure else "")
+            key = f"{h.get('id', h['arch'])}-order" + (f"-{measure.replace('accuracy-', '')}" if measure else "")
             out[key] = {"kind": "order", "what": f"{h['arm']} − {h['base']}",
                         "metric": metric, "profile": h["profile"],
                         "seeds": [int(s) for s in seeds], "records": _records(used, results),
@@ -339,7 +350,7 @@ def order_findings(results, every: pd.DataFrame | None = None) -> dict[str, dict
                          **_describe_entry(values.to_numpy())}
                 if measure == "train-gain-last-epoch":
                     entry = {**entry, **_verdict_entry(verdicts.verdict(values.to_numpy()))}
-                out[f"{h['arch']}-pooled-{measure}-{block}"] = entry
+                out[f"{h.get('id', h['arch'])}-pooled-{measure}-{block}"] = entry
     return out
 
 

@@ -78,6 +78,22 @@ def test_runs_of_one_configuration_are_pooled_wherever_they_were_filed(tmp_path)
     assert spread["n"] == 5 and spread["sd"] == pytest.approx(np.std([90, 91, 92, 93, 94], ddof=1))
 
 
+def test_a_one_knob_arm_of_the_cnn_is_read_under_its_own_id_from_its_own_runs(tmp_path):
+    for seed in (10, 11, 12):
+        record(tmp_path, "cnn-converged", "bn-relu", seed, 90.0)
+        record(tmp_path, "cnn-converged", "relu-bn", seed, 90.5)
+        record(tmp_path, "cnn-converged-momentum0.01", "bn-relu", seed, 85.0 + seed, bn_momentum=0.01)
+        record(tmp_path, "cnn-converged-momentum0.01", "relu-bn", seed, 89.0 + seed, bn_momentum=0.01)
+    out = findings.order_findings(tmp_path)
+    arm = out["cnn-momentum0.01-order"]
+    assert arm["seeds"] == [10, 11, 12] and arm["mean"] == pytest.approx(4.0)
+    assert {folder.split("/")[0] for folder in arm["records"]} == {"cnn-converged-momentum0.01"}
+    assert out["cnn-order"]["mean"] == pytest.approx(0.5)           # the base is not mixed with it
+    assert "cnn-width32-order" not in out                              # an arm with no runs: absent
+    # what the running statistics cost each block, read the same way for the arm and the base
+    assert out["cnn-momentum0.01-pooled-running-cost-bn-relu"]["mean"] == pytest.approx(0.5)
+
+
 def test_the_last_epochs_gain_of_training_accuracy_says_whether_a_run_was_still_fitting():
     rising = {"history": [{"epoch": 9, "train_acc": 90.0}, {"epoch": 10, "train_acc": 90.4}]}
     flat = {"history": [{"epoch": 10, "train_acc": 91.0}, {"epoch": 9, "train_acc": 91.0}]}
