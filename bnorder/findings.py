@@ -21,7 +21,7 @@ always give the same bytes). The kinds of finding:
                       schedule: ``cnn-cosine-order``, ``-precise``, ``cnn-order-cosine-change``
     robustness        the factorial MLP with one knob changed (the one-knob variants
                       ``<base>-<variant>`` of :data:`bnorder.profiles.VARIANTS`, the Robustness
-                      chapter's :func:`bnorder.report.robustness.variant_table`): the position
+                      chapter's :func:`bnorder.robustness.variant_table`): the position
                       effect within the variant, ``robustness-<variant>-position``, and its
                       change from the base's, variant minus base paired by seed with the
                       chapter's equivalence margin, ``robustness-<variant>-change``
@@ -65,14 +65,16 @@ from __future__ import annotations
 import json
 import math
 import re
-from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from . import interventions, reference, stats, verdicts
-from .analysis import ACTIVATION, INTERACTION, MIXED, POSITION, factorial_contrasts
+from .contrasts import CONTRAST_IDS, POSITION, factorial_contrasts
+from .run_selection import (  # noqa: F401  (the public names other modules read from findings)
+    CNN_EDITIONS, completed, configuration_key, edition_runs, factorial_complete_seeds, factorial_runs,
+    loader, pooled_runs)
 from .records import load_records
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -82,11 +84,6 @@ ORIGINAL_DATA = "book/reference/original-study-runs.csv"
 DIGITS = 4
 SCHEMA = 1
 
-# The CNN's editions, strongest first: (profile, its name in the text); None is the base profile.
-CNN_EDITIONS = [("factorial-gpu", "the full-size CNN"), ("cnn-converged", "the converged CPU CNN"),
-                (None, "the CNN of the base profile")]
-CONTRAST_IDS = {POSITION: "position", ACTIVATION: "activation", INTERACTION: "interaction",
-                MIXED: "case3-vs-case1"}
 # The configurations whose order the book's answer reports, and the two blocks it compares: the
 # converged CNN, and the MLP of the profile that reads every run three ways and fits the training
 # split (why-bn-eval).
@@ -105,84 +102,6 @@ ORIGINAL_DIFFERENCES = [("exp1", "cnn", "case2", "case1"), ("exp1", "cnn", "case
 CLAIM = re.compile(r"\{claim\}`([^`]*)`")
 _CODE_SPAN = re.compile(r"``.*?``")
 CLAIM_STATES = ("positive", "negative", "equivalent", "unresolved", "confirmed", "refuted")
-
-
-# ------------------------------------------------------------------ reading the records
-
-@lru_cache(maxsize=None)
-def _load(results: str, profile: str) -> pd.DataFrame:
-    folder = Path(results) / profile
-    return load_records(results, profile) if folder.is_dir() else pd.DataFrame()
-
-
-def loader(results):
-    """``load(profile)``: that profile's records under ``results`` (each read once)."""
-    return lambda profile: _load(str(results), profile)
-
-
-def completed(runs: pd.DataFrame) -> pd.DataFrame:
-    return runs[runs["status"] == "ok"] if len(runs) else runs
-
-
-def edition_runs(load, base: str, pick, complete_seeds) -> tuple[pd.DataFrame, dict[str, str]]:
-    """The runs a chapter analyses and, per network, the profile they come from: every network
-    but the CNN from ``base``; the CNN from the first of :data:`CNN_EDITIONS` with at least two
-    complete seeds (``complete_seeds(cnn_runs)``), else from ``base`` whatever its seeds.
-    ``load(profile)`` returns a profile's records, ``pick(records)`` the runs a chapter uses."""
-    own = pick(load(base))
-    parts = [own[own["arch"] != "cnn"]] if len(own) else []
-    editions = {a: base for a in (own["arch"].unique() if len(own) else []) if a != "cnn"}
-    for profile, _ in CNN_EDITIONS:
-        runs = own if profile is None else pick(load(profile))
-        cnn = runs[runs["arch"] == "cnn"] if len(runs) else runs
-        if complete_seeds(cnn) >= 2 or (profile is None and len(cnn)):
-            parts.append(cnn)
-            editions["cnn"] = profile or base
-            break
-    return (pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()), editions
-
-
-def factorial_complete_seeds(runs: pd.DataFrame) -> int:
-    """Seeds with all four cells of the 2x2 design completed."""
-    return factorial_contrasts(runs, "final_test_acc")["seed"].nunique() if len(runs) else 0
-
-
-def factorial_runs(results, base: str = "factorial", load=None) -> tuple[pd.DataFrame, dict[str, str]]:
-    """The completed runs of the factorial design and, per network, the profile they come from."""
-    return edition_runs(load or loader(results), base, completed, factorial_complete_seeds)
-
-
-def configuration_key(config: dict) -> str:
-    """What identifies a configuration across profiles: the config hash of
-    :func:`bnorder.config.config_hash` (which leaves out the profile and where things are
-    stored) without the seed. Two records with the same key differ in their seed only."""
-    from .config import LATER_KNOBS, NOT_IN_HASH, RunConfig
-
-    known = RunConfig().as_dict()
-    d = {k: config[k] for k in known if k in config and k not in NOT_IN_HASH and k != "seed"
-         and not (k in LATER_KNOBS and config[k] == LATER_KNOBS[k])}
-    return json.dumps(d, sort_keys=True, default=str)
-
-
-def pooled_runs(every: pd.DataFrame, profile: str, arch: str, block: str) -> pd.DataFrame:
-    """Every completed run, wherever it was filed, of the configuration that ``profile`` trains
-    for ``arch`` and ``block``: one per seed (the first by path when a seed was filed twice),
-    indexed by seed. Empty when the profile has no such run; an error when the profile's runs
-    of that block are not one configuration."""
-    from .config import RunConfig
-
-    ok = completed(every)
-    if not len(ok):
-        return ok
-    knobs = list(RunConfig().as_dict())
-    keys = pd.Series([configuration_key({k: r[k] for k in knobs if k in r}) for _, r in ok.iterrows()],
-                     index=ok.index)
-    own = (ok["profile"] == profile) & (ok["arch"] == arch) & (ok["block"] == block)
-    wanted = set(keys[own])
-    if len(wanted) > 1:
-        raise ValueError(f"profile {profile} trains {arch} {block} in {len(wanted)} configurations")
-    chosen = ok[keys.isin(wanted)].sort_values(["seed", "path"])
-    return chosen.drop_duplicates("seed").set_index(chosen.drop_duplicates("seed")["seed"].astype(int))
 
 
 # ------------------------------------------------------------------ the entries
@@ -385,12 +304,12 @@ def robustness_id(variant: str, what: str) -> str:
 
 def robustness_findings(results, base: str = "factorial", load=None) -> dict[str, dict]:
     """Per one-knob variant of the base's MLP with at least two seeds holding all four cells,
-    computed by the Robustness chapter's :func:`bnorder.report.robustness.variant_table`: its
+    computed by :func:`bnorder.robustness.variant_table`: its
     position effect (BatchNorm after − before the activation, per seed;
     ``robustness-<variant>-position``) and the change of that effect from the base's, variant
     minus base on the seeds both hold, with the chapter's equivalence margin
     (``robustness-<variant>-change``, when they share two seeds)."""
-    from .report import robustness as rb
+    from . import robustness as rb
 
     load = load or loader(results)
     table = rb.variant_table(results, base)

@@ -52,7 +52,7 @@ __all__ = [
     "probability_of_improvement", "power", "seeds_for_power", "compare",
     "hedges_correction", "original_consistency", "best_epoch_reanalysis", "interval_method",
     "mean_interval", "interval_coverage", "standardized_difference", "seeds_needed",
-    "late_start", "late_volatility",
+    "late_start", "late_volatility", "detectable_effect",
 ]
 
 
@@ -467,6 +467,24 @@ def seeds_for_power(effect_size: float, alpha: float = 0.05, power: float = 0.8,
 
 
 _power = power   # seeds_for_power's ``power`` argument shadows the function
+
+
+def detectable_effect(n: int, alpha: float = 0.05, target: float = 0.8, paired: bool = True) -> float:
+    """The smallest standardized effect (d_z if ``paired``, else d) that a two-sided t-test with
+    ``n`` seeds (pairs, or runs per group) detects with probability ``target``
+    (:func:`power`, solved for the effect by bisection). NaN for n < 2."""
+    if n < 2:
+        return np.nan
+    lo, hi = 0.0, 1.0
+    while power(n, hi, alpha, paired) < target:
+        hi *= 2
+        if hi > 1e6:
+            return np.inf
+    for _ in range(60):
+        mid = (lo + hi) / 2
+        lo, hi = (mid, hi) if power(n, mid, alpha, paired) < target else (lo, mid)
+    return hi
+
 
 MAX_SEEDS = 100_000   # seeds_needed gives up (inf) past this many seeds
 

@@ -98,6 +98,14 @@ def interval_state(low: float, high: float, margin: float | None = None) -> str:
     return "unresolved"
 
 
+def interval_sign(low: float, high: float) -> int:
+    """+1 when a 95% interval lies above zero, -1 below, 0 when :func:`interval_state` does not
+    call it resolved (it includes zero, or there is none)."""
+    if interval_state(low, high) != "resolved":
+        return 0
+    return 1 if low > 0 else -1
+
+
 def seeds_within_margin(mean: float, sd: float, margin: float | None, max_n: int = PLANNABLE) -> float:
     """Smallest number of paired seeds whose 95% t interval, at this ``mean`` and spread ``sd``,
     would lie inside +-``margin``: how many seeds an equivalence question needs if the estimate
@@ -138,17 +146,6 @@ def prediction_outcome(v: Verdict, expect: str, margin: float | None = None) -> 
             return "refuted"
         return "unresolved"
     raise ValueError(f"unknown expectation {expect!r}; valid: negative, positive, equivalent")
-
-
-def _num(x: float, digits: int, sign: bool = False) -> str:
-    return f"{x:+.{digits}f}" if sign else f"{x:.{digits}f}"
-
-
-def interval_text(low: float, high: float, digits: int = 2) -> str:
-    """The 95% interval as a sentence gives it, or why there is none (every seed the same)."""
-    if not (np.isfinite(low) and np.isfinite(high)):
-        return "the same on every seed, no interval"
-    return f"95% CI {_num(low, digits, True)} to {_num(high, digits, True)}"
 
 
 def seeds_to_decide(v: Verdict) -> tuple[float, bool]:

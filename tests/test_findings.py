@@ -267,7 +267,7 @@ def mlp_cells(folder: Path, profile: str, seed: int, position: float, **knobs) -
 
 
 def test_the_robustness_findings_pair_each_variant_with_the_base_by_seed(tmp_path):
-    from bnorder.report import robustness as rb
+    from bnorder import robustness as rb
 
     base = {s: -1.0 - 0.1 * s for s in range(6)}           # the base's position effect per seed
     nobias = {s: -0.5 + 0.05 * s for s in (1, 2, 3, 7)}   # seed 7: no base run to pair with

@@ -178,6 +178,6 @@ def test_replication_and_statistics_count_the_same_runs_needed_for_the_same_orig
 
 
 def an_text(needed):
-    from bnorder import analysis
+    from bnorder.report.style import seeds_needed_text
 
-    return analysis.seeds_needed_text(needed)
+    return seeds_needed_text(needed)

@@ -507,3 +507,10 @@ def test_late_volatility_is_one_definition_that_skips_missing_readings_and_early
     assert S.late_volatility(epochs, values, late_from=9) == pytest.approx(4)
     assert np.isnan(S.late_volatility([1, 2], [50, None]))
     assert S.late_start(10) == 6 and S.late_start(5) == 3
+
+
+def test_detectable_effect_inverts_power():
+    d = S.detectable_effect(10)
+    assert S.power(10, d) == pytest.approx(0.8, abs=1e-6)
+    assert S.detectable_effect(5, paired=False) > S.detectable_effect(5)
+    assert np.isnan(S.detectable_effect(1))

@@ -11,7 +11,9 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from .. import analysis as an
+from ..contrasts import POSITION
+from ..robustness import robustness_table
+from .style import ARCH_ORDER
 from .. import verdicts
 from ..findings import factorial_runs, loader
 from ..profiles import PROFILES
@@ -27,9 +29,9 @@ def answer_rows(results, base: str) -> pd.DataFrame:
     rows = [{"label": f"{r.arch} ({edition_label(runs, editions, r.arch).replace('`', '')})",
              "group": "networks", "n": r.n,
              "mean": r.mean, "low": r.low, "high": r.high, "state": r.state}
-            for r in eff[eff["contrast"] == an.POSITION].itertuples()]
-    rows.sort(key=lambda row: an.ARCH_ORDER.index(row["label"].split(" ")[0]))
-    rob = an.robustness_table(results, base, "final_test_acc", "mlp")
+            for r in eff[eff["contrast"] == POSITION].itertuples()]
+    rows.sort(key=lambda row: ARCH_ORDER.index(row["label"].split(" ")[0]))
+    rob = robustness_table(results, base, "final_test_acc", "mlp")
     for r in rob[(rob["variant"] != "(base)") & (rob["status"] == "ok")].itertuples():
         state = verdicts.interval_state(r.position_lo, r.position_hi)
         rows.append({"label": f"mlp, {r.variant}", "group": "mlp variants", "n": r.n,

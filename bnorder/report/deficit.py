@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .. import analysis as an
+from .style import BLOCK_ORDER, ordered
 from .. import interventions, stats, verdicts
 from ..findings import loader
 
@@ -49,7 +49,7 @@ def fit_table(results) -> pd.DataFrame:
         runs = loader(results)(profile)
         if not len(runs):
             continue
-        for block in an.ordered(runs[runs["arch"] == arch]["block"], an.BLOCK_ORDER):
+        for block in ordered(runs[runs["arch"] == arch]["block"], BLOCK_ORDER):
             fit = _per_seed(runs, block, arch, "train_eval_acc")
             if not len(fit):
                 continue

@@ -11,14 +11,15 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from .. import analysis as an
-from .. import findings, interventions, verdicts
+from ..robustness import robustness_table
+from ..run_measures import run_measures
+from .missing_runs import not_run_sentence, sweep_command
+from .style import ARCH_ORDER, BLOCK_ORDER, block_palette, ordered
+from .. import interventions
+from ..run_selection import completed, loader
 
 OUTCOME_COLOURS = {"confirmed": "#2a7d3f", "refuted": "#b2182b", "unresolved": "#7f7f7f"}
 LR_VARIANTS = {"lr1e-4": 1e-4, "lr3e-4": 3e-4, "(base)": 1e-3, "lr3e-3": 3e-3}
-
-
-loader = findings.loader   # ``load(profile)`` over a results folder, each profile read once
 
 
 def status_note(runs: pd.DataFrame, base: str):
@@ -27,12 +28,8 @@ def status_note(runs: pd.DataFrame, base: str):
 
     if len(runs) and (runs["status"] == "ok").any():
         return None
-    return Markdown(an.not_run_sentence(base, "the factorial design") +
+    return Markdown(not_run_sentence(base, "the factorial design") +
                     " The figures below stay empty until it has.")
-
-
-def completed(runs: pd.DataFrame) -> pd.DataFrame:
-    return runs[runs["status"] == "ok"] if len(runs) else runs
 
 
 # ------------------------------------------------------------------ interventions
@@ -44,7 +41,7 @@ def prediction_sentence(row) -> str:
     runs = "the runs" if not isinstance(seeds, list) or not seeds else \
         f"the runs of seeds {min(seeds)}–{max(seeds)}"
     profiles = row["arm"]["profile"]
-    commands = ", ".join(f"`{an.sweep_command(p)}`" for p in ([profiles] if isinstance(profiles, str) else profiles))
+    commands = ", ".join(f"`{sweep_command(p)}`" for p in ([profiles] if isinstance(profiles, str) else profiles))
     return (f"*Prediction, written {row['written']} before {runs}:* {' '.join(row['prediction'].split())}"
             f" (its runs: {commands})")
 
@@ -179,12 +176,12 @@ def unit_states(runs: pd.DataFrame) -> pd.DataFrame:
 def unit_states_figure(table: pd.DataFrame):
     """Small multiples, one per network: share of always-negative units per layer and block
     (solid: ReLU, dead; dashed: LeakyReLU, not dead)."""
-    archs = an.ordered(table["arch"], an.ARCH_ORDER)
+    archs = ordered(table["arch"], ARCH_ORDER)
     fig, axes = plt.subplots(1, max(1, len(archs)), figsize=(4.2 * max(1, len(archs)), 3), squeeze=False)
-    palette = an.block_palette()
+    palette = block_palette()
     for ax, arch in zip(axes[0], archs):
         sub = table[table["arch"] == arch]
-        for block in an.ordered(sub["block"], an.BLOCK_ORDER):
+        for block in ordered(sub["block"], BLOCK_ORDER):
             b = sub[sub["block"] == block]
             ax.plot(b["layer"], 100 * b["always_negative"], marker="o", ms=3, color=palette[block],
                     ls="--" if "lrelu" in block else "-", label=block)
@@ -219,7 +216,7 @@ def first_block_figure(table: pd.DataFrame, arms: dict[str, tuple[str, str]]):
     """First-block always-negative units against the epoch, one line per arm (band: range over
     seeds); arms with centred inputs dashed."""
     fig, ax = plt.subplots(figsize=(6.5, 3))
-    palette = an.block_palette()
+    palette = block_palette()
     for label, (profile, block) in arms.items():
         t = table[table["arm"] == label]
         if not len(t):
@@ -265,7 +262,7 @@ def centring_table(results, seeds=range(10), blocks=("bn-relu", "relu-bn")) -> p
 def dose_response(results, base: str) -> pd.DataFrame:
     """The position effect (BatchNorm after − before, mlp) at each learning rate, and with the
     cosine schedule, from the base profile and its one-knob variants."""
-    table = an.robustness_table(results, base, "final_test_acc", "mlp")
+    table = robustness_table(results, base, "final_test_acc", "mlp")
     columns = ["variant", "lr", "n", "position_mean", "position_lo", "position_hi"]
     keep = table[table["variant"].isin([*LR_VARIANTS, "cosine"]) & (table["status"] == "ok")].copy()
     keep["lr"] = keep["variant"].map(LR_VARIANTS)
@@ -390,14 +387,14 @@ PROBE_MEASURES = {
 def probe_figure(runs: pd.DataFrame):
     """Small multiples: each probe measurement (columns) per network (rows), one dot per seed
     and block."""
-    m = an.run_measures(completed(runs)) if len(completed(runs)) else pd.DataFrame(columns=["arch"])
-    archs = an.ordered(m["arch"], an.ARCH_ORDER)
+    m = run_measures(completed(runs)) if len(completed(runs)) else pd.DataFrame(columns=["arch"])
+    archs = ordered(m["arch"], ARCH_ORDER)
     fig, axes = plt.subplots(max(1, len(archs)), len(PROBE_MEASURES),
                              figsize=(2.3 * len(PROBE_MEASURES), 2.3 * max(1, len(archs))), squeeze=False)
-    palette = an.block_palette()
+    palette = block_palette()
     for row, arch in zip(axes, archs):
         sub = m[m["arch"] == arch]
-        blocks = an.ordered(sub["block"], an.BLOCK_ORDER)
+        blocks = ordered(sub["block"], BLOCK_ORDER)
         for ax, (col, title) in zip(row, PROBE_MEASURES.items()):
             for i, block in enumerate(blocks):
                 vals = sub[sub["block"] == block][col].dropna()

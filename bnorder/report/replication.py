@@ -23,12 +23,14 @@ import numpy as np
 import pandas as pd
 from scipy import stats as sps
 
-from .. import analysis as an
+from ..contrasts import by_seed
+from .missing_runs import planned_archs, sweep_command
+from .style import DATASET_NAMES, block_palette, fmt, ordered
 from .. import reference, verdicts
 from ..orders import ALIASES
 from ..profiles import ORIGINAL_CASES, PROFILES
 from . import factorial as fx
-from ..findings import completed, loader
+from ..run_selection import completed, edition_runs, loader
 
 CASES = ORIGINAL_CASES                                   # bn-relu, relu-bn, lrelu-bn
 CASE = {"bn-relu": "case 1", "relu-bn": "case 2", "lrelu-bn": "case 3"}
@@ -130,11 +132,11 @@ def replication_runs(results, base: str, load=None) -> tuple[pd.DataFrame, dict[
     :data:`~bnorder.report.factorial.CNN_EDITIONS` with two or more complete seeds, else from
     ``base`` whatever its seeds. ``load(profile)`` (default: the records under ``results``)
     returns a profile's records."""
-    return fx.edition_runs(load or loader(results), base, _cases, complete_seeds)
+    return edition_runs(load or loader(results), base, _cases, complete_seeds)
 
 
 def archs_of(runs: pd.DataFrame) -> list[str]:
-    return an.ordered(runs["arch"], ARCHS) if len(runs) else []
+    return ordered(runs["arch"], ARCHS) if len(runs) else []
 
 
 def early(sub: pd.DataFrame) -> bool:
@@ -153,12 +155,12 @@ def setting_table(runs: pd.DataFrame, editions: dict[str, str], seeds=None) -> p
     (``seeds(runs of one network)``, default :func:`complete_seeds`)."""
     seeds = seeds or complete_seeds
     rows = []
-    for arch in an.ordered(runs["arch"], ARCHS) if len(runs) else []:
+    for arch in ordered(runs["arch"], ARCHS) if len(runs) else []:
         sub = runs[runs["arch"] == arch]
         r = sub.iloc[0]
         unit = "channels" if arch == "cnn" else "units"
         rows.append({"network": arch, "profile": editions.get(arch, r["profile"]),
-                     "data": an.DATASET_NAMES.get(r["dataset"], r["dataset"]),
+                     "data": DATASET_NAMES.get(r["dataset"], r["dataset"]),
                      "size": ("the study's MLP" if arch == "seed-mlp"
                               else f"{int(r['depth'])} blocks of {int(r['width'])} {unit}"),
                      "training images": f"{int(r['train_subset']):,}" if r["train_subset"] else "all",
@@ -174,7 +176,7 @@ def run_settings(runs: pd.DataFrame) -> dict[str, str]:
         return {k: DASH for k in ("rerun_data", "rerun_batch", "rerun_lr", "rerun_val")}
     def listed(values, text):
         return " or ".join(text(v) for v in sorted(values.unique()))
-    return {"rerun_data": listed(runs["dataset"], lambda d: an.DATASET_NAMES.get(d, d)),
+    return {"rerun_data": listed(runs["dataset"], lambda d: DATASET_NAMES.get(d, d)),
             "rerun_batch": listed(runs["batch_size"], lambda b: str(int(b))),
             "rerun_lr": listed(runs["lr"], lambda x: f"{x:g}"),
             "rerun_val": listed(runs["val_fraction"], lambda x: f"{x:.0%}")}
@@ -184,7 +186,7 @@ def reductions(editions: dict[str, str], base: str) -> str:
     """Markdown list: what the chapter's profiles change relative to the original protocol
     (a base profile's line about its CNN is left out when the CNN comes from elsewhere; with
     no runs yet, everything ``base`` would change)."""
-    editions = editions or {arch: base for arch in an.planned_archs(base)} or {None: base}
+    editions = editions or {arch: base for arch in planned_archs(base)} or {None: base}
     lines = []
     for arch, profile in editions.items():
         for r in PROFILES[profile].reductions if profile in PROFILES else []:
@@ -207,7 +209,7 @@ def status_note(records: pd.DataFrame, base: str, results):
         return Markdown(
             f"**No completed run records of profile `{base}` were found** under `{results}`, so "
             f"the rerun has no numbers yet; the original study's, which are data, are shown in "
-            f"full. Create them with `{an.sweep_command(base)}` and build the book again (set "
+            f"full. Create them with `{sweep_command(base)}` and build the book again (set "
             f"`BNORDER_RESULTS` if the records are elsewhere).")
     notes = []
     try:
@@ -227,7 +229,7 @@ def status_note(records: pd.DataFrame, base: str, results):
 
 def paired(runs: pd.DataFrame, arch: str, block: str, ref: str, value: str = "final_test_acc"):
     """Per-seed differences ``block − ref`` of one network (seeds with both), or None."""
-    wide = an.by_seed(runs, value, arch) if len(runs) else pd.DataFrame()
+    wide = by_seed(runs, value, arch) if len(runs) else pd.DataFrame()
     if block not in wide or ref not in wide:
         return None
     return (wide[block] - wide[ref]).dropna()
@@ -269,7 +271,7 @@ def claims_figure(table: pd.DataFrame):
     """One panel per network: each comparison of :data:`COMPARISONS` from the study's two
     experiments and from here, with its 95% interval coloured by verdict; the margin of
     "hardly matters" shaded in the MLPs."""
-    archs = an.ordered(table["arch"], ARCHS) if len(table) else []
+    archs = ordered(table["arch"], ARCHS) if len(table) else []
     fig, axes = plt.subplots(1, max(1, len(archs)), figsize=(3.3 * max(1, len(archs)), 2.9),
                              squeeze=False, sharey=True)
     offsets = {"exp1": 0.27, "exp2": 0.0, "here": -0.27}
@@ -399,7 +401,7 @@ def spread_rows(runs: pd.DataFrame, original=None) -> pd.DataFrame:
     rows = []
     for arch in ARCHS:
         for block in CASES[1:]:
-            wide = an.by_seed(runs, "final_test_acc", arch) if len(runs) else pd.DataFrame()
+            wide = by_seed(runs, "final_test_acc", arch) if len(runs) else pd.DataFrame()
             if {block, "bn-relu"} <= set(wide.columns):
                 both = wide[[block, "bn-relu"]].dropna()
                 ratio = sd_ratio(both[block], both["bn-relu"], True)
@@ -427,7 +429,7 @@ def spread_table(rows: pd.DataFrame) -> pd.DataFrame:
     table = cell.pivot_table(index=["arch", "case"], columns="source", values="text", aggfunc="first")
     table = table.reindex(columns=[s for s in SOURCES if s in table.columns]).fillna(DASH)
     table = table.rename(columns={s: "here" if s == "here" else f"study, Exp. {s[-1]}" for s in SOURCES})
-    table = table.reindex(an.ordered(table.index.get_level_values(0), ARCHS), level=0)
+    table = table.reindex(ordered(table.index.get_level_values(0), ARCHS), level=0)
     return table.rename_axis(index=["network", "case"], columns=None)
 
 
@@ -473,7 +475,7 @@ DEF = reference.DEFICIT[0]                                # "case1 − mean(case
 
 
 def _n(x, digits=2, sign=True) -> str:
-    return an.fmt(x, digits, sign)
+    return fmt(x, digits, sign)
 
 
 def epoch_table(original=None) -> pd.DataFrame:
@@ -499,7 +501,7 @@ def epochs_figure(original=None):
     exp1 = runs[runs["experiment"] == "exp1"]
     scores = reference.run_scores(runs)
     last = int(exp1["epoch"].max())
-    first, palette = reference.late_start(last) - 1, an.block_palette()
+    first, palette = reference.late_start(last) - 1, block_palette()
     fig, axes = plt.subplots(1, len(reference.CASES), figsize=(3.1 * len(reference.CASES), 3.1), sharey=True)
     for ax, case in zip(axes, reference.CASES):
         sub, sc = exp1[(exp1["case"] == case) & (exp1["epoch"] >= first)], scores[scores["case"] == case]
@@ -604,7 +606,7 @@ def curves_figure(runs: pd.DataFrame):
                                              ("test_acc", "test accuracy (%)")]):
             sns.lineplot(data=ep[ep["arch"] == arch], x="epoch", y=metric, hue="block",
                          hue_order=[b for b in CASES if b in set(ep.loc[ep["arch"] == arch, "block"])],
-                         palette=an.block_palette(), errorbar=None, ax=axes[i][j], legend=(i + j == 0))
+                         palette=block_palette(), errorbar=None, ax=axes[i][j], legend=(i + j == 0))
             axes[i][j].set(ylabel=label if j == 0 else "", title=arch if i == 0 else "")
     if axes[0][0].get_legend():
         axes[0][0].legend(fontsize=7, frameon=False)
