@@ -198,8 +198,11 @@ POOLED_MEASURES = {"accuracy": "final_test_acc", "accuracy-precise": "final_test
                    "train-gain-last-epoch": "train_acc_last_epoch_gain"}
 
 
-def _reader(metric: str):
+def measure_reader(metric: str):
+    """``read(run)``: a run's value of ``metric`` (:data:`bnorder.interventions.METRICS`)."""
     return last_epoch_train_gain if metric == "train_acc_last_epoch_gain" else interventions.METRICS[metric]
+
+
 POOLED_BLOCKS = ("bn-relu", "relu-bn", "bn-lrelu", "lrelu-bn", "relu")
 
 
@@ -237,7 +240,7 @@ def order_findings(results, every: pd.DataFrame | None = None) -> dict[str, dict
         for measure, metric in {"": "final_test_acc", **POOLED_MEASURES}.items():
             if measure == "accuracy" or not len(arm) or not len(base):
                 continue
-            a, b = _per_seed(arm, _reader(metric)), _per_seed(base, _reader(metric))
+            a, b = _per_seed(arm, measure_reader(metric)), _per_seed(base, measure_reader(metric))
             seeds = sorted(set(a.dropna().index) & set(b.dropna().index))
             if not seeds:
                 continue
@@ -249,7 +252,7 @@ def order_findings(results, every: pd.DataFrame | None = None) -> dict[str, dict
                         **_verdict_entry(verdicts.verdict((a.loc[seeds] - b.loc[seeds]).to_numpy()))}
         for block, g in runs.items():
             for measure, metric in POOLED_MEASURES.items():
-                values = _per_seed(g, _reader(metric)).dropna() if len(g) else pd.Series(dtype=float)
+                values = _per_seed(g, measure_reader(metric)).dropna() if len(g) else pd.Series(dtype=float)
                 if len(values) < 2:
                     continue
                 entry = {"kind": "describe", "what": metric, "profile": h["profile"],
@@ -282,7 +285,7 @@ def schedule_findings(results, every: pd.DataFrame | None = None) -> dict[str, d
         return {}
 
     def diff(sched, metric):
-        read = _reader(metric)
+        read = measure_reader(metric)
         return (_per_seed(runs[(sched, "relu-bn")].loc[seeds], read)
                 - _per_seed(runs[(sched, "bn-relu")].loc[seeds], read))
 
@@ -473,16 +476,16 @@ def _ratio_entry(ratio: float, low: float, high: float, n: int) -> dict:
 
 def replication_findings(results, base: str = REPLICATION_BASE, load=None, original=None) -> dict[str, dict]:
     """The Replication chapter's rerun of the original study's comparisons
-    (:mod:`bnorder.report.replication`), from the book profile ``base`` and its CNN edition:
+    (:mod:`bnorder.replication`), from the book profile ``base`` and its CNN edition:
 
     - ``replication-<arch>-<a>-vs-<b>`` and ``…-best-val``: case a − case b at the last and at
       the best-validation epoch, paired by seed, with the chapter's margin in the MLPs
-      (:func:`~bnorder.report.replication.paired`, :func:`~bnorder.report.replication.margin_for`);
+      (:func:`~bnorder.replication.paired`, :func:`~bnorder.replication.margin_for`);
     - ``replication-<arch>-<case>-vs-case1-spread`` and, from the study's unpaired runs,
       ``original-<exp>-<arch>-<case>-vs-case1-spread``: the ratio of that case's standard
       deviation over seeds (runs) to case 1's, with its 95% interval
-      (:func:`~bnorder.report.replication.spread_rows`); negative: less spread than case 1."""
-    from .report import replication as rp
+      (:func:`~bnorder.replication.spread_rows`); negative: less spread than case 1."""
+    from . import replication as rp
 
     runs, editions = rp.replication_runs(results, base, load)
     out = {}

@@ -63,7 +63,7 @@ def cnn_readings(results) -> pd.DataFrame:
     """The converged CNN's final test accuracy per block and seed, read with BatchNorm's running
     statistics and with precise ones, pooling every record of each block's configuration
     (:func:`bnorder.findings.pooled_runs`, as the findings ``cnn-pooled-*`` do)."""
-    from ..findings import HEADLINES, POOLED_MEASURES, _reader, pooled_runs
+    from ..findings import HEADLINES, POOLED_MEASURES, measure_reader, pooled_runs
     from ..records import load_records
 
     h = next(x for x in HEADLINES if x["arch"] == "cnn")
@@ -72,7 +72,7 @@ def cnn_readings(results) -> pd.DataFrame:
     for block in CNN_BLOCKS:
         runs = pooled_runs(every, h["profile"], h["arch"], block) if len(every) else every
         for reading, measure in (("running", "accuracy"), ("precise", "accuracy-precise")):
-            read = _reader(POOLED_MEASURES[measure])
+            read = measure_reader(POOLED_MEASURES[measure])
             rows += [{"block": block, "seed": int(seed), "reading": reading, "test_acc": read(r)}
                      for seed, r in runs.iterrows()]
     return pd.DataFrame(rows, columns=["block", "seed", "reading", "test_acc"]).dropna()
