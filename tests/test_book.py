@@ -189,7 +189,7 @@ def test_analysis_chapters_show_the_factorial_records(tree):
     # mechanisms: every prediction with its date and its outcome (no intervention runs in this
     # tree, so each says how to run it), the forest plot, the per-layer units and the probe
     mtext = texts["mechanisms"]
-    from bnorder.interventions import load_predictions
+    from bnorder.predictions import load_predictions
     for p in load_predictions():
         profiles = p["arm"]["profile"]
         for profile in [profiles] if isinstance(profiles, str) else profiles:

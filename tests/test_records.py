@@ -92,7 +92,7 @@ def test_records_written_before_a_knob_existed_load_with_its_default(record, tmp
 # ~20 s, and installing it ~4 GB. This script runs where torch cannot be imported.
 WITHOUT_TORCH = """
 
-from bnorder import config, contrasts, interventions, orders, profiles, records, reference, sizes, stats, verdicts
+from bnorder import config, contrasts, orders, predictions, profiles, records, reference, sizes, stats, verdicts
 from bnorder.report import conclusion, factorial, intro, mechanisms, replication, reproducibility
 from bnorder.report import robustness, statistics
 

@@ -133,7 +133,7 @@ def test_answer_figure_shows_the_base_and_every_variant_run(tmp_path):
 
 
 def test_the_margin_is_that_of_the_mechanisms_mlp_predictions_of_no_effect():
-    from bnorder.interventions import load_predictions
+    from bnorder.predictions import load_predictions
 
     margins = {p["margin"] for p in load_predictions()
                if p["expect"] == "equivalent" and p["arm"]["profile"] in ("why-first-block", "why-mean-shift")}

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .. import interventions, verdicts
+from .. import predictions, verdicts
 from ..contrasts import CONTRAST_IDS, POSITION, factorial_contrasts
 from ..run_selection import completed, factorial_runs, loader
 from .entries import describe_entry, records_of, verdict_entry
@@ -39,7 +39,7 @@ def factorial_findings(results, base: str = "factorial", load=None) -> dict[str,
     for (arch, block), g in runs.groupby(["arch", "block"], sort=True):
         g = g.sort_values("seed")
         for name, metric in measures.items():
-            values = pd.Series([interventions.METRICS[metric](r) for _, r in g.iterrows()],
+            values = pd.Series([predictions.METRICS[metric](r) for _, r in g.iterrows()],
                                index=g["seed"].astype(int), dtype=float).dropna()
             if len(values) < 2:
                 continue

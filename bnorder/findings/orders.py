@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .. import interventions, verdicts
+from .. import predictions, verdicts
 from ..records import load_records
 from ..run_selection import completed, pooled_runs
 from .entries import describe_entry, records_of, verdict_entry
@@ -40,8 +40,8 @@ POOLED_MEASURES = {"accuracy": "final_test_acc", "accuracy-precise": "final_test
 
 
 def measure_reader(metric: str):
-    """``read(run)``: a run's value of ``metric`` (:data:`bnorder.interventions.METRICS`)."""
-    return last_epoch_train_gain if metric == "train_acc_last_epoch_gain" else interventions.METRICS[metric]
+    """``read(run)``: a run's value of ``metric`` (:data:`bnorder.predictions.METRICS`)."""
+    return last_epoch_train_gain if metric == "train_acc_last_epoch_gain" else predictions.METRICS[metric]
 
 
 POOLED_BLOCKS = ("bn-relu", "relu-bn", "bn-lrelu", "lrelu-bn", "relu")

@@ -14,13 +14,13 @@ from __future__ import annotations
 import pandas as pd
 
 from .style import BLOCK_ORDER, ordered
-from .. import interventions, stats, verdicts
+from .. import predictions, stats, verdicts
 from ..findings import loader
 
 # Network label -> (profile whose runs measured the training split, arch).
 NETWORKS = {"MLP": ("why-bn-eval", "mlp"), "CNN": ("cnn-converged", "cnn")}
 
-# Column -> (metric of bnorder.interventions.METRICS, digits).
+# Column -> (metric of bnorder.predictions.METRICS, digits).
 MEASURES = {
     "training loss": ("train_eval_loss", 3),
     "training accuracy": ("train_eval_acc", 2),
@@ -30,7 +30,7 @@ MEASURES = {
 
 
 def _per_seed(runs: pd.DataFrame, block: str, arch: str, metric: str) -> pd.Series:
-    return interventions.arm_values(runs, {"block": block}, metric, arch).dropna()
+    return predictions.arm_values(runs, {"block": block}, metric, arch).dropna()
 
 
 def _with_interval(values: pd.Series, digits: int) -> str:
@@ -82,10 +82,10 @@ def readings_table(results, arm: str = "relu-bn", base: str = "bn-relu") -> pd.D
 
 def order_contrast(results, network: str, metric: str, arm: str = "relu-bn",
                    base: str = "bn-relu") -> verdicts.Verdict:
-    """``arm`` − ``base`` on ``metric``, paired by seed (:func:`bnorder.interventions.contrast`),
+    """``arm`` − ``base`` on ``metric``, paired by seed (:func:`bnorder.predictions.contrast`),
     in ``network``'s profile."""
     profile, arch = NETWORKS[network]
-    return interventions.contrast({"metric": metric, "arch": arch, "arm": {"profile": profile, "block": arm},
+    return predictions.contrast({"metric": metric, "arch": arch, "arm": {"profile": profile, "block": arm},
                                    "base": {"profile": profile, "block": base}}, load=loader(results))
 
 
@@ -97,7 +97,7 @@ def arms_by_reading(results, arms: dict[str, tuple[dict, dict]], arch: str) -> p
     rows = []
     for label, (arm, base) in arms.items():
         for reading, metric in READINGS.items():
-            v = interventions.contrast({"id": label, "metric": metric, "arch": arch, "arm": arm, "base": base},
+            v = predictions.contrast({"id": label, "metric": metric, "arch": arch, "arm": arm, "base": base},
                                        load=loader(results))
             if v.n >= 3:   # as in fit_table: below three seeds a t interval is uselessly wide
                 rows.append({"arm − base": label, "reading": reading, "seeds": v.n, "difference": round(v.mean, 2),

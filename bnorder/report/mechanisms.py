@@ -15,7 +15,7 @@ from ..robustness import robustness_table
 from ..run_measures import run_measures
 from .missing_runs import not_run_sentence, sweep_command
 from .style import ARCH_ORDER, BLOCK_ORDER, block_palette, ordered
-from .. import interventions
+from .. import predictions
 from ..run_selection import completed, loader
 
 OUTCOME_COLOURS = {"confirmed": "#2a7d3f", "refuted": "#b2182b", "unresolved": "#7f7f7f"}
@@ -50,10 +50,10 @@ def outcome_changes(results, table: pd.DataFrame, first=range(10)) -> list[str]:
     """The predictions without named seeds whose outcome on seeds ``first`` alone differs from
     their outcome on every paired seed (the replication added seeds to some of their arms)."""
     changed = []
-    for p in interventions.load_predictions():
+    for p in predictions.load_predictions():
         if p.get("seeds") is not None:
             continue
-        alone = interventions.judge({**p, "seeds": list(first)}, load=loader(results))
+        alone = predictions.judge({**p, "seeds": list(first)}, load=loader(results))
         row = table[table["id"] == p["id"]]
         if len(row) and alone["n"] >= 2 and alone["outcome"] != row.iloc[0]["outcome"]:
             changed.append(p["id"])
@@ -62,7 +62,7 @@ def outcome_changes(results, table: pd.DataFrame, first=range(10)) -> list[str]:
 
 def judged(results) -> pd.DataFrame:
     """Every prediction of ``book/predictions.yml`` judged on the records under ``results``."""
-    return interventions.judge_all(load=loader(results))
+    return predictions.judge_all(load=loader(results))
 
 
 def ledger(predictions: list[dict], found: dict[str, dict] | None = None) -> pd.DataFrame:
@@ -91,7 +91,7 @@ def seed_counts(table: pd.DataFrame) -> dict[str, int]:
             "between": int(((n > 5) & (n < 10)).sum()), "many": int((n >= 10).sum())}
 
 
-# The unit of each metric of bnorder.interventions ("" for a loss).
+# The unit of each metric of bnorder.predictions ("" for a loss).
 METRIC_UNITS = {"final_test_acc": "points", "final_test_acc_precise": "points",
                 "final_test_acc_batch": "points", "running_statistics_cost": "points",
                 "train_eval_acc": "points", "train_eval_loss": "", "generalization_gap": "points",
@@ -246,7 +246,7 @@ def centring_table(results, seeds=range(10), blocks=("bn-relu", "relu-bn")) -> p
         for reading, metric in READINGS.items():
             row = {"inputs": inputs, "reading": reading}
             for block in blocks:
-                values = interventions.arm_values(runs, {"block": block}, metric, "mlp") if len(runs) else pd.Series(dtype=float)
+                values = predictions.arm_values(runs, {"block": block}, metric, "mlp") if len(runs) else pd.Series(dtype=float)
                 values = values[values.index.isin(list(seeds))]
                 row[block] = values.mean() if len(values) else np.nan
                 row[f"{block} seeds"] = int(values.notna().sum())
@@ -275,11 +275,11 @@ CNN_STEP_PROFILES = {"cnn-converged-lr3e-4": 3e-4, "cnn-converged": 1e-3, "cnn-c
 
 def cnn_dose_response(results) -> pd.DataFrame:
     """The converged CNN's order effect (relu-bn − bn-relu, paired by seed as every prediction
-    is, :func:`bnorder.interventions.contrast`) per learning rate (``lr`` None: the cosine schedule
+    is, :func:`bnorder.predictions.contrast`) per learning rate (``lr`` None: the cosine schedule
     from 10⁻³); profiles without two paired seeds are left out."""
     rows = []
     for profile, lr in CNN_STEP_PROFILES.items():
-        v = interventions.contrast({"metric": "final_test_acc", "arch": "cnn",
+        v = predictions.contrast({"metric": "final_test_acc", "arch": "cnn",
                                     "arm": {"profile": profile, "block": "relu-bn"},
                                     "base": {"profile": profile, "block": "bn-relu"}}, load=loader(results))
         if v.n >= 2:
@@ -346,9 +346,9 @@ def dose_figure(table: pd.DataFrame, cnn: pd.DataFrame | None = None):
 
 def late_volatility(runs: pd.DataFrame) -> pd.DataFrame:
     """Per completed run: late-epoch volatility of test accuracy
-    (:func:`bnorder.interventions.late_volatility`), with BatchNorm's running statistics and,
+    (:func:`bnorder.predictions.late_volatility`), with BatchNorm's running statistics and,
     where the run recorded it, with precise statistics."""
-    running, precise = interventions.late_volatility(), interventions.late_volatility("test_acc_precise")
+    running, precise = predictions.late_volatility(), predictions.late_volatility("test_acc_precise")
     rows = [{**{k: r[k] for k in ("arch", "block", "seed")}, "volatility": running(r),
              "volatility_precise": precise(r)} for _, r in completed(runs).iterrows()]
     return pd.DataFrame(rows, columns=["arch", "block", "seed", "volatility", "volatility_precise"])

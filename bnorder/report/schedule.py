@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .. import interventions
+from .. import predictions
 from .deficit import READINGS
 from ..findings import loader
 
@@ -26,13 +26,13 @@ def common_seeds(results, blocks=("bn-relu", "relu-bn")) -> list[int]:
     for profile in SCHEDULES.values():
         runs = loader(results)(profile)
         for block in blocks:
-            have = set(interventions.arm_values(runs, {"block": block}, "final_test_acc", "cnn").dropna().index)
+            have = set(predictions.arm_values(runs, {"block": block}, "final_test_acc", "cnn").dropna().index)
             seeds = have if seeds is None else seeds & have
     return sorted(seeds or [])
 
 
 def _spec(profile: str, metric: str, seeds: list[int], arm: str, base: str) -> dict:
-    """``arm`` − ``base`` within one profile on the given seeds, as :mod:`bnorder.interventions` reads it."""
+    """``arm`` − ``base`` within one profile on the given seeds, as :mod:`bnorder.predictions` reads it."""
     return {"id": f"{profile}-{arm}-{base}", "arch": "cnn", "metric": metric, "seeds": seeds,
             "arm": {"profile": profile, "block": arm}, "base": {"profile": profile, "block": base}}
 
@@ -49,12 +49,12 @@ def schedule_table(results, arm: str = "relu-bn", base: str = "bn-relu") -> pd.D
     for schedule, profile in SCHEDULES.items():
         runs = load(profile)
         for reading, volatility in VOLATILITY.items():
-            v = interventions.contrast(_spec(profile, READINGS[reading], seeds, arm, base), load)
+            v = predictions.contrast(_spec(profile, READINGS[reading], seeds, arm, base), load)
             row = {"schedule": schedule, "reading": reading, "seeds": v.n,
                    f"{arm} − {base}": round(v.mean, 2), "low": round(v.low, 2), "high": round(v.high, 2),
                    "verdict": v.state}
             for block in (base, arm):
-                vol = interventions.arm_values(runs, {"block": block}, volatility, "cnn")
+                vol = predictions.arm_values(runs, {"block": block}, volatility, "cnn")
                 row[f"{block} volatility"] = round(vol[vol.index.isin(seeds)].mean(), 2)
             rows.append(row)
     return pd.DataFrame(rows).set_index(["schedule", "reading"])

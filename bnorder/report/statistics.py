@@ -17,15 +17,15 @@ import pandas as pd
 from ..contrasts import ACTIVATION, POSITION, by_seed
 from ..stats import detectable_effect
 from .style import fmt, interval, seeds_needed_text
-from .. import coverage as coverage_record
+from .. import interval_coverage
 from .. import reference, stats, verdicts
 from . import factorial as fx
 
 VALUE = "final_test_acc"
-COVERAGE_SEEDS = coverage_record.SEEDS        # the simulation's settings (bnorder.coverage)
+COVERAGE_SEEDS = interval_coverage.SEEDS      # the simulation's settings (bnorder.interval_coverage)
 FEW_SEEDS = 5                                  # the coverage the text quotes first
-COVERAGE_METHODS = coverage_record.METHODS
-COVERAGE_REPS = coverage_record.REPS
+COVERAGE_METHODS = interval_coverage.METHODS
+COVERAGE_REPS = interval_coverage.REPS
 POPULATION_NAMES = {"normal": "normal accuracies", "outliers": "one seed in ten goes wrong"}
 SHOWN_EFFECTS = (POSITION, ACTIVATION)   # the effects of the power and interval tables
 MAX_SEEDS = 100_000                            # seeds_needed beyond this is drawn at the edge
@@ -126,8 +126,8 @@ def permutation_floor(n: int) -> str:
 def coverage(results) -> tuple[pd.DataFrame, int]:
     """How often a nominal 95% interval contains the true mean, and the number of simulated
     studies per point: the coverage record (``python -m bnorder coverage``,
-    :mod:`bnorder.coverage`). Raises ``FileNotFoundError`` naming the command without one."""
-    from ..coverage import load, record_path
+    :mod:`bnorder.interval_coverage`). Raises ``FileNotFoundError`` naming the command without one."""
+    from ..interval_coverage import load, record_path
 
     record = load(results)
     if record is None:
