@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from .. import predictions, verdicts
+from ..order_readings import SCHEDULES
 from ..records import load_records
 from ..run_selection import completed, pooled_runs
 from .entries import describe_entry, records_of, verdict_entry
@@ -104,10 +105,6 @@ def order_findings(results, every: pd.DataFrame | None = None) -> dict[str, dict
                     entry = {**entry, **verdict_entry(verdicts.verdict(values.to_numpy()))}
                 out[f"{h['arch']}-pooled-{measure}-{block}"] = entry
     return out
-
-
-# The converged CNN at a constant learning rate and with the cosine schedule, on the seeds both hold.
-SCHEDULES = {"constant": "cnn-converged", "cosine": "cnn-converged-cosine"}
 
 
 def schedule_findings(results, every: pd.DataFrame | None = None) -> dict[str, dict]:
