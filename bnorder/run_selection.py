@@ -84,7 +84,8 @@ def pooled_runs(every: pd.DataFrame, profile: str, arch: str, block: str) -> pd.
     """Every completed run, wherever it was filed, of the configuration that ``profile`` trains
     for ``arch`` and ``block``: one per seed (the first by path when a seed was filed twice),
     indexed by seed. Empty when the profile has no such run; an error when the profile's runs
-    of that block are not one configuration."""
+    of that block are not one configuration. (A prediction reads only the profiles it names,
+    :func:`bnorder.predictions.pooled`, which says why the two rules stay apart.)"""
     from .config import RunConfig
 
     ok = completed(every)
