@@ -212,25 +212,6 @@ def test_the_rerun_mlp_is_the_network_the_factorial_design_and_the_conclusion_tr
 
 # ------------------------------------------------------------------ spread
 
-def test_sd_ratio_intervals_unpaired_f_and_paired_pitman_morgan():
-    rng = np.random.default_rng(0)
-    a, b = rng.normal(0, 1, 8), rng.normal(0, 2, 8)
-    ratio, low, high = replication.sd_ratio(a, b, paired_runs=False)
-    f = a.var(ddof=1) / b.var(ddof=1)
-    assert ratio == pytest.approx(np.sqrt(f))
-    assert low ** 2 == pytest.approx(f / sps.f.ppf(0.975, 7, 7))
-    assert high ** 2 == pytest.approx(f / sps.f.ppf(0.025, 7, 7))
-    # Pitman-Morgan: at either end the test of that variance ratio sits exactly at the t bound
-    x = rng.normal(0, 1, 10)
-    y = 0.6 * x + rng.normal(0, 1, 10)
-    ratio, low, high = replication.sd_ratio(x, y, paired_runs=True)
-    r, n, t = np.corrcoef(x, y)[0, 1], 10, sps.t.ppf(0.975, 8)
-    for bound in (low, high):
-        u = ratio ** 2 / bound ** 2
-        assert abs(u - 1) * np.sqrt(n - 2) / (2 * np.sqrt(u * (1 - r ** 2))) == pytest.approx(t)
-    assert np.isnan(replication.sd_ratio([1.0, 2.0], [1.0, 3.0], paired_runs=True)[0])
-
-
 def test_a_spread_ratio_whose_interval_excludes_one_is_a_resolved_finding():
     def acc(block, seed):   # relu-bn barely moves between seeds, bn-relu by several points
         return 80 + (seed * 3.0 * (-1) ** seed if block == "bn-relu" else seed * 0.01)

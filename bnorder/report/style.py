@@ -64,13 +64,3 @@ def seeds_needed_text(needed: float) -> str:
     if not math.isfinite(needed):
         return f"more than {stats.MAX_SEEDS:,}"
     return f"{int(needed):,}"
-
-
-def span(values) -> str:
-    """'0–4' for a contiguous run of integers, else a comma list; '—' when empty."""
-    values = sorted(set(int(v) for v in values))
-    if not values:
-        return NONE
-    if len(values) > 2 and values == list(range(values[0], values[-1] + 1)):
-        return f"{values[0]}–{values[-1]}"
-    return ", ".join(map(str, values))
