@@ -117,7 +117,7 @@ def glue_findings(*ids: str) -> None:
         glue_text(f"{key}_margin", fmt(number(f.get("margin")) if f else None))
         glue_text(f"{key}_agree", str(f["agree"]) if f and f.get("agree") is not None else "—")
         needed = number(f.get("seeds_needed")) if f else None
-        glue_text(f"{key}_needed", f"{needed:.0f}" if needed is not None and math.isfinite(needed)
+        glue_text(f"{key}_needed", fmt(needed, 0) if needed is not None and math.isfinite(needed)
                   else "—")
 
 

@@ -16,7 +16,7 @@ import seaborn as sns
 from ..contrasts import (ACTIVATION, CONTRAST_IDS, FACTORIAL_CELLS, INTERACTION, MIXED, POSITION, by_seed,
                          factorial_contrasts)
 from .missing_runs import not_run_sentence
-from .style import ARCH_ORDER, BLOCK_ORDER, DATASET_NAMES, block_palette, ordered
+from .style import ARCH_ORDER, BLOCK_ORDER, DATASET_NAMES, block_palette, interval, ordered
 from .. import run_selection, stats, verdicts
 from ..records import epochs_frame
 from ..run_selection import factorial_complete_seeds, loader
@@ -149,7 +149,7 @@ def batchnorm_table(runs: pd.DataFrame, value: str = "final_test_acc") -> pd.Dat
         for block in [b for b in FACTORIAL_CELLS if b in wide]:
             v = verdicts.verdict((wide[block] - wide["relu"]).dropna().to_numpy())
             rows.append({"network": arch, "block": block, "mean": round(v.mean, 2),
-                         "95% CI": f"{v.low:+.2f} to {v.high:+.2f}", "verdict": v.state})
+                         "95% CI": interval(v.low, v.high), "verdict": v.state})
     return pd.DataFrame(rows)
 
 
@@ -163,7 +163,7 @@ def epoch_rules(runs: pd.DataFrame) -> pd.DataFrame:
         t = effects(runs, value)
         for r in t[t["contrast"] == POSITION].itertuples():
             rows.append({"network": r.arch, "rule": rule, "position effect": round(r.mean, 2),
-                         "95% CI": f"{r.low:+.2f} to {r.high:+.2f}", "verdict": r.state})
+                         "95% CI": interval(r.low, r.high), "verdict": r.state})
     return pd.DataFrame(rows)
 
 

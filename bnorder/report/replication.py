@@ -57,7 +57,7 @@ def study_facts(original=None) -> dict[str, str]:
     n = int(final.groupby(["experiment", "arch", "case"]).size().min())
     low, high = (np.sqrt((n - 1) / sps.chi2.ppf(q, n - 1)) for q in (0.975, 0.025))
     return {"study_runs": str(n), "study_epochs": str(int(original_runs(original)["epoch"].max())),
-            "sd_low": f"{low:.2f}", "sd_high": f"{high:.2f}"}
+            "sd_low": fmt(low), "sd_high": fmt(high)}
 
 
 def comparison_label(block: str, ref: str) -> str:

@@ -111,7 +111,7 @@ def _ranking_row(r: dict) -> dict:
     compared = r["variant"] != "(base)" and isinstance(r.get("reversed"), list)
     return {"variant": r["variant"], "cells, best first": " > ".join(r["ranking"]),
             "same best cell": ("yes" if r["top_same"] else "no") if compared else "—",
-            "Kendall's τ": f"{r['tau']:.2f}" if compared else "—",
+            "Kendall's τ": fmt(r["tau"]) if compared else "—",
             "reversed with confidence": (", ".join(r["reversed"]) or "none") if compared else "—"}
 
 

@@ -189,7 +189,7 @@ def ratio_range(table: pd.DataFrame) -> str:
     r = table["width, BCa / t"].dropna() if len(table) else pd.Series(dtype=float)
     if not len(r):
         return "—"
-    low, high = f"{r.min():.2f}", f"{r.max():.2f}"
+    low, high = fmt(r.min()), fmt(r.max())
     return low if low == high else f"{low}–{high}"
 
 
