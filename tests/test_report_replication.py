@@ -228,21 +228,6 @@ def test_a_spread_ratio_whose_interval_excludes_one_is_a_resolved_finding():
     assert list(table.columns) == ["study, Exp. 1", "study, Exp. 2", "here"]
 
 
-# ------------------------------------------------------------------ the study's runs, epoch by epoch
-
-def test_epoch_facts_of_the_studys_runs():
-    facts = rp.epoch_facts()
-    assert facts["ep_rank_final"] == "case3 > case2 > case1" and facts["ep_n"] == "5"
-    assert set(facts) >= {"ep_last3_epochs", "ep_rank_exp2", "ep_change_dip_share", "ep_c1_exp1"}
-
-
-def test_each_step_of_the_ranking_is_a_finding_under_each_score():
-    table = rp.scores_table(findings.original_epoch_findings() | findings.original_findings())
-    assert len(table) == len(replication.COMPARISONS) * len(rp.EP_SCORES)
-    assert "not run yet" not in set(table["state"])
-    assert table.loc["case 2 − case 1, final epoch", "state"] == "positive"
-
-
 # ------------------------------------------------------------------ status
 
 def test_without_records_the_chapter_says_so_and_how_to_make_them():
@@ -256,7 +241,6 @@ def test_the_figures_draw():
     fig = rp.claims_figure(rp.comparisons(runs))
     assert [ax.get_title() for ax in fig.axes] == ["cnn", "seed-mlp", "mlp"]
     assert [ax.get_title() for ax in rp.curves_figure(runs).axes[:3]] == ["cnn", "seed-mlp", "mlp"]
-    assert len(rp.epochs_figure().axes) == 3
 
 
 def test_every_spread_the_chapter_can_cite_is_a_finding():
