@@ -15,10 +15,10 @@ import numpy as np
 import pandas as pd
 
 from ..contrasts import ACTIVATION, POSITION, by_seed
-from ..stats import detectable_effect
+from ..power import detectable_effect
 from .style import fmt, interval, seeds_needed_text
 from .. import interval_coverage
-from .. import reference, stats, verdicts
+from .. import power, reference, stats, verdicts
 from . import factorial as fx
 
 VALUE = "final_test_acc"
@@ -87,7 +87,7 @@ def power_text(n: int, effect_size: float, paired: bool = True) -> str:
     (NaN) far out in its tail."""
     if not np.isfinite(effect_size):
         return "—"
-    p = stats.power(n, effect_size, paired=paired)
+    p = power.power(n, effect_size, paired=paired)
     if np.isnan(p):
         return "> 0.99" if effect_size * np.sqrt(n if paired else n / 2) > 5 else "—"
     return "> 0.99" if p > 0.995 else fmt(p)
@@ -100,7 +100,7 @@ def power_table(eff: pd.DataFrame) -> pd.DataFrame:
     with 80% power given the observed spread."""
     rows = []
     for r in eff[eff["contrast"].isin(SHOWN_EFFECTS) & (eff["n"] >= 2)].itertuples():
-        dz = abs(stats.standardized_difference(r.values))
+        dz = abs(power.standardized_difference(r.values))
         rows.append({"network": r.arch, "effect": r.label, "seeds": r.n,
                      "difference (points)": fmt(r.mean, sign=True), "d_z": fmt(dz),
                      "power now": power_text(r.n, dz),
@@ -329,18 +329,18 @@ def ranking_facts(orig: pd.DataFrame, arch: str = "cnn") -> dict:
 def _original_difference(final: pd.DataFrame, exp: str, arch: str, a: str, b: str) -> dict:
     sub = final[(final["experiment"] == exp) & (final["arch"] == arch)]
     x, y = sub.loc[sub["case"] == a, "test_acc"], sub.loc[sub["case"] == b, "test_acc"]
-    (low, high), d = stats.welch_interval(x, y), stats.standardized_difference(x, y)
+    (low, high), d = stats.welch_interval(x, y), power.standardized_difference(x, y)
     n = min(len(x), len(y))
     return {"comparison": f"Exp. {exp[-1]} {arch.upper()}: {a} − {b}",
             "difference (points)": fmt(x.mean() - y.mean(), sign=True), "95% CI": interval(low, high),
             "verdict": verdicts.interval_state(low, high),
             "d": fmt(d), f"power with {n} runs": power_text(n, abs(d), paired=False),
-            "runs for 80% power": seeds_needed_text(stats.seeds_needed(x, y, power=verdicts.POWER))}
+            "runs for 80% power": seeds_needed_text(power.seeds_needed(x, y, power=verdicts.POWER))}
 
 
 def original_power(orig: pd.DataFrame) -> pd.DataFrame:
     """The differences the study interpreted, at the final epoch: each with its Welch interval
-    and verdict, its standardized size d (:func:`bnorder.stats.standardized_difference`), the
+    and verdict, its standardized size d (:func:`bnorder.power.standardized_difference`), the
     power its runs had, and the runs per case
     80% power would take (unpaired two-sample t-test)."""
     final = reference.original_final(orig)
@@ -362,5 +362,5 @@ def original_detectable(orig: pd.DataFrame) -> dict:
 def low_power_count(table: pd.DataFrame) -> str:
     """'k of m': the interpreted differences whose power was below 80%."""
     col = next(c for c in table.columns if c.startswith("power with"))
-    power = pd.to_numeric(table[col].replace("> 0.99", "1"), errors="coerce")
-    return f"{int((power < 0.8).sum())} of {len(table)}"
+    achieved = pd.to_numeric(table[col].replace("> 0.99", "1"), errors="coerce")
+    return f"{int((achieved < 0.8).sum())} of {len(table)}"

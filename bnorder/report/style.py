@@ -7,7 +7,7 @@ import math
 
 import pandas as pd
 
-from .. import stats
+from .. import power
 
 BLOCK_ORDER = ["bn-relu", "relu-bn", "bn-lrelu", "lrelu-bn", "relu"]
 ARCH_ORDER = ["mlp", "cnn", "seed-mlp"]
@@ -57,10 +57,10 @@ def ci_text(low, high, digits: int = 2) -> str:
 
 
 def seeds_needed_text(needed: float) -> str:
-    """A count of :func:`bnorder.stats.seeds_needed` for a table: the number, 'more than …' past
-    :data:`bnorder.stats.MAX_SEEDS`, '—' where nothing can be planned."""
+    """A count of :func:`bnorder.power.seeds_needed` for a table: the number, 'more than …' past
+    :data:`bnorder.power.MAX_SEEDS`, '—' where nothing can be planned."""
     if _missing(needed):
         return NONE
     if not math.isfinite(needed):
-        return f"more than {stats.MAX_SEEDS:,}"
+        return f"more than {power.MAX_SEEDS:,}"
     return f"{int(needed):,}"
