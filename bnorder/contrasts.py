@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from . import verdicts
 from .orders import AFTER, BEFORE, FACTORIAL  # the 2x2 cells, read off ORDERS
 
 FACTORIAL_CELLS = list(FACTORIAL)
@@ -58,3 +59,14 @@ def factorial_contrasts(runs: pd.DataFrame, value: str) -> pd.DataFrame:
             for seed, c in contrast(wide).items():
                 rows.append({"arch": arch, "contrast": name, "seed": seed, "value": c})
     return pd.DataFrame(rows, columns=["arch", "contrast", "seed", "value"])
+
+
+def contrast_verdicts(runs: pd.DataFrame, value: str = "final_test_acc") -> pd.DataFrame:
+    """Per network and contrast: the verdict on the per-seed contrast values
+    (:func:`bnorder.verdicts.verdict`, its fields as columns) and the ``values`` themselves."""
+    c = factorial_contrasts(runs, value) if len(runs) else pd.DataFrame(columns=["arch", "contrast", "seed", "value"])
+    rows = []
+    for (arch, contrast), g in c.groupby(["arch", "contrast"], sort=False):
+        v = verdicts.verdict(g["value"].to_numpy())
+        rows.append({"arch": arch, "contrast": contrast, "values": g["value"].tolist(), **v.as_dict()})
+    return pd.DataFrame(rows, columns=["arch", "contrast", "values", *verdicts.Verdict.__dataclass_fields__])

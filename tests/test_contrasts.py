@@ -35,3 +35,16 @@ def test_failed_runs_and_incomplete_seeds_are_left_out_of_contrasts():
     c = factorial_contrasts(df, "final_test_acc")
     assert 0 not in set(c["seed"])
     assert pd.isna(by_seed(df, "final_test_acc", "mlp").loc[0, "relu-bn"])
+
+
+def test_each_contrast_gets_the_verdict_of_its_per_seed_values():
+    from bnorder.contrasts import contrast_verdicts
+
+    df = runs()
+    wobble = {0: 0.2, 1: -0.1, 2: 0.1, 3: -0.2, 4: 0.0, 5: 0.05}   # relu-bn alone moves per seed
+    df.loc[df["block"] == "relu-bn", "final_test_acc"] += df.loc[df["block"] == "relu-bn", "seed"].map(wobble)
+    v = contrast_verdicts(df, "final_test_acc").set_index("contrast")
+    assert v.loc[POSITION, "n"] == 6 and v.loc[POSITION, "state"] == "resolved"
+    assert v.loc[POSITION, "mean"] == pytest.approx(2.0 + sum(wobble.values()) / 12)
+    assert v.loc[INTERACTION, "state"] == "unresolved"
+    assert contrast_verdicts(pd.DataFrame(), "final_test_acc").empty

@@ -14,7 +14,7 @@ import pandas as pd
 import seaborn as sns
 
 from ..contrasts import (ACTIVATION, CONTRAST_IDS, FACTORIAL_CELLS, INTERACTION, MIXED, POSITION, by_seed,
-                         factorial_contrasts)
+                         contrast_verdicts)
 from .missing_runs import not_run_sentence
 from .style import ARCH_ORDER, BLOCK_ORDER, DATASET_NAMES, block_palette, interval, ordered
 from .. import run_selection, stats, verdicts
@@ -60,16 +60,10 @@ def setting(runs: pd.DataFrame, editions: dict[str, str]) -> str:
 # ------------------------------------------------------------------ effects
 
 def effects(runs: pd.DataFrame, value: str = "final_test_acc") -> pd.DataFrame:
-    """Per network and contrast: the verdict on the per-seed contrast values
-    (:func:`bnorder.verdicts.verdict`) and the values themselves."""
-    c = factorial_contrasts(runs, value) if len(runs) else pd.DataFrame(columns=["arch", "contrast", "seed", "value"])
-    rows = []
-    for (arch, contrast), g in c.groupby(["arch", "contrast"], sort=False):
-        v = verdicts.verdict(g["value"].to_numpy())
-        rows.append({"arch": arch, "contrast": contrast, "label": CONTRAST_LABELS[contrast],
-                     "values": g["value"].tolist(), **v.as_dict()})
-    columns = ["arch", "contrast", "label", "values", *verdicts.Verdict.__dataclass_fields__]
-    return pd.DataFrame(rows, columns=columns)
+    """:func:`bnorder.contrasts.contrast_verdicts` with each contrast's ``label`` in the tables."""
+    eff = contrast_verdicts(runs, value)
+    eff.insert(2, "label", eff["contrast"].map(CONTRAST_LABELS))
+    return eff
 
 
 def status_note(runs: pd.DataFrame, base: str):
