@@ -151,7 +151,7 @@ class _Package:
             self.imports[name] = _imported(tree, name, is_package)
 
     def module_of(self, name: str) -> str | None:
-        """The module a dotted import name refers to (``bnorder.analysis.fmt`` → ``bnorder.analysis``)."""
+        """The module a dotted import name refers to (``bnorder.report.style.fmt`` → ``bnorder.report.style``)."""
         parts = name.split(".")
         while parts:
             candidate = ".".join(parts)

@@ -12,7 +12,8 @@ torch modules built from these names, are in :mod:`bnorder.blocks`.
     bn-lrelu    layer -> BatchNorm -> LeakyReLU       (the missing cell of the 2x2 design)
     relu        layer -> ReLU (no BatchNorm)          (baseline)
 
-``INTERVENTIONS`` adds blocks that take one suspected cause out of (or into) a study block.
+``CAUSE_BLOCKS`` adds blocks that take one suspected cause out of (or into) a study block; the
+experiments that train them are interventions (:mod:`bnorder.profiles`).
 """
 
 from __future__ import annotations
@@ -26,13 +27,13 @@ ORDERS: dict[str, tuple[str, ...]] = {
     "relu": ("relu",),
 }
 
-# Intervention blocks (the mechanisms chapter): a block above with one operation appended that
+# Cause blocks (the mechanisms chapter's interventions train them): a block above with one operation appended that
 # removes or adds a suspected cause and, by design, nothing else.
 #   center  subtract a running estimate of the per-unit mean (no gradient, no batch statistics):
 #           BN->ReLU's output without its positive mean
 #   shift   add the mean of a rectified standard normal, 1/sqrt(2 pi) = 0.399: ReLU->BN's output
 #           given the positive mean that BN->ReLU's output has at initialization
-INTERVENTIONS: dict[str, tuple[str, ...]] = {
+CAUSE_BLOCKS: dict[str, tuple[str, ...]] = {
     "bn-relu-center": ("bn", "relu", "center"),
     "relu-bn-shift": ("relu", "bn", "shift"),
 }
@@ -53,8 +54,8 @@ FACTORIAL: tuple[str, ...] = (BEFORE["relu"], AFTER["relu"], BEFORE["lrelu"], AF
 def canonical_block(name: str) -> str:
     """Return the canonical block name for ``name`` (an alias such as ``case3`` included)."""
     name = ALIASES.get(name, name)
-    if name not in ORDERS and name not in INTERVENTIONS:
-        valid = ", ".join([*ORDERS, *ALIASES, *INTERVENTIONS])
+    if name not in ORDERS and name not in CAUSE_BLOCKS:
+        valid = ", ".join([*ORDERS, *ALIASES, *CAUSE_BLOCKS])
         raise ValueError(f"unknown block {name!r}; valid blocks: {valid}")
     return name
 
@@ -62,7 +63,7 @@ def canonical_block(name: str) -> str:
 def ops_of(block: str) -> tuple[str, ...]:
     """The operations that follow the layer in ``block``, in the order they run."""
     name = canonical_block(block)
-    return ORDERS[name] if name in ORDERS else INTERVENTIONS[name]
+    return ORDERS[name] if name in ORDERS else CAUSE_BLOCKS[name]
 
 
 def has_batchnorm(block: str) -> bool:

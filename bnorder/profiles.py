@@ -3,6 +3,17 @@
 A profile is a set of *arms* (an architecture and its size), crossed with ``blocks`` and
 ``seeds``; ``common`` holds the knobs shared by every run. Each run is one execution of
 ``notebooks/train.ipynb``.
+
+Words, each with one meaning across the package:
+
+    intervention   an experiment that removes (or adds) one proposed cause of the order effect
+                   and changes nothing else: the profiles ``why-<name>`` (:data:`INTERVENTIONS`)
+                   and ``why-cnn-<name>``. Some train a cause block of :data:`bnorder.orders.
+                   CAUSE_BLOCKS` (e.g. ``relu-bn-shift``).
+    prediction     what an intervention was expected to show, written before its runs in
+                   ``book/predictions.yml`` and judged by :mod:`bnorder.predictions`.
+    variant        a one-knob change of the factorial profile, ``<base>-<name>``
+                   (:data:`VARIANTS`; the Robustness chapter, :mod:`bnorder.robustness`).
 """
 
 from __future__ import annotations

@@ -26,6 +26,7 @@ from pathlib import Path
 
 from .orders import ALIASES
 from .stats import late_start, late_volatility
+from .verdicts import interval_sign
 
 ORIGINAL_RUNS_CSV = Path(__file__).resolve().parent.parent / "book" / "reference" / "original-study-runs.csv"
 COLUMNS = ("experiment", "arch", "case", "run", "epoch", "test_acc")
@@ -226,7 +227,7 @@ def case_ranking(runs=None, experiment: str = "exp1", *, scores=SCORES, **kw):
         for better, worse in zip(order, order[1:]):
             low, high = welch_interval(arch_runs.loc[arch_runs["case"] == better, score],
                                        arch_runs.loc[arch_runs["case"] == worse, score])
-            if not _side(low, high):
+            if not interval_sign(low, high):
                 unresolved.append(f"{better}{sign}{worse}")
         rows.append({"arch": arch, "score": score, "ranking": sign.join(order), "order": order,
                      "n_steps": len(order) - 1, "n_resolved": len(order) - 1 - len(unresolved),
@@ -236,14 +237,6 @@ def case_ranking(runs=None, experiment: str = "exp1", *, scores=SCORES, **kw):
     final = dict(zip(at_final["arch"], at_final["order"]))
     out["same_as_final"] = [final.get(a) == o for a, o in zip(out["arch"], out["order"])]
     return out.drop(columns="order")
-
-
-def _side(low: float, high: float) -> int:
-    """+1 when a 95 % interval lies above zero, -1 below, 0 when it includes zero (or is NaN):
-    :func:`bnorder.analysis.resolved`."""
-    from .analysis import resolved
-
-    return resolved(low, high)
 
 
 def _contrast(per_run, weights: dict, score: str) -> dict:
@@ -259,7 +252,7 @@ def _contrast(per_run, weights: dict, score: str) -> dict:
     rest = -sum(w * g.mean() for w, g in zip(list(weights.values())[1:], groups[1:]))
     agree = int((np.sign(lead - rest) == np.sign(est)).sum()) if est == est and est != 0 else 0
     return {"estimate": est, "ci_low": low, "ci_high": high,
-            "resolved": _side(low, high),
+            "resolved": interval_sign(low, high),
             "runs_agree": agree, "n_runs": len(lead)}
 
 
@@ -336,5 +329,5 @@ def table_consistency(runs=None, *, exp1_scores=("final", "last3", "best"), **kw
                              "exp1": sum(x * g.mean() for x, g in zip(w, g1)),
                              "exp2": sum(x * g.mean() for x, g in zip(w, g2)),
                              "difference": est, "ci_low": low, "ci_high": high,
-                             "resolved": _side(low, high)})
+                             "resolved": interval_sign(low, high)})
     return pd.DataFrame(rows)

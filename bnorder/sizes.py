@@ -21,7 +21,7 @@ def _layer(n_in: int, n_out: int, bias: bool = True, kernel: int = 1) -> int:
 
 def _block(block: str, n_in: int, n_out: int, bias: bool, kernel: int) -> int:
     """The layer, and BatchNorm's scale and shift when the block has BatchNorm (the
-    interventions' ``center`` and ``shift`` hold no parameters)."""
+    cause blocks' ``center`` and ``shift`` hold no parameters)."""
     return _layer(n_in, n_out, bias, kernel) + (2 * n_out if has_batchnorm(block) else 0)
 
 

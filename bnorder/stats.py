@@ -1,8 +1,7 @@
-"""Statistics for the analysis chapters: summaries, paired comparisons, effect sizes, power.
+"""Statistics for the analysis chapters: summaries, paired comparisons, effect sizes. (Power and
+the seeds an effect needs: :mod:`bnorder.power`.)
 
-Everything is small and built on :mod:`scipy.stats` where scipy has the method; only the
-Holm-Bonferroni adjustment is written by hand, because scipy has no Holm adjustment.
-Bootstrap and permutation results are made repeatable by a fixed ``seed`` argument
+Everything is small and built on :mod:`scipy.stats` where scipy has the method. Bootstrap and permutation results are made repeatable by a fixed ``seed`` argument
 (default :data:`SEED`), so the same inputs always give the same intervals.
 
 Conventions:
@@ -26,15 +25,15 @@ Conventions:
   a difference of means (:func:`welch_interval`) or of a linear contrast of group means
   (:func:`contrast_interval`).
 
-Two functions re-examine the original study (``reference/original-study-runs.csv``, columns
-``experiment, arch, case, run, epoch, test_acc``): :func:`original_consistency` and
-:func:`best_epoch_reanalysis`; :mod:`bnorder.reference` reads its runs epoch by epoch.
+:func:`original_consistency` re-examines the original study (``reference/original-study-runs.csv``,
+columns ``experiment, arch, case, run, epoch, test_acc``); :mod:`bnorder.reference` reads its runs
+epoch by epoch.
 """
 
 from __future__ import annotations
 
 import warnings
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
@@ -47,18 +46,15 @@ BOOTSTRAP_FROM = 50    # method="auto": t interval below this many values, BCa b
 INTERVAL_METHODS = ("auto", "t", "BCa", "percentile", "basic")
 
 __all__ = [
-    "describe", "summary_table", "paired_difference", "welch_test", "welch_interval",
-    "contrast_interval", "holm",
-    "probability_of_improvement", "power", "seeds_for_power", "compare",
-    "hedges_correction", "original_consistency", "best_epoch_reanalysis", "interval_method",
-    "mean_interval", "interval_coverage", "standardized_difference", "seeds_needed",
-    "late_start", "late_volatility",
+    "describe", "paired_difference", "welch_interval", "contrast_interval",
+    "probability_of_improvement", "hedges_correction", "original_consistency", "interval_method",
+    "mean_interval", "interval_coverage", "pairing", "late_start", "late_volatility",
 ]
 
 
 # --------------------------------------------------------------------------- helpers
 
-def _values(x) -> np.ndarray:
+def values_of(x) -> np.ndarray:
     """``x`` as a 1-D float array with NaNs removed."""
     arr = np.asarray(x, dtype=float).ravel()
     return arr[~np.isnan(arr)]
@@ -119,7 +115,7 @@ def mean_interval(x, *, method: str = "auto", n_resamples: int = N_RESAMPLES,
 
     ``"t"``: mean ± t(n-1) · s / √n (``scipy.stats.t.interval``); the bootstrap methods resample
     the values with ``scipy.stats.bootstrap`` and a fixed ``seed``."""
-    v = _values(x)
+    v = values_of(x)
     how = interval_method(v.size, method)
     if v.size < 2:
         return (np.nan, np.nan)
@@ -187,7 +183,7 @@ def describe(x, *, method: str = "auto", n_resamples: int = N_RESAMPLES,
     ``ci_low``/``ci_high`` (95 % interval of the mean, :func:`mean_interval` with ``method``;
     NaN for n < 2) and ``iqm`` (interquartile mean,
     ``scipy.stats.trim_mean(x, 0.25)``: the mean of the middle half, robust to an outlier run)."""
-    v = _values(x)
+    v = values_of(x)
     n = v.size
     mean = float(np.mean(v)) if n else np.nan
     std = float(np.std(v, ddof=1)) if n >= 2 else np.nan
@@ -195,19 +191,6 @@ def describe(x, *, method: str = "auto", n_resamples: int = N_RESAMPLES,
     iqm = float(stats.trim_mean(v, 0.25)) if n else np.nan
     return pd.Series({"n": n, "mean": mean, "std": std, "ci_low": low, "ci_high": high,
                       "iqm": iqm})
-
-
-def summary_table(df: pd.DataFrame, by: str | Sequence[str], value: str,
-                  **describe_kwargs) -> pd.DataFrame:
-    """:func:`describe` of ``df[value]`` for every group of ``by`` (e.g. ``["arch", "block"]``),
-    one row per group with the group keys as columns; ``n`` is an integer column."""
-    by = [by] if isinstance(by, str) else list(by)
-    rows = []
-    for key, group in df.groupby(by, sort=True):
-        key = key if isinstance(key, tuple) else (key,)
-        rows.append({**dict(zip(by, key)), **describe(group[value], **describe_kwargs).to_dict()})
-    out = pd.DataFrame(rows, columns=[*by, "n", "mean", "std", "ci_low", "ci_high", "iqm"])
-    return out.astype({"n": int})
 
 
 def pairing(wide: pd.DataFrame) -> dict:
@@ -277,27 +260,6 @@ def paired_difference(a, b, *, method: str = "auto", n_resamples: int = N_RESAMP
             "hedges_g": float(g), "p": min(p, 1.0)}
 
 
-def welch_test(a, b) -> dict:
-    """Two independent groups (e.g. unpaired runs): Welch's t-test and Hedges' g.
-
-    Returns ``n_a``, ``n_b``, ``mean_diff`` (mean a - mean b), ``t``, ``df`` (Welch-Satterthwaite),
-    ``p`` (two-sided, ``scipy.stats.ttest_ind(equal_var=False)``) and ``hedges_g``:
-    (mean a - mean b) / pooled SD, pooled SD = sqrt(((n_a-1) s_a² + (n_b-1) s_b²) / (n_a+n_b-2)),
-    times J(n_a + n_b - 2). NaN values are dropped."""
-    a, b = _values(a), _values(b)
-    na, nb = a.size, b.size
-    mean_diff = float(np.mean(a) - np.mean(b)) if na and nb else np.nan
-    if na < 2 or nb < 2:
-        return {"n_a": na, "n_b": nb, "mean_diff": mean_diff, "t": np.nan, "df": np.nan,
-                "p": np.nan, "hedges_g": np.nan}
-    res = stats.ttest_ind(a, b, equal_var=False)
-    dof = na + nb - 2
-    sp = np.sqrt(((na - 1) * np.var(a, ddof=1) + (nb - 1) * np.var(b, ddof=1)) / dof)
-    g = mean_diff / sp * hedges_correction(dof) if sp > 0 else (0.0 if mean_diff == 0 else np.nan)
-    return {"n_a": na, "n_b": nb, "mean_diff": mean_diff, "t": float(res.statistic),
-            "df": float(res.df), "p": float(res.pvalue), "hedges_g": float(g)}
-
-
 def contrast_interval(groups: Sequence, weights: Sequence[float], *,
                       confidence: float = CONFIDENCE) -> tuple[float, float, float]:
     """A linear contrast Σ w_i · mean(group_i) of independent groups (unpaired runs), with its
@@ -313,7 +275,7 @@ def contrast_interval(groups: Sequence, weights: Sequence[float], *,
     constant."""
     if len(groups) != len(weights):
         raise ValueError(f"{len(groups)} groups but {len(weights)} weights")
-    vals = [(w, _values(g)) for g, w in zip(groups, weights) if w != 0]
+    vals = [(w, values_of(g)) for g, w in zip(groups, weights) if w != 0]
     if any(v.size == 0 for _, v in vals):
         return (np.nan, np.nan, np.nan)
     est = float(sum(w * np.mean(v) for w, v in vals))
@@ -346,7 +308,7 @@ def probability_of_improvement(a, b, *, ci: bool = True, method: str = "BCa",
     Returns ``prob_improvement`` with ``ci_low``/``ci_high``, a 95 % bootstrap CI resampling each
     group independently (NaN when ``ci=False``). 1: every A run beats every B run; 0.5: no
     tendency either way; 0: every B run beats every A run."""
-    a, b = _values(a), _values(b)
+    a, b = values_of(a), values_of(b)
     if a.size == 0 or b.size == 0:
         return {"prob_improvement": np.nan, "ci_low": np.nan, "ci_high": np.nan}
 
@@ -361,151 +323,6 @@ def probability_of_improvement(a, b, *, ci: bool = True, method: str = "BCa",
                               seed=seed)
     return {"prob_improvement": est, "ci_low": low, "ci_high": high}
 
-
-# --------------------------------------------------------------------------- many comparisons
-
-def holm(pvalues) -> np.ndarray:
-    """Holm-Bonferroni adjusted p-values (step-down; controls the family-wise error rate).
-
-    With m p-values sorted ascending p(1) <= ... <= p(m), the adjusted value of p(i) is
-    max over j <= i of min(1, (m - j + 1) p(j)); results are returned in the input order.
-    NaNs stay NaN and do not count towards m. Reject at level alpha where adjusted <= alpha."""
-    p = np.asarray(pvalues, dtype=float)
-    out = np.full(p.shape, np.nan)
-    ok = ~np.isnan(p)
-    vals = p[ok]
-    m = vals.size
-    if m:
-        order = np.argsort(vals, kind="stable")
-        stepped = np.minimum(1.0, (m - np.arange(m)) * vals[order])
-        adjusted = np.empty(m)
-        adjusted[order] = np.maximum.accumulate(stepped)
-        out[ok] = adjusted
-    return out
-
-
-def compare(df: pd.DataFrame, value: str, pairs: Iterable[tuple[str, str]], *,
-            by: str | None = "arch", block: str = "block", seed: str = "seed",
-            **paired_kwargs) -> pd.DataFrame:
-    """Paired comparisons of blocks within each group of ``by`` (an architecture), Holm-adjusted
-    across every comparison made.
-
-    ``df`` has one row per run with columns ``by``, ``block``, ``seed`` and ``value``; runs of
-    two blocks are paired by ``seed`` (seeds missing from either block are left out, ``n`` says
-    how many pairs remain). For every group and every ``(a, b)`` in ``pairs`` whose two blocks
-    both occur in that group, :func:`paired_difference` of ``a - b`` is computed. ``by=None``
-    treats the whole frame as one group.
-
-    Returns one row per comparison: ``arch`` (the group; column named after ``by``), ``a``,
-    ``b``, ``n``, ``mean_diff``, ``ci_low``, ``ci_high``, ``hedges_g``, ``p``, ``p_holm``
-    (:func:`holm` over all rows) and ``prob_improvement`` (:func:`probability_of_improvement`
-    of A over B, point estimate)."""
-    pairs = list(pairs)
-    group_col = by if by is not None else "arch"
-    groups = df.groupby(by, sort=True) if by is not None else [("all", df)]
-    rows = []
-    for key, group in groups:
-        key = key[0] if isinstance(key, tuple) and len(key) == 1 else key
-        if group.duplicated([block, seed]).any():
-            raise ValueError(f"{group_col}={key!r}: more than one run per ({block}, {seed})")
-        wide = group.pivot(index=seed, columns=block, values=value)
-        for a, b in pairs:
-            if a not in wide.columns or b not in wide.columns:
-                continue
-            res = paired_difference(wide[a], wide[b], **paired_kwargs)
-            pi = probability_of_improvement(wide[a], wide[b], ci=False)["prob_improvement"]
-            rows.append({group_col: key, "a": a, "b": b, "n": res["n"],
-                         "mean_diff": res["mean_diff"], "ci_low": res["ci_low"],
-                         "ci_high": res["ci_high"], "hedges_g": res["hedges_g"], "p": res["p"],
-                         "prob_improvement": pi})
-    cols = [group_col, "a", "b", "n", "mean_diff", "ci_low", "ci_high", "hedges_g", "p",
-            "p_holm", "prob_improvement"]
-    out = pd.DataFrame(rows, columns=[c for c in cols if c != "p_holm"])
-    out.insert(cols.index("p_holm"), "p_holm", holm(out["p"].to_numpy()))
-    return out.astype({"n": int})
-
-
-# --------------------------------------------------------------------------- planning
-
-def power(n: int, effect_size: float, alpha: float = 0.05, paired: bool = True) -> float:
-    """Power of a two-sided t-test at level ``alpha`` to detect a standardized effect
-    ``effect_size`` (Cohen's d_z for paired, d for two-sample), computed exactly with the
-    noncentral t distribution (``scipy.stats.nct``).
-
-    ``n`` is the number of seeds: pairs when ``paired`` (df = n - 1, noncentrality d √n),
-    runs per group otherwise (df = 2n - 2, noncentrality d √(n/2))."""
-    if paired:
-        dof, ncp = n - 1, effect_size * np.sqrt(n)
-    else:
-        dof, ncp = 2 * n - 2, effect_size * np.sqrt(n / 2)
-    if dof < 1:
-        return np.nan
-    tcrit = stats.t.ppf(1 - alpha / 2, dof)
-    return float(stats.nct.sf(tcrit, dof, ncp) + stats.nct.cdf(-tcrit, dof, ncp))
-
-
-def seeds_for_power(effect_size: float, alpha: float = 0.05, power: float = 0.8,
-                    paired: bool = True, max_n: int = 100_000) -> int:
-    """Smallest number of seeds (pairs if ``paired``, else runs per group) at which a two-sided
-    t-test reaches ``power`` for the standardized effect ``effect_size`` (see :func:`power`).
-    E.g. d = 0.5, alpha 0.05, power 0.8: 34 pairs, or 64 runs per group unpaired."""
-    if effect_size == 0:
-        raise ValueError("an effect size of 0 cannot be detected with any number of seeds")
-    target = power
-    lo, hi = 2, 2                         # exponential search for an upper bound, then bisect
-    while _power(hi, effect_size, alpha, paired) < target:
-        lo, hi = hi + 1, hi * 2
-        if hi > max_n:
-            raise ValueError(f"more than {max_n} seeds needed")
-    while lo < hi:
-        mid = (lo + hi) // 2
-        if _power(mid, effect_size, alpha, paired) >= target:
-            hi = mid
-        else:
-            lo = mid + 1
-    return lo
-
-
-_power = power   # seeds_for_power's ``power`` argument shadows the function
-
-MAX_SEEDS = 100_000   # seeds_needed gives up (inf) past this many seeds
-
-
-def standardized_difference(a, b=None) -> float:
-    """The standardized size of a difference that every seeds-needed count in the book plans
-    with. Paired (``b`` None; ``a`` the per-seed differences): their mean over their standard
-    deviation, d_z. Two independent groups (unpaired runs): the difference of the means over the
-    pooled standard deviation, √(((n_a-1) s_a² + (n_b-1) s_b²) / (n_a+n_b-2)), Cohen's d. The
-    plug-in estimate (Hedges' g, in :func:`paired_difference` and :func:`welch_test`, shrinks it
-    by J(df) to describe an effect; power is planned here from the observed size). NaN without
-    two values per group or without spread. NaNs are dropped."""
-    if b is None:
-        d = _values(a)
-        if d.size < 2 or np.std(d, ddof=1) == 0:
-            return np.nan
-        return float(np.mean(d) / np.std(d, ddof=1))
-    x, y = _values(a), _values(b)
-    if x.size < 2 or y.size < 2:
-        return np.nan
-    pooled = np.sqrt(((x.size - 1) * np.var(x, ddof=1) + (y.size - 1) * np.var(y, ddof=1))
-                     / (x.size + y.size - 2))
-    return float((np.mean(x) - np.mean(y)) / pooled) if pooled > 0 else np.nan
-
-
-def seeds_needed(a, b=None, *, power: float = 0.8, alpha: float = 0.05,
-                 max_n: int = MAX_SEEDS) -> float:
-    """The one definition of "seeds needed": how many paired seeds (``b`` None; ``a`` the
-    per-seed differences) or runs per group (``a`` and ``b`` unpaired runs) a two-sided t-test
-    at level ``alpha`` needs to detect an effect of the observed :func:`standardized_difference`
-    with probability ``power`` (:func:`seeds_for_power`). NaN when nothing can be planned (no
-    spread, or a mean of exactly zero); inf past ``max_n``."""
-    d = standardized_difference(a, b)
-    if not np.isfinite(d) or d == 0:
-        return np.nan
-    try:
-        return float(seeds_for_power(abs(d), alpha=alpha, power=power, paired=b is None, max_n=max_n))
-    except ValueError:
-        return np.inf
 
 
 # --------------------------------------------------------------------------- original study
@@ -547,41 +364,6 @@ def original_consistency(df: pd.DataFrame, reported: pd.DataFrame | None = None,
         out["std_ddof0_diff"] = out["std_ddof0"] - out["reported_std"]
         out["std_ddof1_diff"] = out["std_ddof1"] - out["reported_std"]
     return out
-
-
-def best_epoch_reanalysis(df: pd.DataFrame, experiment: str = "exp1") -> pd.DataFrame:
-    """Does the ranking of the cases survive if each run is scored by its best test accuracy over
-    epochs (the optimistic choice of epoch on the test set) instead of its final epoch?
-
-    Uses the rows of ``experiment`` (``df`` as in :func:`original_consistency`). Returns one row
-    per (arch, case): ``n_runs``, ``final_mean`` (mean of each run's last-epoch accuracy),
-    ``best_mean`` (mean of each run's max over epochs), ``optimism`` (best_mean - final_mean),
-    ``mean_best_epoch`` (mean epoch at which the max occurs), ``rank_final`` and ``rank_best``
-    (1 = highest mean within the arch) and ``ranking_survives`` (True for every case of an arch
-    whose whole case ranking is the same under both scores)."""
-    sub = df[df["experiment"] == experiment]
-    if sub.empty:
-        raise ValueError(f"no rows for experiment {experiment!r}")
-    keys = ["arch", "case", "run"]
-    sub = sub.sort_values(keys + ["epoch"]).reset_index(drop=True)
-    runs = sub.groupby(keys)
-    best_rows = sub.loc[runs["test_acc"].idxmax()]          # first epoch reaching the max
-    per_run = (runs["test_acc"].last().rename("final").to_frame()
-               .join(best_rows.set_index(keys)[["test_acc", "epoch"]]
-                     .rename(columns={"test_acc": "best", "epoch": "best_epoch"}))
-               .reset_index())
-    out = (per_run.groupby(["arch", "case"])
-           .agg(n_runs=("run", "count"), final_mean=("final", "mean"), best_mean=("best", "mean"),
-                mean_best_epoch=("best_epoch", "mean"))
-           .reset_index())
-    out["optimism"] = out["best_mean"] - out["final_mean"]
-    by_arch = out.groupby("arch")
-    out["rank_final"] = by_arch["final_mean"].rank(ascending=False, method="min").astype(int)
-    out["rank_best"] = by_arch["best_mean"].rank(ascending=False, method="min").astype(int)
-    same = (out["rank_final"] == out["rank_best"]).groupby(out["arch"]).transform("all")
-    out["ranking_survives"] = same.astype(bool)
-    return out[["arch", "case", "n_runs", "final_mean", "best_mean", "optimism",
-                "mean_best_epoch", "rank_final", "rank_best", "ranking_survives"]]
 
 
 # --------------------------------------------------------------------------- late-epoch volatility

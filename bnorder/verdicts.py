@@ -26,7 +26,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 from scipy import stats as sp_stats
 
-from . import stats
+from . import power, stats
 
 POWER = 0.8  # "seeds needed": paired seeds for 80% power at the observed standardized effect
 PLANNABLE = 1000  # more seeds than this is no plan: the estimate is too close to zero (or the margin)
@@ -66,7 +66,7 @@ def verdict(differences, margin: float | None = None) -> Verdict:
     direction = int(np.sign(mean))
     state = interval_state(low, high, margin)
     agree = int((np.sign(d) == direction).sum()) if direction else int((d == 0).sum())
-    needed = stats.seeds_needed(d, power=POWER)
+    needed = power.seeds_needed(d, power=POWER)
     return Verdict(n, mean, float(low), float(high), state, direction, agree, needed, margin,
                    seeds_within_margin(mean, sd, margin))
 
@@ -74,13 +74,13 @@ def verdict(differences, margin: float | None = None) -> Verdict:
 def unpaired_verdict(a, b, margin: float | None = None) -> Verdict:
     """The verdict on mean(a) − mean(b) for unpaired runs: Welch's 95% interval
     (:func:`bnorder.stats.welch_interval`); ``agree`` counts the runs of ``a`` on the estimate's
-    side of mean(b); ``seeds_needed`` is runs per group (:func:`bnorder.stats.seeds_needed`)."""
-    a, b = (stats._values(x) for x in (a, b))
+    side of mean(b); ``seeds_needed`` is runs per group (:func:`bnorder.power.seeds_needed`)."""
+    a, b = (stats.values_of(x) for x in (a, b))
     mean = float(a.mean() - b.mean())
     low, high = stats.welch_interval(a, b)
     state = interval_state(low, high, margin)
     direction = int(np.sign(mean))
-    needed = stats.seeds_needed(a, b, power=POWER)
+    needed = power.seeds_needed(a, b, power=POWER)
     return Verdict(min(a.size, b.size), mean, float(low), float(high), state, direction,
                    int((np.sign(a - b.mean()) == direction).sum()), float(needed), margin)
 
@@ -96,6 +96,14 @@ def interval_state(low: float, high: float, margin: float | None = None) -> str:
     if margin is not None and -margin < low and high < margin:
         return "equivalent"
     return "unresolved"
+
+
+def interval_sign(low: float, high: float) -> int:
+    """+1 when a 95% interval lies above zero, -1 below, 0 when :func:`interval_state` does not
+    call it resolved (it includes zero, or there is none)."""
+    if interval_state(low, high) != "resolved":
+        return 0
+    return 1 if low > 0 else -1
 
 
 def seeds_within_margin(mean: float, sd: float, margin: float | None, max_n: int = PLANNABLE) -> float:
@@ -138,17 +146,6 @@ def prediction_outcome(v: Verdict, expect: str, margin: float | None = None) -> 
             return "refuted"
         return "unresolved"
     raise ValueError(f"unknown expectation {expect!r}; valid: negative, positive, equivalent")
-
-
-def _num(x: float, digits: int, sign: bool = False) -> str:
-    return f"{x:+.{digits}f}" if sign else f"{x:.{digits}f}"
-
-
-def interval_text(low: float, high: float, digits: int = 2) -> str:
-    """The 95% interval as a sentence gives it, or why there is none (every seed the same)."""
-    if not (np.isfinite(low) and np.isfinite(high)):
-        return "the same on every seed, no interval"
-    return f"95% CI {_num(low, digits, True)} to {_num(high, digits, True)}"
 
 
 def seeds_to_decide(v: Verdict) -> tuple[float, bool]:

@@ -55,9 +55,9 @@ def test_layer_bias_can_be_switched_off():
 
 
 def test_intervention_blocks_run_the_study_order_then_their_one_addition():
-    from bnorder.blocks import INTERVENTIONS, Center, Shift
+    from bnorder.blocks import CAUSE_BLOCKS, Center, Shift
     ops = {**OP_OF, Center: "center", Shift: "shift"}
-    for name, order in INTERVENTIONS.items():
+    for name, order in CAUSE_BLOCKS.items():
         for kind, x in [("conv", torch.randn(4, 3, 5, 5)), ("linear", torch.randn(4, 3))]:
             block = Block(name, kind, 3, 6)
             ran = []

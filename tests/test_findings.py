@@ -222,7 +222,7 @@ def test_the_cosine_schedules_change_of_the_order_effect_is_paired_on_the_seeds_
 
 
 def test_an_early_contrast_is_read_on_the_seeds_its_hypothesis_was_built_on_alone():
-    from bnorder import interventions
+    from bnorder import predictions
     from bnorder.records import load_records
 
     found = findings.compute(ROOT / "results")
@@ -232,7 +232,7 @@ def test_an_early_contrast_is_read_on_the_seeds_its_hypothesis_was_built_on_alon
         runs = runs[(runs["status"] == "ok") & (runs["block"] == block) & (runs["arch"] == "cnn")]
         first = runs["first_block"].fillna("") if "first_block" in runs else ""
         runs = runs[first == (first_block or "")]
-        return {int(r["seed"]): interventions.METRICS[metric](r) for _, r in runs.iterrows()}
+        return {int(r["seed"]): predictions.METRICS[metric](r) for _, r in runs.iterrows()}
 
     precise = per_seed("cnn-converged", "bn-relu", "final_test_acc_precise")
     running = per_seed("cnn-converged", "bn-relu", "final_test_acc")
@@ -283,7 +283,7 @@ def mlp_cells(folder: Path, profile: str, seed: int, position: float, **knobs) -
 
 
 def test_the_robustness_findings_pair_each_variant_with_the_base_by_seed(tmp_path):
-    from bnorder.report import robustness as rb
+    from bnorder import robustness as rb
 
     base = {s: -1.0 - 0.1 * s for s in range(6)}           # the base's position effect per seed
     nobias = {s: -0.5 + 0.05 * s for s in (1, 2, 3, 7)}   # seed 7: no base run to pair with

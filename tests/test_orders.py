@@ -4,7 +4,7 @@ import math
 
 import pytest
 
-from bnorder.orders import (ALIASES, INTERVENTIONS, ORDERS, RECTIFIED_NORMAL_MEAN, activation_then_bn,
+from bnorder.orders import (ALIASES, CAUSE_BLOCKS, ORDERS, RECTIFIED_NORMAL_MEAN, activation_then_bn,
                             canonical_block, has_batchnorm, ops_of)
 
 
@@ -16,7 +16,7 @@ def test_study_case_names_are_aliases_of_canonical_names(alias, name):
 def test_unknown_block_error_names_the_valid_blocks():
     with pytest.raises(ValueError) as e:
         canonical_block("case9")
-    for valid in [*ORDERS, *ALIASES, *INTERVENTIONS]:
+    for valid in [*ORDERS, *ALIASES, *CAUSE_BLOCKS]:
         assert valid in str(e.value)
 
 

@@ -92,7 +92,7 @@ def test_records_written_before_a_knob_existed_load_with_its_default(record, tmp
 # ~20 s, and installing it ~4 GB. This script runs where torch cannot be imported.
 WITHOUT_TORCH = """
 
-from bnorder import analysis, config, interventions, orders, profiles, records, reference, sizes, stats, verdicts
+from bnorder import config, contrasts, orders, predictions, profiles, records, reference, sizes, stats, verdicts
 from bnorder.report import conclusion, factorial, intro, mechanisms, replication, reproducibility
 from bnorder.report import robustness, statistics
 
@@ -100,8 +100,7 @@ path = records.find_records("results", "factorial")[0]
 assert records.load_record(path)["config"]["profile"] == "factorial"
 runs = records.load_records("results", "factorial")
 ok = runs[runs["status"] == "ok"]
-print(len(runs), analysis.setting(ok))
-print(analysis.effects_table(ok[ok["arch"] == "mlp"], "final_test_acc").shape)
+print(len(runs), contrasts.factorial_contrasts(ok[ok["arch"] == "mlp"], "final_test_acc").shape)
 print(stats.mean_interval([1.0, 2.0, 4.0]))
 print(len(reference.load_original_runs()), len(profiles.PROFILES), orders.ORDERS["relu-bn"])
 print(config.make_config(block="case3").block, sizes.n_params("cnn", "bn-relu", (3, 32, 32), 10))

@@ -8,7 +8,9 @@ import pytest
 
 matplotlib.use("Agg")
 
-from bnorder import analysis as an  # noqa: E402
+from bnorder.contrasts import FACTORIAL_CELLS  # noqa: E402
+from bnorder.orders import AFTER  # noqa: E402
+from bnorder.report.style import fmt  # noqa: E402
 from bnorder import findings, report  # noqa: E402
 from bnorder.report import factorial as fx  # noqa: E402
 
@@ -22,8 +24,8 @@ def write_records(root, profile="factorial", arch="mlp", seeds=range(4), positio
 
     best = position if best_val_position is None else best_val_position
     for s in seeds:
-        for b in (*an.FACTORIAL_CELLS, "relu"):
-            after = b in an.AFTER.values()
+        for b in (*FACTORIAL_CELLS, "relu"):
+            after = b in AFTER.values()
             wobble = 0.2 * ((-1) ** s)
             final = 80 + s + ((position + wobble) if after else 0)
             at_best = 80 + s + ((best + wobble) if after else 0)
@@ -46,7 +48,7 @@ def test_each_networks_verdict_table_shows_its_contrasts_and_the_best_validation
     assert (table["seeds"] == 5).all()
     # the table reads the same effect the chapter's figure draws, per seed
     effect = fx.effects(fx.factorial_runs(tmp_path, "factorial")[0]).set_index("label")
-    assert table.loc["position", "difference"] == an.fmt(effect.loc["position", "mean"], sign=True)
+    assert table.loc["position", "difference"] == fmt(effect.loc["position", "mean"], sign=True)
     assert table.loc["position", "state"] == "negative"
     # the rule for the reported epoch can change the verdict; the table shows both
     assert table.loc["position (best-validation epoch)", "state"] != "negative"

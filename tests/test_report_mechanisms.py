@@ -137,8 +137,8 @@ def test_an_outcome_that_fresh_seeds_changed_is_named(monkeypatch):
     prediction = {"id": "p", "metric": "final_test_acc", "expect": "negative",
                   "arm": {"profile": "a", "block": "relu-bn"}, "base": {"profile": "b", "block": "bn-relu"}}
     monkeypatch.setattr(mech, "loader", lambda results: data.__getitem__)
-    monkeypatch.setattr(mech.interventions, "load_predictions", lambda: [prediction])
-    table = mech.interventions.judge_all([prediction], load=data.__getitem__)
+    monkeypatch.setattr(mech.predictions, "load_predictions", lambda: [prediction])
+    table = mech.predictions.judge_all([prediction], load=data.__getitem__)
     assert table.iloc[0]["outcome"] != "confirmed"
     assert mech.outcome_changes("results", table) == ["p"]
 
@@ -146,7 +146,7 @@ def test_an_outcome_that_fresh_seeds_changed_is_named(monkeypatch):
 def test_an_equivalence_interval_across_its_margin_is_not_drawn_as_refuted():
     from matplotlib.colors import to_hex
 
-    from bnorder import interventions
+    from bnorder import predictions
 
     # seed differences whose 95% interval (about -0.39 to -0.01) crosses the -0.35 edge
     diffs = [-0.05, -0.35, -0.10, -0.30, -0.20]
@@ -156,7 +156,7 @@ def test_an_equivalence_interval_across_its_margin_is_not_drawn_as_refuted():
                                    "final_test_acc": 90.0} for s in range(5)])}
     p = {"id": "p", "metric": "final_test_acc", "expect": "equivalent", "margin": 0.35,
          "arm": {"profile": "arm", "block": "x"}, "base": {"profile": "base", "block": "x"}}
-    row = interventions.judge(p, load=runs.get)
+    row = predictions.judge(p, load=runs.get)
     assert row["low"] < -0.35 < row["high"] < 0 and row["outcome"] == "unresolved"
     fig = mech.forest_figure(pd.DataFrame([row]))
     drawn = {to_hex(c) for line in fig.axes[0].get_lines() for c in [line.get_color()]}
@@ -165,10 +165,10 @@ def test_an_equivalence_interval_across_its_margin_is_not_drawn_as_refuted():
 
 
 def test_the_ledger_lists_every_prediction_with_its_finding_and_an_unrun_one_as_not_run_yet():
-    from bnorder import interventions
+    from bnorder import predictions
     from bnorder.report import findings
 
-    predictions, found = interventions.load_predictions(), findings()
+    predictions, found = predictions.load_predictions(), findings()
     ledger = mech.ledger(predictions, found)
     assert list(ledger.index) == [p["id"] for p in predictions]
     for p in predictions:

@@ -10,7 +10,7 @@ from scipy import stats as sps
 matplotlib.use("Agg")
 
 from bnorder import findings  # noqa: E402
-from bnorder import verdicts  # noqa: E402
+from bnorder import replication, verdicts  # noqa: E402
 from bnorder.report import replication as rp  # noqa: E402
 
 CPU_CNN = dict(width=16, depth=8, train_subset=4000, epochs=5)
@@ -41,9 +41,9 @@ def loader(frames):
 
 
 def cpu_profile(cnn_seeds=range(5)):
-    return pd.concat([make_runs("cpu", "seed-mlp", rp.CASES, range(5), width=512),
-                      make_runs("cpu", "mlp", rp.CASES, range(5)),
-                      make_runs("cpu", "cnn", rp.CASES, cnn_seeds, **CPU_CNN)], ignore_index=True)
+    return pd.concat([make_runs("cpu", "seed-mlp", replication.CASES, range(5), width=512),
+                      make_runs("cpu", "mlp", replication.CASES, range(5)),
+                      make_runs("cpu", "cnn", replication.CASES, cnn_seeds, **CPU_CNN)], ignore_index=True)
 
 
 FACTORIAL_BLOCKS = ("bn-relu", "relu-bn", "bn-lrelu", "lrelu-bn", "relu")
@@ -52,7 +52,7 @@ FACTORIAL_BLOCKS = ("bn-relu", "relu-bn", "bn-lrelu", "lrelu-bn", "relu")
 # ------------------------------------------------------------------ which edition
 
 def test_without_a_converged_edition_the_cnn_is_the_base_profiles_and_says_it_is_early():
-    runs, editions = rp.replication_runs(None, "cpu", load=loader({"cpu": cpu_profile()}))
+    runs, editions = replication.replication_runs(None, "cpu", load=loader({"cpu": cpu_profile()}))
     assert editions == {"seed-mlp": "cpu", "mlp": "cpu", "cnn": "cpu"}
     assert "early training only" in rp.edition_label(runs, editions, "cnn")
     assert "early training only" not in rp.edition_label(runs, editions, "mlp")
@@ -69,10 +69,10 @@ def test_without_a_converged_edition_the_cnn_is_the_base_profiles_and_says_it_is
 def test_the_converged_cnn_replaces_the_early_one_and_brings_only_the_three_cases():
     converged = make_runs("cnn-converged", "cnn", FACTORIAL_BLOCKS, range(3), **CONVERGED_CNN)
     frames = {"cpu": cpu_profile(), "cnn-converged": converged}
-    runs, editions = rp.replication_runs(None, "cpu", load=loader(frames))
+    runs, editions = replication.replication_runs(None, "cpu", load=loader(frames))
     assert editions == {"seed-mlp": "cpu", "mlp": "cpu", "cnn": "cnn-converged"}
     cnn = runs[runs["arch"] == "cnn"]
-    assert set(cnn["profile"]) == {"cnn-converged"} and set(cnn["block"]) == set(rp.CASES)
+    assert set(cnn["profile"]) == {"cnn-converged"} and set(cnn["block"]) == set(replication.CASES)
     assert set(runs.loc[runs["arch"] != "cnn", "profile"]) == {"cpu"}
     assert rp.edition_label(runs, editions, "cnn") == "profile `cnn-converged`"
     cnn = rp.setting_table(runs, editions).loc["cnn"]
@@ -89,27 +89,27 @@ def test_the_full_size_edition_comes_first():
               "cnn-converged": make_runs("cnn-converged", "cnn", FACTORIAL_BLOCKS, range(3), **CONVERGED_CNN),
               "factorial-gpu": make_runs("factorial-gpu", "cnn", FACTORIAL_BLOCKS, range(2), width=64,
                                          depth=8, train_subset=0, epochs=10)}
-    _, editions = rp.replication_runs(None, "cpu", load=loader(frames))
+    _, editions = replication.replication_runs(None, "cpu", load=loader(frames))
     assert editions["cnn"] == "factorial-gpu" and editions["mlp"] == "cpu"
 
 
 def test_an_edition_needs_two_seeds_with_all_three_cases():
     # cnn-converged so far: seed 0 complete, seed 1 without lrelu-bn, failed runs not counted
-    partial = pd.concat([make_runs("cnn-converged", "cnn", rp.CASES, [0], **CONVERGED_CNN),
+    partial = pd.concat([make_runs("cnn-converged", "cnn", replication.CASES, [0], **CONVERGED_CNN),
                          make_runs("cnn-converged", "cnn", ["bn-relu", "relu-bn"], [1], **CONVERGED_CNN),
                          make_runs("cnn-converged", "cnn", ["lrelu-bn"], [1],
                                    **CONVERGED_CNN).assign(status="failed")])
-    assert rp.complete_seeds(partial) == 1
+    assert replication.complete_seeds(partial) == 1
     frames = {"cpu": cpu_profile(), "cnn-converged": partial}
-    runs, editions = rp.replication_runs(None, "cpu", load=loader(frames))
+    runs, editions = replication.replication_runs(None, "cpu", load=loader(frames))
     assert editions["cnn"] == "cpu" and set(runs.loc[runs["arch"] == "cnn", "profile"]) == {"cpu"}
 
 
 def test_the_base_cnn_is_kept_whatever_its_seeds_and_nothing_gives_nothing():
     one_seed = cpu_profile(cnn_seeds=[0])
-    _, editions = rp.replication_runs(None, "cpu", load=loader({"cpu": one_seed}))
+    _, editions = replication.replication_runs(None, "cpu", load=loader({"cpu": one_seed}))
     assert editions["cnn"] == "cpu"
-    runs, editions = rp.replication_runs(None, "cpu", load=loader({}))
+    runs, editions = replication.replication_runs(None, "cpu", load=loader({}))
     assert runs.empty and editions == {} and rp.setting_table(runs, editions).empty
     assert set(rp.run_settings(runs).values()) == {"—"}
     assert "cnn: 16 channels instead of 64, 4,000 training images, 5 epochs" in rp.reductions({}, "cpu")
@@ -136,9 +136,9 @@ def test_unpaired_verdicts_use_welchs_interval_and_count_runs():
 
 
 def test_each_claim_of_the_study_has_its_comparison_from_both_experiments_and_from_the_rerun():
-    runs = pd.concat([make_runs("cpu", "cnn", rp.CASES, range(5), relu_bn_ahead, **CPU_CNN),
-                      make_runs("cpu", "seed-mlp", rp.CASES, range(5), relu_bn_ahead),
-                      make_runs("cpu", "mlp", rp.CASES, range(5), relu_bn_ahead)], ignore_index=True)
+    runs = pd.concat([make_runs("cpu", "cnn", replication.CASES, range(5), relu_bn_ahead, **CPU_CNN),
+                      make_runs("cpu", "seed-mlp", replication.CASES, range(5), relu_bn_ahead),
+                      make_runs("cpu", "mlp", replication.CASES, range(5), relu_bn_ahead)], ignore_index=True)
     found = synthetic_findings({"cpu": runs})
     for arch, block, ref in rp.CLAIMS:
         table = rp.claims_table(arch, found)
@@ -156,7 +156,7 @@ def test_each_claim_of_the_study_has_its_comparison_from_both_experiments_and_fr
 
 
 def test_a_network_with_no_runs_shows_not_run_yet():
-    runs = make_runs("cpu", "cnn", rp.CASES, range(5), relu_bn_ahead, **CPU_CNN)
+    runs = make_runs("cpu", "cnn", replication.CASES, range(5), relu_bn_ahead, **CPU_CNN)
     found = synthetic_findings({"cpu": runs})
     table = rp.claims_table("seed-mlp", found)
     here = [r for r in table.index if ", here," in r]
@@ -165,15 +165,15 @@ def test_a_network_with_no_runs_shows_not_run_yet():
 
 
 def test_the_rerun_findings_are_the_paired_differences_of_the_records():
-    runs = make_runs("cpu", "mlp", rp.CASES, range(5), relu_bn_ahead)
+    runs = make_runs("cpu", "mlp", replication.CASES, range(5), relu_bn_ahead)
     found = synthetic_findings({"cpu": runs})
-    d = rp.paired(runs, "mlp", "relu-bn", "bn-relu")
+    d = replication.paired(runs, "mlp", "relu-bn", "bn-relu")
     entry = found["replication-mlp-case2-vs-case1"]
     assert entry["n"] == 5 and entry["mean"] == pytest.approx(d.mean()) and entry["seeds"] == list(range(5))
     assert entry["profile"] == "cpu" and entry["records"] == {f"cpu/mlp/{b}": list(range(5))
                                                              for b in ("bn-relu", "relu-bn")}
     assert found["replication-mlp-case2-vs-case1-best-val"]["mean"] == pytest.approx(d.mean())  # both +0.5
-    assert entry["margin"] == rp.HARDLY and "replication-cnn-case2-vs-case1" not in found
+    assert entry["margin"] == replication.HARDLY and "replication-cnn-case2-vs-case1" not in found
 
 
 def test_a_chapter_on_another_profile_computes_its_own_rerun_findings(monkeypatch, tmp_path):
@@ -212,31 +212,12 @@ def test_the_rerun_mlp_is_the_network_the_factorial_design_and_the_conclusion_tr
 
 # ------------------------------------------------------------------ spread
 
-def test_sd_ratio_intervals_unpaired_f_and_paired_pitman_morgan():
-    rng = np.random.default_rng(0)
-    a, b = rng.normal(0, 1, 8), rng.normal(0, 2, 8)
-    ratio, low, high = rp.sd_ratio(a, b, paired_runs=False)
-    f = a.var(ddof=1) / b.var(ddof=1)
-    assert ratio == pytest.approx(np.sqrt(f))
-    assert low ** 2 == pytest.approx(f / sps.f.ppf(0.975, 7, 7))
-    assert high ** 2 == pytest.approx(f / sps.f.ppf(0.025, 7, 7))
-    # Pitman-Morgan: at either end the test of that variance ratio sits exactly at the t bound
-    x = rng.normal(0, 1, 10)
-    y = 0.6 * x + rng.normal(0, 1, 10)
-    ratio, low, high = rp.sd_ratio(x, y, paired_runs=True)
-    r, n, t = np.corrcoef(x, y)[0, 1], 10, sps.t.ppf(0.975, 8)
-    for bound in (low, high):
-        u = ratio ** 2 / bound ** 2
-        assert abs(u - 1) * np.sqrt(n - 2) / (2 * np.sqrt(u * (1 - r ** 2))) == pytest.approx(t)
-    assert np.isnan(rp.sd_ratio([1.0, 2.0], [1.0, 3.0], paired_runs=True)[0])
-
-
 def test_a_spread_ratio_whose_interval_excludes_one_is_a_resolved_finding():
     def acc(block, seed):   # relu-bn barely moves between seeds, bn-relu by several points
         return 80 + (seed * 3.0 * (-1) ** seed if block == "bn-relu" else seed * 0.01)
 
-    runs = make_runs("cpu", "mlp", rp.CASES, range(8), acc)
-    rows = rp.spread_rows(runs)
+    runs = make_runs("cpu", "mlp", replication.CASES, range(8), acc)
+    rows = replication.spread_rows(runs)
     here = rows[(rows["source"] == "here") & (rows["block"] == "relu-bn")].iloc[0]
     assert here["n"] == 8 and here["high"] < 1
     found = synthetic_findings({"cpu": runs})
@@ -245,21 +226,6 @@ def test_a_spread_ratio_whose_interval_excludes_one_is_a_resolved_finding():
     assert findings.claim_state(found["original-exp1-cnn-case2-vs-case1-spread"]) == "unresolved"
     table = rp.spread_table(rows)
     assert list(table.columns) == ["study, Exp. 1", "study, Exp. 2", "here"]
-
-
-# ------------------------------------------------------------------ the study's runs, epoch by epoch
-
-def test_epoch_facts_of_the_studys_runs():
-    facts = rp.epoch_facts()
-    assert facts["ep_rank_final"] == "case3 > case2 > case1" and facts["ep_n"] == "5"
-    assert set(facts) >= {"ep_last3_epochs", "ep_rank_exp2", "ep_change_dip_share", "ep_c1_exp1"}
-
-
-def test_each_step_of_the_ranking_is_a_finding_under_each_score():
-    table = rp.scores_table(findings.original_epoch_findings() | findings.original_findings())
-    assert len(table) == len(rp.COMPARISONS) * len(rp.EP_SCORES)
-    assert "not run yet" not in set(table["state"])
-    assert table.loc["case 2 − case 1, final epoch", "state"] == "positive"
 
 
 # ------------------------------------------------------------------ status
@@ -275,7 +241,6 @@ def test_the_figures_draw():
     fig = rp.claims_figure(rp.comparisons(runs))
     assert [ax.get_title() for ax in fig.axes] == ["cnn", "seed-mlp", "mlp"]
     assert [ax.get_title() for ax in rp.curves_figure(runs).axes[:3]] == ["cnn", "seed-mlp", "mlp"]
-    assert len(rp.epochs_figure().axes) == 3
 
 
 def test_every_spread_the_chapter_can_cite_is_a_finding():

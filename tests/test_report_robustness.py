@@ -1,67 +1,13 @@
 """The Robustness chapter's tables and figure, computed without building the book."""
 
-import json
-
 import matplotlib
-import pytest
 
 matplotlib.use("Agg")
 
-from bnorder import analysis as an  # noqa: E402
+from bnorder import robustness  # noqa: E402
 from bnorder.profiles import VARIANTS  # noqa: E402
 from bnorder.report import robustness as rb  # noqa: E402
-
-
-def write_records(root, profile, shift, seeds=range(5), jitter=0.0, noise=0.0, **knobs):
-    """Records of the MLP's 2x2 cells: BatchNorm after the activation is ``shift`` points
-    better, plus ``jitter`` times a seed-dependent wobble of the position effect, plus ``noise``
-    times a second wobble of this profile's own (zero mean over seeds 0-4), so that two profiles'
-    effects differ by a different amount on each seed, as real ones do."""
-    from bnorder.config import make_config
-
-    for s in seeds:
-        for b in an.FACTORIAL_CELLS:
-            after = b in an.AFTER.values()
-            own = noise * ((s % 5) - 2) / 2
-            acc = 80 + 0.7 * s + (shift + jitter * ((-1) ** s) * (1 + 0.1 * s) + own if after else 0)
-            cfg = make_config(dataset="synthetic", arch="mlp", block=b, seed=s, profile=profile, **knobs)
-            path = root / profile / "synthetic" / "mlp" / b / f"seed{s}.json"
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(json.dumps({
-                "status": "ok", "config": cfg.as_dict(),
-                "epochs": [{"epoch": 1, "test_acc": acc, "val_acc": acc, "train_loss": 1.0}],
-                "summary": {"final_test_acc": acc, "best_val_epoch_test_acc": acc, "max_test_acc": acc}}))
-
-
-def test_every_variant_is_listed_with_its_status(tmp_path):
-    write_records(tmp_path, "factorial", -1.0, seeds=range(6), jitter=0.1)
-    write_records(tmp_path, "factorial-nobias", -1.0, jitter=0.1, bias=False)
-    write_records(tmp_path, "factorial-cosine", -1.0, seeds=[0], schedule="cosine")
-    t = rb.variant_table(tmp_path, "factorial").set_index("variant")
-    assert list(t.index) == ["(base)", *VARIANTS]
-    assert t.loc["(base)", "status"] == "ok" and t.loc["(base)", "n"] == 6
-    assert t.loc["nobias", "status"] == "ok" and t.loc["cosine", "status"] == "incomplete"
-    assert t.loc["depth2", "status"] == "not run" and t.loc["depth2", "records"] == 0
-
-
-def test_the_change_from_the_base_is_paired_by_seed(tmp_path):
-    write_records(tmp_path, "factorial", -1.0, seeds=range(8), jitter=0.3)
-    # the same seeds with the same wobble, the effect one point smaller: the change is about +1
-    # on every shared seed, resolved although each effect's own interval is wide
-    write_records(tmp_path, "factorial-nobias", 0.0, jitter=0.3, noise=0.1, bias=False)
-    row = rb.variant_table(tmp_path, "factorial").set_index("variant").loc["nobias"]
-    assert row["change"].n == 5 and row["change_seeds"] == [0, 1, 2, 3, 4]
-    assert row["change"].mean == pytest.approx(1.0)
-    assert row["change"].state == "resolved" and row["change"].direction == 1
-    assert row["change_values"] == pytest.approx([0.9, 0.95, 1.0, 1.05, 1.1])
-    assert row["position"].state == "unresolved"
-
-
-def test_a_change_within_the_margin_is_equivalent(tmp_path):
-    write_records(tmp_path, "factorial", -1.0, seeds=range(5), jitter=0.3)
-    write_records(tmp_path, "factorial-head-bn", -1.0, jitter=0.3, noise=0.1, head="bn-linear")
-    row = rb.variant_table(tmp_path, "factorial").set_index("variant").loc["head-bn"]
-    assert row["change"].state == "equivalent" and row["change"].margin == rb.MARGIN
+from test_robustness import write_variant_records as write_records  # noqa: E402
 
 
 def test_a_variant_with_no_runs_shows_not_run_yet_in_the_tables(tmp_path):
@@ -81,19 +27,19 @@ def test_a_variant_with_no_runs_shows_not_run_yet_in_the_tables(tmp_path):
 
 def test_the_waiting_note_gives_the_command_for_each_variant_not_run(tmp_path):
     write_records(tmp_path, "factorial", -1.0, seeds=range(5), jitter=0.1)
-    table = rb.variant_table(tmp_path, "factorial")
+    table = robustness.variant_table(tmp_path, "factorial")
     waiting = rb.waiting_text(table, "factorial")
     for name in VARIANTS:
         assert f"`python -m bnorder sweep --profile factorial-{name}`" in waiting
     assert "python -m bnorder sweep --profile factorial-head-bn,factorial-nobias" in waiting
     # variants of a base with no defined variants: named, and said to be undefined
-    smoke = rb.waiting_text(rb.variant_table(tmp_path, "smoke-factorial"), "smoke-factorial")
+    smoke = rb.waiting_text(robustness.variant_table(tmp_path, "smoke-factorial"), "smoke-factorial")
     assert "not defined in `bnorder.profiles`" in smoke and "`smoke-factorial-depth16`" in smoke
 
 
 def test_a_missing_base_is_said_plainly(tmp_path):
-    table = rb.variant_table(tmp_path, "factorial")
-    rob = an.robustness_table(tmp_path, "factorial")
+    table = robustness.variant_table(tmp_path, "factorial")
+    rob = robustness.robustness_table(tmp_path, "factorial")
     note = rb.status_note(table, rob, "factorial").data
     assert "The profile `factorial` (the base of the comparison, its mlp) has not been run yet" in note
     assert rb.ranking_table(rob).empty and rb.ranking_counts(rob)["run"] == 0
@@ -103,7 +49,7 @@ def test_a_missing_base_is_said_plainly(tmp_path):
 def test_ranking_table_and_counts_compare_with_the_base(tmp_path):
     write_records(tmp_path, "factorial", 1.0)
     write_records(tmp_path, "factorial-nobias", -1.0, bias=False)
-    rob = an.robustness_table(tmp_path, "factorial")
+    rob = robustness.robustness_table(tmp_path, "factorial")
     table = rb.ranking_table(rob).set_index("variant")
     assert table.loc["(base)", "Kendall's τ"] == "—"
     assert table.loc["nobias", "same best cell"] == "no"
@@ -115,7 +61,7 @@ def test_setting_states_the_base_and_the_variants_seeds(tmp_path):
     write_records(tmp_path, "factorial", -1.0, seeds=range(6), jitter=0.1)
     write_records(tmp_path, "factorial-nobias", -1.0, jitter=0.1, bias=False)
     write_records(tmp_path, "factorial-depth2", -1.0, seeds=range(3), jitter=0.1, depth=2)
-    text = rb.setting(rb.variant_table(tmp_path, "factorial"), tmp_path, "factorial")
+    text = rb.setting(robustness.variant_table(tmp_path, "factorial"), tmp_path, "factorial")
     assert text.startswith("The base is the mlp of profile `factorial`:") and "6 paired seeds" in text
     assert text.endswith("they have 5 (nobias) and 3 (depth2) paired seeds.")
 
@@ -123,16 +69,8 @@ def test_setting_states_the_base_and_the_variants_seeds(tmp_path):
 def test_answer_figure_shows_the_base_and_every_variant_run(tmp_path):
     write_records(tmp_path, "factorial", -1.0, seeds=range(5), jitter=0.1)
     write_records(tmp_path, "factorial-nobias", -1.0, jitter=0.1, bias=False)
-    fig = rb.answer_figure(rb.variant_table(tmp_path, "factorial"))
+    fig = rb.answer_figure(robustness.variant_table(tmp_path, "factorial"))
     labels = [t.get_text() for t in fig.axes[0].get_yticklabels()]
     assert labels == ["nobias · 5 seeds", "base · 5 seeds"]
-    empty = rb.answer_figure(rb.variant_table(tmp_path / "none", "factorial"))
+    empty = rb.answer_figure(robustness.variant_table(tmp_path / "none", "factorial"))
     assert "no runs yet" in [t.get_text() for t in empty.axes[0].texts]
-
-
-def test_the_margin_is_that_of_the_mechanisms_mlp_predictions_of_no_effect():
-    from bnorder.interventions import load_predictions
-
-    margins = {p["margin"] for p in load_predictions()
-               if p["expect"] == "equivalent" and p["arm"]["profile"] in ("why-first-block", "why-mean-shift")}
-    assert margins == {rb.MARGIN}

@@ -66,7 +66,7 @@ def test_seeds_figure_draws_one_row_per_effect_and_says_so_when_empty():
 
 
 def test_coverage_is_read_from_its_record_with_one_value_per_population_seeds_and_method(tmp_path):
-    from bnorder import coverage as coverage_record
+    from bnorder import interval_coverage as coverage_record
     import pytest
     with pytest.raises(FileNotFoundError, match="python -m bnorder coverage"):
         st.coverage(tmp_path)
@@ -178,6 +178,6 @@ def test_replication_and_statistics_count_the_same_runs_needed_for_the_same_orig
 
 
 def an_text(needed):
-    from bnorder import analysis
+    from bnorder.report.style import seeds_needed_text
 
-    return analysis.seeds_needed_text(needed)
+    return seeds_needed_text(needed)

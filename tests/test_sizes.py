@@ -3,7 +3,7 @@
 import pytest
 
 from bnorder.networks import ARCHS, blocks_of, build_network
-from bnorder.orders import INTERVENTIONS, ORDERS
+from bnorder.orders import CAUSE_BLOCKS, ORDERS
 from bnorder.sizes import n_params, order_blocks
 
 
@@ -12,7 +12,7 @@ def count(model):
 
 
 @pytest.mark.parametrize("arch", ARCHS)
-@pytest.mark.parametrize("block", [*ORDERS, *INTERVENTIONS])
+@pytest.mark.parametrize("block", [*ORDERS, *CAUSE_BLOCKS])
 @pytest.mark.parametrize("shape", [(1, 6, 6), (3, 4, 5)])
 def test_parameter_count_matches_the_built_network(arch, block, shape):
     for kw in (dict(), dict(width=4, depth=3), dict(width=5, depth=1, bias=False, head="bn-linear"),

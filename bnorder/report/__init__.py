@@ -1,4 +1,7 @@
-"""What the book's chapters show, computed: one module per chapter, tested without a build.
+"""What the book's chapters show: one module per chapter (or per part of one), tested without a
+build. These modules draw figures and tables; what they show is computed below them, in the
+computing layer (:mod:`bnorder.findings`, :mod:`bnorder.robustness`, ...), which never imports
+them. A number is written with :mod:`.style`.
 
 A chapter calls its module in short cells and glues the facts it returns; the setup every
 chapter shares (where the repository and its records are, which profile is the factorial base,
@@ -64,6 +67,13 @@ def glue_table(name: str, table) -> None:
     glue(name, table, display=False)
 
 
+def show(table: pd.DataFrame, empty: str = "*No complete paired seeds yet.*"):
+    """``table`` for display, or a Markdown placeholder when it has no rows."""
+    from IPython.display import Markdown
+
+    return table if len(table) else Markdown(empty)
+
+
 def findings() -> dict[str, dict]:
     """The findings the chapters cite (:mod:`bnorder.findings`): ``book/findings.json`` for the
     repository's own records (``python -m bnorder findings --check`` keeps it equal to them), and
@@ -90,27 +100,27 @@ _COMPUTED: dict = {}
 def glue_findings(*ids: str) -> None:
     """Glue, for each finding id, ``<id>_mean`` (signed, two decimals), ``<id>_value`` (the same
     without a sign, for a level such as an accuracy), ``<id>_ci`` (its 95%
-    interval, :func:`bnorder.verdicts.interval_text`), ``<id>_n`` (seeds or runs), ``<id>_sd``
+    interval, :func:`bnorder.report.style.ci_text`), ``<id>_n`` (seeds or runs), ``<id>_sd``
     (the spread over seeds, for a mean), ``<id>_margin`` (a prediction's margin of equivalence), ``<id>_agree`` (seeds whose difference has the mean's
     sign) and ``<id>_needed`` (paired seeds that would decide it): '—' for a finding these records
     do not hold or a field it does not have."""
-    from .. import analysis, verdicts
+    from .style import ci_text, fmt
 
     found = findings()
     for key in ids:
         f = found.get(key)
         number = lambda x: None if x is None or isinstance(x, str) else x  # noqa: E731
-        glue_text(f"{key}_mean", analysis.fmt(number(f["mean"]) if f else None, sign=True))
-        glue_text(f"{key}_value", analysis.fmt(number(f["mean"]) if f else None))
-        glue_text(f"{key}_ci", verdicts.interval_text(*(float("nan") if not f or number(f[k]) is None
+        glue_text(f"{key}_mean", fmt(number(f["mean"]) if f else None, sign=True))
+        glue_text(f"{key}_value", fmt(number(f["mean"]) if f else None))
+        glue_text(f"{key}_ci", ci_text(*(float("nan") if not f or number(f[k]) is None
                                                         else f[k] for k in ("low", "high")))
                   if f else "—")
         glue_text(f"{key}_n", str(f["n"]) if f else "—")
-        glue_text(f"{key}_sd", analysis.fmt(number(f.get("sd")) if f else None))
-        glue_text(f"{key}_margin", analysis.fmt(number(f.get("margin")) if f else None))
+        glue_text(f"{key}_sd", fmt(number(f.get("sd")) if f else None))
+        glue_text(f"{key}_margin", fmt(number(f.get("margin")) if f else None))
         glue_text(f"{key}_agree", str(f["agree"]) if f and f.get("agree") is not None else "—")
         needed = number(f.get("seeds_needed")) if f else None
-        glue_text(f"{key}_needed", f"{needed:.0f}" if needed is not None and math.isfinite(needed)
+        glue_text(f"{key}_needed", fmt(needed, 0) if needed is not None and math.isfinite(needed)
                   else "—")
 
 
@@ -122,8 +132,8 @@ def verdict_table(rows: dict[str, str], found: dict[str, dict] | None = None):
     that reads them is the chapter's. A finding these records do not hold shows '—'."""
     import pandas as pd
 
-    from .. import analysis
     from .. import findings as fd
+    from .style import fmt, interval, seeds_needed_text
 
     found = findings() if found is None else found
     out = []
@@ -136,14 +146,13 @@ def verdict_table(rows: dict[str, str], found: dict[str, dict] | None = None):
             continue
         low, high = f.get("low"), f.get("high")
         has_ci = all(isinstance(x, (int, float)) and math.isfinite(x) for x in (low, high))
-        out.append({"": label, "seeds": f["n"], "difference": analysis.fmt(f["mean"], sign=True),
-                    "95% interval": (f"{analysis.fmt(low, sign=True)} to {analysis.fmt(high, sign=True)}"
-                                     if has_ci else "—"),
+        out.append({"": label, "seeds": f["n"], "difference": fmt(f["mean"], sign=True),
+                    "95% interval": (interval(low, high) if has_ci else "—"),
                     "state": fd.claim_state(f) or "—",
                     "agree": f"{f['agree']} of {f['n']}" if f.get("agree") is not None else "—",
                     # what the claim asserts (a prediction's outcome) decides whether more seeds would help
                     "seeds to decide": ("—" if fd.claim_state(f) != "unresolved"
-                                        else analysis.seeds_needed_text(_number(f.get("seeds_needed"))))})
+                                        else seeds_needed_text(_number(f.get("seeds_needed"))))})
     return pd.DataFrame(out).set_index("")
 
 

@@ -11,7 +11,9 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from .. import analysis as an
+from ..contrasts import POSITION
+from ..robustness import robustness_table
+from .style import ARCH_ORDER
 from .. import verdicts
 from ..findings import factorial_runs, loader
 from ..profiles import PROFILES
@@ -27,9 +29,9 @@ def answer_rows(results, base: str) -> pd.DataFrame:
     rows = [{"label": f"{r.arch} ({edition_label(runs, editions, r.arch).replace('`', '')})",
              "group": "networks", "n": r.n,
              "mean": r.mean, "low": r.low, "high": r.high, "state": r.state}
-            for r in eff[eff["contrast"] == an.POSITION].itertuples()]
-    rows.sort(key=lambda row: an.ARCH_ORDER.index(row["label"].split(" ")[0]))
-    rob = an.robustness_table(results, base, "final_test_acc", "mlp")
+            for r in eff[eff["contrast"] == POSITION].itertuples()]
+    rows.sort(key=lambda row: ARCH_ORDER.index(row["label"].split(" ")[0]))
+    rob = robustness_table(results, base, "final_test_acc", "mlp")
     for r in rob[(rob["variant"] != "(base)") & (rob["status"] == "ok")].itertuples():
         state = verdicts.interval_state(r.position_lo, r.position_hi)
         rows.append({"label": f"mlp, {r.variant}", "group": "mlp variants", "n": r.n,
@@ -61,7 +63,7 @@ def cnn_readings(results) -> pd.DataFrame:
     """The converged CNN's final test accuracy per block and seed, read with BatchNorm's running
     statistics and with precise ones, pooling every record of each block's configuration
     (:func:`bnorder.findings.pooled_runs`, as the findings ``cnn-pooled-*`` do)."""
-    from ..findings import HEADLINES, POOLED_MEASURES, _reader, pooled_runs
+    from ..findings import HEADLINES, POOLED_MEASURES, measure_reader, pooled_runs
     from ..records import load_records
 
     h = next(x for x in HEADLINES if x["arch"] == "cnn")
@@ -70,7 +72,7 @@ def cnn_readings(results) -> pd.DataFrame:
     for block in CNN_BLOCKS:
         runs = pooled_runs(every, h["profile"], h["arch"], block) if len(every) else every
         for reading, measure in (("running", "accuracy"), ("precise", "accuracy-precise")):
-            read = _reader(POOLED_MEASURES[measure])
+            read = measure_reader(POOLED_MEASURES[measure])
             rows += [{"block": block, "seed": int(seed), "reading": reading, "test_acc": read(r)}
                      for seed, r in runs.iterrows()]
     return pd.DataFrame(rows, columns=["block", "seed", "reading", "test_acc"]).dropna()

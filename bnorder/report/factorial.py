@@ -13,24 +13,25 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 
-from .. import analysis as an
-from .. import findings, stats, verdicts
-from ..findings import CNN_EDITIONS, completed, edition_runs, factorial_complete_seeds  # noqa: F401
+from ..contrasts import (ACTIVATION, CONTRAST_IDS, FACTORIAL_CELLS, INTERACTION, MIXED, POSITION, by_seed,
+                         contrast_verdicts)
+from .missing_runs import not_run_sentence
+from .style import ARCH_ORDER, BLOCK_ORDER, DATASET_NAMES, block_palette, interval, ordered
+from .. import run_selection, stats, verdicts
 from ..records import epochs_frame
-from ..findings import loader
+from ..run_selection import factorial_complete_seeds, loader
 
-DATASET_NAME = an.DATASET_NAMES
-CONTRAST_LABELS = {an.POSITION: "position", an.ACTIVATION: "activation",
-                   an.INTERACTION: "interaction", an.MIXED: "case 3 − case 1"}
+CONTRAST_LABELS = {POSITION: "position", ACTIVATION: "activation",
+                   INTERACTION: "interaction", MIXED: "case 3 − case 1"}
 
 
 def factorial_runs(results, base: str) -> tuple[pd.DataFrame, dict[str, str]]:
     """The completed runs the chapter analyses and, per network, the profile they come from."""
-    return findings.factorial_runs(results, base, loader(results))
+    return run_selection.factorial_runs(results, base, loader(results))
 
 
 def archs_of(runs: pd.DataFrame) -> list[str]:
-    return an.ordered(runs["arch"], an.ARCH_ORDER) if len(runs) else []
+    return ordered(runs["arch"], ARCH_ORDER) if len(runs) else []
 
 
 def size_text(sub: pd.DataFrame) -> str:
@@ -52,23 +53,17 @@ def setting(runs: pd.DataFrame, editions: dict[str, str]) -> str:
         seeds = (f"{complete} paired seeds" if complete == begun else
                  f"{complete} paired seeds with every block of the design ({begun} with some)")
         parts.append(f"the {arch} comes from profile `{editions[arch]}`: {size_text(sub)}, "
-                     f"{seeds}, {DATASET_NAME.get(sub['dataset'].iloc[0], sub['dataset'].iloc[0])}")
+                     f"{seeds}, {DATASET_NAMES.get(sub['dataset'].iloc[0], sub['dataset'].iloc[0])}")
     return ("In this chapter " + "; ".join(parts) + ".") if parts else ""
 
 
 # ------------------------------------------------------------------ effects
 
 def effects(runs: pd.DataFrame, value: str = "final_test_acc") -> pd.DataFrame:
-    """Per network and contrast: the verdict on the per-seed contrast values
-    (:func:`bnorder.verdicts.verdict`) and the values themselves."""
-    c = an.factorial_contrasts(runs, value) if len(runs) else pd.DataFrame(columns=["arch", "contrast", "seed", "value"])
-    rows = []
-    for (arch, contrast), g in c.groupby(["arch", "contrast"], sort=False):
-        v = verdicts.verdict(g["value"].to_numpy())
-        rows.append({"arch": arch, "contrast": contrast, "label": CONTRAST_LABELS[contrast],
-                     "values": g["value"].tolist(), **v.as_dict()})
-    columns = ["arch", "contrast", "label", "values", *verdicts.Verdict.__dataclass_fields__]
-    return pd.DataFrame(rows, columns=columns)
+    """:func:`bnorder.contrasts.contrast_verdicts` with each contrast's ``label`` in the tables."""
+    eff = contrast_verdicts(runs, value)
+    eff.insert(2, "label", eff["contrast"].map(CONTRAST_LABELS))
+    return eff
 
 
 def status_note(runs: pd.DataFrame, base: str):
@@ -77,14 +72,14 @@ def status_note(runs: pd.DataFrame, base: str):
 
     if len(runs):
         return None
-    return Markdown(an.not_run_sentence(base, "the factorial design") + " Set `BNORDER_RESULTS` "
+    return Markdown(not_run_sentence(base, "the factorial design") + " Set `BNORDER_RESULTS` "
                     "if the records are elsewhere, or `BNORDER_FACTORIAL_PROFILE` to analyse "
                     "another profile.")
 
 
 def forest_figure(table: pd.DataFrame):
     """Each effect per network: seeds as dots, mean and 95% interval as a bar."""
-    archs = an.ordered(table["arch"], an.ARCH_ORDER) if len(table) else []
+    archs = ordered(table["arch"], ARCH_ORDER) if len(table) else []
     fig, axes = plt.subplots(1, max(1, len(archs)), figsize=(4.2 * max(1, len(archs)), 2.8),
                              squeeze=False, sharey=True)
     labels = list(CONTRAST_LABELS.values())
@@ -109,7 +104,7 @@ def verdict_rows(arch: str) -> dict[str, str]:
     """``{label: finding id}`` for :func:`bnorder.report.verdict_table`: the network's four
     contrasts at the last epoch (``factorial-<arch>-<contrast>``) and its position at the
     best-validation epoch (``factorial-<arch>-position-best-val``)."""
-    rows = {CONTRAST_LABELS[c]: f"factorial-{arch}-{key}" for c, key in findings.CONTRAST_IDS.items()}
+    rows = {CONTRAST_LABELS[c]: f"factorial-{arch}-{key}" for c, key in CONTRAST_IDS.items()}
     return {**rows, "position (best-validation epoch)": f"factorial-{arch}-position-best-val"}
 
 
@@ -120,20 +115,20 @@ def accuracy_table(runs: pd.DataFrame, value: str = "final_test_acc") -> pd.Data
     cells = {}
     for arch in archs_of(runs):
         sub = runs[runs["arch"] == arch]
-        for block in an.ordered(sub["block"], an.BLOCK_ORDER):
+        for block in ordered(sub["block"], BLOCK_ORDER):
             d = stats.describe(sub.loc[sub["block"] == block, value])
             cells[(block, arch)] = f"{d['mean']:.2f} [{d['ci_low']:.2f}, {d['ci_high']:.2f}]"
     if not cells:
         return pd.DataFrame()
     out = pd.Series(cells).unstack()
-    return out.reindex(index=an.ordered(out.index, an.BLOCK_ORDER), columns=archs_of(runs))
+    return out.reindex(index=ordered(out.index, BLOCK_ORDER), columns=archs_of(runs))
 
 
 def pairing_table(runs: pd.DataFrame, value: str = "final_test_acc") -> pd.DataFrame:
     """How much the seeds share across blocks, per network (:func:`bnorder.stats.pairing`)."""
     rows = []
     for arch in archs_of(runs):
-        wide = an.by_seed(runs, value, arch)[[b for b in an.FACTORIAL_CELLS if b in set(runs["block"])]]
+        wide = by_seed(runs, value, arch)[[b for b in FACTORIAL_CELLS if b in set(runs["block"])]]
         rows.append({"network": arch, **stats.pairing(wide.dropna())})
     return pd.DataFrame(rows)
 
@@ -142,13 +137,13 @@ def batchnorm_table(runs: pd.DataFrame, value: str = "final_test_acc") -> pd.Dat
     """Each BatchNorm block minus the no-BatchNorm baseline, paired by seed, per network."""
     rows = []
     for arch in archs_of(runs):
-        wide = an.by_seed(runs, value, arch)
+        wide = by_seed(runs, value, arch)
         if "relu" not in wide:
             continue
-        for block in [b for b in an.FACTORIAL_CELLS if b in wide]:
+        for block in [b for b in FACTORIAL_CELLS if b in wide]:
             v = verdicts.verdict((wide[block] - wide["relu"]).dropna().to_numpy())
             rows.append({"network": arch, "block": block, "mean": round(v.mean, 2),
-                         "95% CI": f"{v.low:+.2f} to {v.high:+.2f}", "verdict": v.state})
+                         "95% CI": interval(v.low, v.high), "verdict": v.state})
     return pd.DataFrame(rows)
 
 
@@ -160,9 +155,9 @@ def epoch_rules(runs: pd.DataFrame) -> pd.DataFrame:
     rows = []
     for rule, value in rules.items():
         t = effects(runs, value)
-        for r in t[t["contrast"] == an.POSITION].itertuples():
+        for r in t[t["contrast"] == POSITION].itertuples():
             rows.append({"network": r.arch, "rule": rule, "position effect": round(r.mean, 2),
-                         "95% CI": f"{r.low:+.2f} to {r.high:+.2f}", "verdict": r.state})
+                         "95% CI": interval(r.low, r.high), "verdict": r.state})
     return pd.DataFrame(rows)
 
 
@@ -175,10 +170,10 @@ def curves_figure(runs: pd.DataFrame):
     archs = archs_of(runs)
     fig, axes = plt.subplots(2, max(1, len(archs)), figsize=(4.2 * max(1, len(archs)), 5.4),
                              squeeze=False, sharex="col")
-    palette = an.block_palette()
+    palette = block_palette()
     for j, arch in enumerate(archs):
         sub = ep[ep["arch"] == arch]
-        hue = an.ordered(sub["block"], an.BLOCK_ORDER)
+        hue = ordered(sub["block"], BLOCK_ORDER)
         for i, (metric, label) in enumerate([("train_acc", "training accuracy (%)"),
                                              ("test_acc", "test accuracy (%)")]):
             sns.lineplot(data=sub, x="epoch", y=metric, hue="block", hue_order=hue, palette=palette,

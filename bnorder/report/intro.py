@@ -9,6 +9,7 @@ import seaborn as sns
 
 from .. import stats, verdicts
 from ..reference import load_original_runs, original_final, original_summary
+from .style import interval
 
 # The comparisons behind the original study's conclusions: (runs, difference, a, b), each a
 # (experiment, arch, case) whose final accuracies are compared as a − b.
@@ -49,7 +50,7 @@ def differences() -> pd.DataFrame:
         xa, xb = _final_accs(final, a), _final_accs(final, b)
         low, high = stats.welch_interval(xa, xb)
         rows.append({"runs": where, "difference": what, "mean (points)": xa.mean() - xb.mean(),
-                     "95% CI": f"{low:+.2f} to {high:+.2f}",
+                     "95% CI": interval(low, high),
                      "verdict": verdicts.interval_state(low, high)})
     return pd.DataFrame(rows).set_index(["runs", "difference"]).round(2)
 

@@ -11,14 +11,15 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from .. import analysis as an
-from .. import findings, interventions, verdicts
+from ..robustness import robustness_table
+from ..run_measures import run_measures
+from .missing_runs import not_run_sentence, sweep_command
+from .style import ARCH_ORDER, BLOCK_ORDER, block_palette, ordered
+from .. import predictions
+from ..run_selection import completed, loader
 
 OUTCOME_COLOURS = {"confirmed": "#2a7d3f", "refuted": "#b2182b", "unresolved": "#7f7f7f"}
 LR_VARIANTS = {"lr1e-4": 1e-4, "lr3e-4": 3e-4, "(base)": 1e-3, "lr3e-3": 3e-3}
-
-
-loader = findings.loader   # ``load(profile)`` over a results folder, each profile read once
 
 
 def status_note(runs: pd.DataFrame, base: str):
@@ -27,12 +28,8 @@ def status_note(runs: pd.DataFrame, base: str):
 
     if len(runs) and (runs["status"] == "ok").any():
         return None
-    return Markdown(an.not_run_sentence(base, "the factorial design") +
+    return Markdown(not_run_sentence(base, "the factorial design") +
                     " The figures below stay empty until it has.")
-
-
-def completed(runs: pd.DataFrame) -> pd.DataFrame:
-    return runs[runs["status"] == "ok"] if len(runs) else runs
 
 
 # ------------------------------------------------------------------ interventions
@@ -44,7 +41,7 @@ def prediction_sentence(row) -> str:
     runs = "the runs" if not isinstance(seeds, list) or not seeds else \
         f"the runs of seeds {min(seeds)}–{max(seeds)}"
     profiles = row["arm"]["profile"]
-    commands = ", ".join(f"`{an.sweep_command(p)}`" for p in ([profiles] if isinstance(profiles, str) else profiles))
+    commands = ", ".join(f"`{sweep_command(p)}`" for p in ([profiles] if isinstance(profiles, str) else profiles))
     return (f"*Prediction, written {row['written']} before {runs}:* {' '.join(row['prediction'].split())}"
             f" (its runs: {commands})")
 
@@ -53,10 +50,10 @@ def outcome_changes(results, table: pd.DataFrame, first=range(10)) -> list[str]:
     """The predictions without named seeds whose outcome on seeds ``first`` alone differs from
     their outcome on every paired seed (the replication added seeds to some of their arms)."""
     changed = []
-    for p in interventions.load_predictions():
+    for p in predictions.load_predictions():
         if p.get("seeds") is not None:
             continue
-        alone = interventions.judge({**p, "seeds": list(first)}, load=loader(results))
+        alone = predictions.judge({**p, "seeds": list(first)}, load=loader(results))
         row = table[table["id"] == p["id"]]
         if len(row) and alone["n"] >= 2 and alone["outcome"] != row.iloc[0]["outcome"]:
             changed.append(p["id"])
@@ -65,7 +62,7 @@ def outcome_changes(results, table: pd.DataFrame, first=range(10)) -> list[str]:
 
 def judged(results) -> pd.DataFrame:
     """Every prediction of ``book/predictions.yml`` judged on the records under ``results``."""
-    return interventions.judge_all(load=loader(results))
+    return predictions.judge_all(load=loader(results))
 
 
 def ledger(predictions: list[dict], found: dict[str, dict] | None = None) -> pd.DataFrame:
@@ -94,7 +91,7 @@ def seed_counts(table: pd.DataFrame) -> dict[str, int]:
             "between": int(((n > 5) & (n < 10)).sum()), "many": int((n >= 10).sum())}
 
 
-# The unit of each metric of bnorder.interventions ("" for a loss).
+# The unit of each metric of bnorder.predictions ("" for a loss).
 METRIC_UNITS = {"final_test_acc": "points", "final_test_acc_precise": "points",
                 "final_test_acc_batch": "points", "running_statistics_cost": "points",
                 "train_eval_acc": "points", "train_eval_loss": "", "generalization_gap": "points",
@@ -179,12 +176,12 @@ def unit_states(runs: pd.DataFrame) -> pd.DataFrame:
 def unit_states_figure(table: pd.DataFrame):
     """Small multiples, one per network: share of always-negative units per layer and block
     (solid: ReLU, dead; dashed: LeakyReLU, not dead)."""
-    archs = an.ordered(table["arch"], an.ARCH_ORDER)
+    archs = ordered(table["arch"], ARCH_ORDER)
     fig, axes = plt.subplots(1, max(1, len(archs)), figsize=(4.2 * max(1, len(archs)), 3), squeeze=False)
-    palette = an.block_palette()
+    palette = block_palette()
     for ax, arch in zip(axes[0], archs):
         sub = table[table["arch"] == arch]
-        for block in an.ordered(sub["block"], an.BLOCK_ORDER):
+        for block in ordered(sub["block"], BLOCK_ORDER):
             b = sub[sub["block"] == block]
             ax.plot(b["layer"], 100 * b["always_negative"], marker="o", ms=3, color=palette[block],
                     ls="--" if "lrelu" in block else "-", label=block)
@@ -219,7 +216,7 @@ def first_block_figure(table: pd.DataFrame, arms: dict[str, tuple[str, str]]):
     """First-block always-negative units against the epoch, one line per arm (band: range over
     seeds); arms with centred inputs dashed."""
     fig, ax = plt.subplots(figsize=(6.5, 3))
-    palette = an.block_palette()
+    palette = block_palette()
     for label, (profile, block) in arms.items():
         t = table[table["arm"] == label]
         if not len(t):
@@ -249,7 +246,7 @@ def centring_table(results, seeds=range(10), blocks=("bn-relu", "relu-bn")) -> p
         for reading, metric in READINGS.items():
             row = {"inputs": inputs, "reading": reading}
             for block in blocks:
-                values = interventions.arm_values(runs, {"block": block}, metric, "mlp") if len(runs) else pd.Series(dtype=float)
+                values = predictions.arm_values(runs, {"block": block}, metric, "mlp") if len(runs) else pd.Series(dtype=float)
                 values = values[values.index.isin(list(seeds))]
                 row[block] = values.mean() if len(values) else np.nan
                 row[f"{block} seeds"] = int(values.notna().sum())
@@ -265,7 +262,7 @@ def centring_table(results, seeds=range(10), blocks=("bn-relu", "relu-bn")) -> p
 def dose_response(results, base: str) -> pd.DataFrame:
     """The position effect (BatchNorm after − before, mlp) at each learning rate, and with the
     cosine schedule, from the base profile and its one-knob variants."""
-    table = an.robustness_table(results, base, "final_test_acc", "mlp")
+    table = robustness_table(results, base, "final_test_acc", "mlp")
     columns = ["variant", "lr", "n", "position_mean", "position_lo", "position_hi"]
     keep = table[table["variant"].isin([*LR_VARIANTS, "cosine"]) & (table["status"] == "ok")].copy()
     keep["lr"] = keep["variant"].map(LR_VARIANTS)
@@ -278,11 +275,11 @@ CNN_STEP_PROFILES = {"cnn-converged-lr3e-4": 3e-4, "cnn-converged": 1e-3, "cnn-c
 
 def cnn_dose_response(results) -> pd.DataFrame:
     """The converged CNN's order effect (relu-bn − bn-relu, paired by seed as every prediction
-    is, :func:`bnorder.interventions.contrast`) per learning rate (``lr`` None: the cosine schedule
+    is, :func:`bnorder.predictions.contrast`) per learning rate (``lr`` None: the cosine schedule
     from 10⁻³); profiles without two paired seeds are left out."""
     rows = []
     for profile, lr in CNN_STEP_PROFILES.items():
-        v = interventions.contrast({"metric": "final_test_acc", "arch": "cnn",
+        v = predictions.contrast({"metric": "final_test_acc", "arch": "cnn",
                                     "arm": {"profile": profile, "block": "relu-bn"},
                                     "base": {"profile": profile, "block": "bn-relu"}}, load=loader(results))
         if v.n >= 2:
@@ -349,9 +346,9 @@ def dose_figure(table: pd.DataFrame, cnn: pd.DataFrame | None = None):
 
 def late_volatility(runs: pd.DataFrame) -> pd.DataFrame:
     """Per completed run: late-epoch volatility of test accuracy
-    (:func:`bnorder.interventions.late_volatility`), with BatchNorm's running statistics and,
+    (:func:`bnorder.predictions.late_volatility`), with BatchNorm's running statistics and,
     where the run recorded it, with precise statistics."""
-    running, precise = interventions.late_volatility(), interventions.late_volatility("test_acc_precise")
+    running, precise = predictions.late_volatility(), predictions.late_volatility("test_acc_precise")
     rows = [{**{k: r[k] for k in ("arch", "block", "seed")}, "volatility": running(r),
              "volatility_precise": precise(r)} for _, r in completed(runs).iterrows()]
     return pd.DataFrame(rows, columns=["arch", "block", "seed", "volatility", "volatility_precise"])
@@ -390,14 +387,14 @@ PROBE_MEASURES = {
 def probe_figure(runs: pd.DataFrame):
     """Small multiples: each probe measurement (columns) per network (rows), one dot per seed
     and block."""
-    m = an.run_measures(completed(runs)) if len(completed(runs)) else pd.DataFrame(columns=["arch"])
-    archs = an.ordered(m["arch"], an.ARCH_ORDER)
+    m = run_measures(completed(runs)) if len(completed(runs)) else pd.DataFrame(columns=["arch"])
+    archs = ordered(m["arch"], ARCH_ORDER)
     fig, axes = plt.subplots(max(1, len(archs)), len(PROBE_MEASURES),
                              figsize=(2.3 * len(PROBE_MEASURES), 2.3 * max(1, len(archs))), squeeze=False)
-    palette = an.block_palette()
+    palette = block_palette()
     for row, arch in zip(axes, archs):
         sub = m[m["arch"] == arch]
-        blocks = an.ordered(sub["block"], an.BLOCK_ORDER)
+        blocks = ordered(sub["block"], BLOCK_ORDER)
         for ax, (col, title) in zip(row, PROBE_MEASURES.items()):
             for i, block in enumerate(blocks):
                 vals = sub[sub["block"] == block][col].dropna()

@@ -13,7 +13,7 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import pandas as pd
 
-from .. import analysis as an
+from .style import block_palette
 from ..findings import pooled_runs
 from ..records import load_records
 
@@ -38,7 +38,7 @@ def readings_frame(results, profile: str = "cnn-converged", arch: str = "cnn",
 def readings_figure(frame: pd.DataFrame):
     """Two panels (running, precise) with a thin line per seed, coloured by block."""
     fig, axes = plt.subplots(1, 2, figsize=(9, 3.4), sharey=True, squeeze=False)
-    palette = an.block_palette()
+    palette = block_palette()
     for ax, reading in zip(axes[0], READINGS):
         sub = frame[frame["reading"] == reading]
         for (block, _), run in sub.groupby(["block", "seed"]):

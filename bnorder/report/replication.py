@@ -9,7 +9,7 @@ of :mod:`bnorder.findings` (:func:`finding_id`), which the chapter shows with
 
 The seed-mlp and the mlp come from the book's profile (``$BNORDER_BOOK_PROFILE``, default
 ``cpu``). The CNN comes from the strongest edition that trained the study's three cases with at
-least two complete seeds (:data:`bnorder.report.factorial.CNN_EDITIONS`): ``factorial-gpu``, then
+least two complete seeds (:data:`bnorder.run_selection.CNN_EDITIONS`): ``factorial-gpu``, then
 ``cnn-converged``, and only when neither has, the book profile's own CNN (in ``cpu``: 4,000
 images and 5 epochs, early training only).
 """
@@ -23,25 +23,18 @@ import numpy as np
 import pandas as pd
 from scipy import stats as sps
 
-from .. import analysis as an
+from .missing_runs import planned_archs, sweep_command
+from .style import DATASET_NAMES, block_palette, fmt, ordered
 from .. import reference, verdicts
-from ..orders import ALIASES
-from ..profiles import ORIGINAL_CASES, PROFILES
-from . import factorial as fx
-from ..findings import completed, loader
+from ..profiles import PROFILES
+from ..replication import (ARCHS, CASE, CASES, COMPARISONS, VALUES, complete_seeds, finding_id,
+                           margin_for, original_runs, paired, spread_id)
+from ..run_selection import completed, loader
 
-CASES = ORIGINAL_CASES                                   # bn-relu, relu-bn, lrelu-bn
-CASE = {"bn-relu": "case 1", "relu-bn": "case 2", "lrelu-bn": "case 3"}
-ARCHS = ["cnn", "seed-mlp", "mlp"]                       # the chapter's order of networks
-# The comparisons the study's claims rest on, as (block, reference): block − reference.
-COMPARISONS = [("relu-bn", "bn-relu"), ("lrelu-bn", "relu-bn"), ("lrelu-bn", "bn-relu")]
-HARDLY = 0.5   # points: our reading of the study's "the order hardly matters" (in the MLPs)
-VALUES = {"final_test_acc": "final epoch", "best_val_epoch_test_acc": "best-validation epoch"}
 SOURCES = {"exp1": "the study, Experiment 1", "exp2": "the study, Experiment 2", "here": "here"}
 MARKERS = {"exp1": "s", "exp2": "D", "here": "o"}
 COLOURS = {"resolved": "#4a6fa5", "equivalent": "#2a7d3f", "unresolved": "#7f7f7f"}
 DASH = "—"
-ORIGINAL_ARCH = {ours: theirs for theirs, ours in reference.ARCH_NAMES.items()}   # seed-mlp: mlp
 HERE = {"final_test_acc": "here, last epoch", "best_val_epoch_test_acc": "here, best-val. epoch"}
 # The study's accuracy claims, as (network, block, reference): block − reference. In its MLP
 # (our seed-mlp) "the order hardly matters"; our mlp, whose every block carries the order, asks
@@ -57,15 +50,6 @@ def book_profile(env=None) -> str:
     return env.get("BNORDER_BOOK_PROFILE", "cpu")
 
 
-def original_runs(original=None) -> pd.DataFrame:
-    """The study's runs (:func:`bnorder.reference.load_original_runs`), or ``original``, a frame
-    with the same columns, named as that function names them (``block``, ``our_arch``)."""
-    if original is None:
-        return reference.load_original_runs()
-    return original.assign(block=original["case"].map(ALIASES),
-                           our_arch=original["arch"].map(reference.ARCH_NAMES))
-
-
 def study_facts(original=None) -> dict[str, str]:
     """The study's protocol as its data show it: runs per case and epochs, and the 95%
     interval of a standard deviation from that many runs, as multiples of the estimate."""
@@ -73,7 +57,7 @@ def study_facts(original=None) -> dict[str, str]:
     n = int(final.groupby(["experiment", "arch", "case"]).size().min())
     low, high = (np.sqrt((n - 1) / sps.chi2.ppf(q, n - 1)) for q in (0.975, 0.025))
     return {"study_runs": str(n), "study_epochs": str(int(original_runs(original)["epoch"].max())),
-            "sd_low": f"{low:.2f}", "sd_high": f"{high:.2f}"}
+            "sd_low": fmt(low), "sd_high": fmt(high)}
 
 
 def comparison_label(block: str, ref: str) -> str:
@@ -81,60 +65,10 @@ def comparison_label(block: str, ref: str) -> str:
     return f"{CASE[block]} − {CASE[ref]}"
 
 
-def case_id(block: str) -> str:
-    """``"case2"``: a block as the study's case, as finding ids spell it."""
-    return CASE[block].replace(" ", "")
-
-
-def finding_id(arch: str, block: str, ref: str, source: str, value: str = "final_test_acc") -> str:
-    """The finding of ``block − ref`` in one network: the study's final epoch (``source``
-    ``exp1``/``exp2``: ``original-<exp>-<its arch>-<a>-vs-<b>``) or the rerun's (``here``:
-    ``replication-<arch>-<a>-vs-<b>``, with ``-best-val`` at the best-validation epoch)."""
-    pair = f"{case_id(block)}-vs-{case_id(ref)}"
-    if source == "here":
-        return f"replication-{arch}-{pair}" + ("-best-val" if value == "best_val_epoch_test_acc" else "")
-    return f"original-{source}-{ORIGINAL_ARCH[arch]}-{pair}"
-
-
-def spread_id(arch: str, block: str, source: str) -> str:
-    """The finding of ``block``'s spread over seeds (runs) relative to case 1's."""
-    pair = f"{case_id(block)}-vs-case1-spread"
-    return f"replication-{arch}-{pair}" if source == "here" else f"original-{source}-{ORIGINAL_ARCH[arch]}-{pair}"
-
-
-def margin_for(arch: str) -> float | None:
-    """The equivalence margin of a comparison: the MLPs carry the claim that the order hardly
-    matters; the CNN's claims are directional."""
-    return HARDLY if arch in ("seed-mlp", "mlp") else None
-
-
 # ------------------------------------------------------------------ which runs
 
-def _cases(runs: pd.DataFrame) -> pd.DataFrame:
-    """The completed runs of the study's three cases (other blocks of a profile left out)."""
-    runs = completed(runs)
-    return runs[runs["block"].isin(CASES)] if len(runs) else runs
-
-
-def complete_seeds(runs: pd.DataFrame) -> int:
-    """How many seeds of ``runs`` (one network) completed all three cases."""
-    if not len(runs):
-        return 0
-    per_seed = _cases(runs).groupby("seed")["block"].nunique()
-    return int((per_seed == len(CASES)).sum())
-
-
-def replication_runs(results, base: str, load=None) -> tuple[pd.DataFrame, dict[str, str]]:
-    """The completed runs of the three cases the chapter analyses and, per network, the profile
-    they come from. The seed-mlp and mlp come from ``base``; the CNN from the first edition of
-    :data:`~bnorder.report.factorial.CNN_EDITIONS` with two or more complete seeds, else from
-    ``base`` whatever its seeds. ``load(profile)`` (default: the records under ``results``)
-    returns a profile's records."""
-    return fx.edition_runs(load or loader(results), base, _cases, complete_seeds)
-
-
 def archs_of(runs: pd.DataFrame) -> list[str]:
-    return an.ordered(runs["arch"], ARCHS) if len(runs) else []
+    return ordered(runs["arch"], ARCHS) if len(runs) else []
 
 
 def early(sub: pd.DataFrame) -> bool:
@@ -153,12 +87,12 @@ def setting_table(runs: pd.DataFrame, editions: dict[str, str], seeds=None) -> p
     (``seeds(runs of one network)``, default :func:`complete_seeds`)."""
     seeds = seeds or complete_seeds
     rows = []
-    for arch in an.ordered(runs["arch"], ARCHS) if len(runs) else []:
+    for arch in ordered(runs["arch"], ARCHS) if len(runs) else []:
         sub = runs[runs["arch"] == arch]
         r = sub.iloc[0]
         unit = "channels" if arch == "cnn" else "units"
         rows.append({"network": arch, "profile": editions.get(arch, r["profile"]),
-                     "data": an.DATASET_NAMES.get(r["dataset"], r["dataset"]),
+                     "data": DATASET_NAMES.get(r["dataset"], r["dataset"]),
                      "size": ("the study's MLP" if arch == "seed-mlp"
                               else f"{int(r['depth'])} blocks of {int(r['width'])} {unit}"),
                      "training images": f"{int(r['train_subset']):,}" if r["train_subset"] else "all",
@@ -174,7 +108,7 @@ def run_settings(runs: pd.DataFrame) -> dict[str, str]:
         return {k: DASH for k in ("rerun_data", "rerun_batch", "rerun_lr", "rerun_val")}
     def listed(values, text):
         return " or ".join(text(v) for v in sorted(values.unique()))
-    return {"rerun_data": listed(runs["dataset"], lambda d: an.DATASET_NAMES.get(d, d)),
+    return {"rerun_data": listed(runs["dataset"], lambda d: DATASET_NAMES.get(d, d)),
             "rerun_batch": listed(runs["batch_size"], lambda b: str(int(b))),
             "rerun_lr": listed(runs["lr"], lambda x: f"{x:g}"),
             "rerun_val": listed(runs["val_fraction"], lambda x: f"{x:.0%}")}
@@ -184,7 +118,7 @@ def reductions(editions: dict[str, str], base: str) -> str:
     """Markdown list: what the chapter's profiles change relative to the original protocol
     (a base profile's line about its CNN is left out when the CNN comes from elsewhere; with
     no runs yet, everything ``base`` would change)."""
-    editions = editions or {arch: base for arch in an.planned_archs(base)} or {None: base}
+    editions = editions or {arch: base for arch in planned_archs(base)} or {None: base}
     lines = []
     for arch, profile in editions.items():
         for r in PROFILES[profile].reductions if profile in PROFILES else []:
@@ -207,7 +141,7 @@ def status_note(records: pd.DataFrame, base: str, results):
         return Markdown(
             f"**No completed run records of profile `{base}` were found** under `{results}`, so "
             f"the rerun has no numbers yet; the original study's, which are data, are shown in "
-            f"full. Create them with `{an.sweep_command(base)}` and build the book again (set "
+            f"full. Create them with `{sweep_command(base)}` and build the book again (set "
             f"`BNORDER_RESULTS` if the records are elsewhere).")
     notes = []
     try:
@@ -224,14 +158,6 @@ def status_note(records: pd.DataFrame, base: str, results):
 
 
 # ------------------------------------------------------------------ comparisons
-
-def paired(runs: pd.DataFrame, arch: str, block: str, ref: str, value: str = "final_test_acc"):
-    """Per-seed differences ``block − ref`` of one network (seeds with both), or None."""
-    wide = an.by_seed(runs, value, arch) if len(runs) else pd.DataFrame()
-    if block not in wide or ref not in wide:
-        return None
-    return (wide[block] - wide[ref]).dropna()
-
 
 def comparisons(runs: pd.DataFrame, value: str = "final_test_acc", original=None) -> pd.DataFrame:
     """Every comparison behind the study's claims, per network and source: the study's two
@@ -269,7 +195,7 @@ def claims_figure(table: pd.DataFrame):
     """One panel per network: each comparison of :data:`COMPARISONS` from the study's two
     experiments and from here, with its 95% interval coloured by verdict; the margin of
     "hardly matters" shaded in the MLPs."""
-    archs = an.ordered(table["arch"], ARCHS) if len(table) else []
+    archs = ordered(table["arch"], ARCHS) if len(table) else []
     fig, axes = plt.subplots(1, max(1, len(archs)), figsize=(3.3 * max(1, len(archs)), 2.9),
                              squeeze=False, sharey=True)
     offsets = {"exp1": 0.27, "exp2": 0.0, "here": -0.27}
@@ -372,47 +298,6 @@ def accuracy_table(runs: pd.DataFrame, original=None) -> pd.DataFrame:
     return pd.DataFrame(rows).set_index(["network", "case"]) if rows else pd.DataFrame()
 
 
-def sd_ratio(a, b, paired_runs: bool) -> tuple[float, float, float]:
-    """sd(a) / sd(b) and its 95% interval. Unpaired runs: the F interval of the variance ratio.
-    Runs paired by seed: the Pitman-Morgan interval, which allows for the correlation r of the
-    pairs: the variance ratio F times K ± √(K² − 1), K = 1 + 2 (1 − r²) t² / (n − 2), t the 97.5%
-    point of Student's t with n − 2 degrees of freedom. NaN where there are too few runs."""
-    a, b = (np.asarray(pd.Series(x, dtype=float).dropna()) for x in (a, b))
-    if min(a.size, b.size) < (3 if paired_runs else 2) or b.var() == 0:
-        return np.nan, np.nan, np.nan
-    f = a.var(ddof=1) / b.var(ddof=1)
-    if paired_runs:
-        n, r = a.size, np.corrcoef(a, b)[0, 1]
-        k = 1 + 2 * (1 - r ** 2) * sps.t.ppf(0.975, n - 2) ** 2 / (n - 2)
-        low, high = f * (k - np.sqrt(k ** 2 - 1)), f * (k + np.sqrt(k ** 2 - 1))
-    else:
-        low = f / sps.f.ppf(0.975, a.size - 1, b.size - 1)
-        high = f / sps.f.ppf(0.025, a.size - 1, b.size - 1)
-    return float(np.sqrt(f)), float(np.sqrt(low)), float(np.sqrt(high))
-
-
-def spread_rows(runs: pd.DataFrame, original=None) -> pd.DataFrame:
-    """Per network, case 2 and 3 and source: the ratio of its spread over runs to case 1's,
-    with its 95% interval (runs paired by seed here, unpaired in the study), over ``n`` seeds
-    (``seeds``) or runs per case."""
-    final = reference.original_final(original_runs(original))
-    rows = []
-    for arch in ARCHS:
-        for block in CASES[1:]:
-            wide = an.by_seed(runs, "final_test_acc", arch) if len(runs) else pd.DataFrame()
-            if {block, "bn-relu"} <= set(wide.columns):
-                both = wide[[block, "bn-relu"]].dropna()
-                ratio = sd_ratio(both[block], both["bn-relu"], True)
-                rows.append({"arch": arch, "block": block, "source": "here", "n": len(both),
-                             "seeds": [int(s) for s in both.index],
-                             **dict(zip(("ratio", "low", "high"), ratio))})
-            for exp, g in final[final["our_arch"] == arch].groupby("experiment"):
-                a, b = g.loc[g["block"] == block, "test_acc"], g.loc[g["block"] == "bn-relu", "test_acc"]
-                rows.append({"arch": arch, "block": block, "source": exp, "n": min(len(a), len(b)),
-                             "seeds": [], **dict(zip(("ratio", "low", "high"), sd_ratio(a, b, False)))})
-    return pd.DataFrame(rows, columns=["arch", "block", "source", "n", "seeds", "ratio", "low", "high"])
-
-
 def spread_table(rows: pd.DataFrame) -> pd.DataFrame:
     """:func:`spread_rows` as a narrow table: networks and cases down, sources across."""
     if not len(rows):
@@ -427,7 +312,7 @@ def spread_table(rows: pd.DataFrame) -> pd.DataFrame:
     table = cell.pivot_table(index=["arch", "case"], columns="source", values="text", aggfunc="first")
     table = table.reindex(columns=[s for s in SOURCES if s in table.columns]).fillna(DASH)
     table = table.rename(columns={s: "here" if s == "here" else f"study, Exp. {s[-1]}" for s in SOURCES})
-    table = table.reindex(an.ordered(table.index.get_level_values(0), ARCHS), level=0)
+    table = table.reindex(ordered(table.index.get_level_values(0), ARCHS), level=0)
     return table.rename_axis(index=["network", "case"], columns=None)
 
 
@@ -465,131 +350,6 @@ def provenance_table(records: pd.DataFrame) -> pd.DataFrame:
     return out.rename_axis(index=list(keys.values())).round(2)
 
 
-# ------------------------------------------------------------------ the study's runs, epoch by epoch
-
-EP_SCORES = {"final": "final epoch", "best": "best epoch", "last3": "last three epochs",
-             "late_volatility": "late volatility"}
-DEF = reference.DEFICIT[0]                                # "case1 − mean(case2, case3)"
-
-
-def _n(x, digits=2, sign=True) -> str:
-    return an.fmt(x, digits, sign)
-
-
-def epoch_table(original=None) -> pd.DataFrame:
-    """Experiment 1 scored four ways: the case means and case 1 minus the mean of cases 2 and 3
-    with its Welch interval and how many case-1 runs lie on that side."""
-    con = reference.case_contrasts(original_runs(original)).set_index(["score", "contrast"])
-    means = reference.case_scores(original_runs(original)).pivot(index="score", columns="case", values="mean")
-    rows = []
-    for score, label in EP_SCORES.items():
-        d = con.loc[(score, DEF)]
-        rows.append({"score": label, **{c.replace("case", "case "): _n(means.loc[score, c], sign=False)
-                                        for c in reference.CASES},
-                     "case 1 − others [95% CI]":
-                         f"{_n(d['estimate'])} [{_n(d['ci_low'])}, {_n(d['ci_high'])}]",
-                     "case-1 runs on that side": f"{int(d['runs_agree'])} of {int(d['n_runs'])}"})
-    return pd.DataFrame(rows).set_index("score")
-
-
-def epochs_figure(original=None):
-    """One panel per case: every run's late test accuracy (lines), its best epoch (open circle),
-    the mean of its last three epochs (bar) and its final epoch (dot) in Experiment 1."""
-    runs = original_runs(original)
-    exp1 = runs[runs["experiment"] == "exp1"]
-    scores = reference.run_scores(runs)
-    last = int(exp1["epoch"].max())
-    first, palette = reference.late_start(last) - 1, an.block_palette()
-    fig, axes = plt.subplots(1, len(reference.CASES), figsize=(3.1 * len(reference.CASES), 3.1), sharey=True)
-    for ax, case in zip(axes, reference.CASES):
-        sub, sc = exp1[(exp1["case"] == case) & (exp1["epoch"] >= first)], scores[scores["case"] == case]
-        ax.axvspan(first + 0.5, last + 0.5, color="0.94", zorder=0)
-        for _, curve in sub.groupby("run"):
-            curve = curve.sort_values("epoch")
-            ax.plot(curve["epoch"], curve["test_acc"], color=palette[sc["block"].iloc[0]], lw=0.9)
-        ax.scatter(sc["best_epoch"], sc["best"], s=34, facecolors="none", edgecolors="black", lw=0.9,
-                   zorder=3, label="best epoch")
-        ax.scatter([last] * len(sc), sc["final"], s=16, color="black", zorder=3, label="final epoch")
-        ax.hlines(sc["last3"], last - reference.LAST + 0.75, last + 0.25, color="0.2", zorder=2,
-                  label="mean of last three")
-        ax.set(title=f"{case.replace('case', 'case ')} ({sc['block'].iloc[0]})", xlabel="epoch",
-               xticks=range(first, last + 1))
-    axes[0].set_ylabel("test accuracy (%)")
-    axes[-1].legend(loc="lower right", fontsize=7, frameon=False)
-    fig.tight_layout()
-    return fig
-
-
-def _setup_facts(runs) -> dict:
-    exp1 = runs[runs["experiment"] == "exp1"]
-    last = int(exp1["epoch"].max())
-    n = reference.case_scores(runs)["n"].min()
-    return {"ep_last_epoch": last, "ep_late_from": reference.late_start(last),
-            "ep_first_epoch": reference.late_start(last) - 1,
-            "ep_last3_epochs": f"{last - reference.LAST + 1}–{last}", "ep_n": int(n)}
-
-
-def _run_facts(runs) -> dict:
-    """What the individual runs do: dips, volatility and where their best epoch lies."""
-    per_run = reference.run_scores(runs)
-    first = per_run["case"] == "case1"
-    means = reference.case_scores(runs).pivot(index="score", columns="case", values="mean")
-    last = per_run["epochs"].max()
-    rest = per_run[~first]
-    return {"ep_best_epoch_1": _n(means.loc["best_epoch", "case1"], 1, sign=False),
-            "ep_best_at_end_23": f"{int((rest['best_epoch'] == last).sum())} of {len(rest)}"}
-
-
-def _tables_facts(runs) -> dict:
-    """The same CNN in the study's two tables: case 1's mean in each, and how much of the
-    change in its deficit between them the dip of Experiment 1's last epoch accounts for."""
-    tab = reference.table_consistency(runs)
-    tab = tab[tab["arch"] == "cnn"].set_index(["exp1_score", "quantity"])
-    final, last3, c1 = tab.loc[("final", DEF)], tab.loc[("last3", DEF)], tab.loc[("final", "case1")]
-    dip_part = final["difference"] - last3["difference"]
-    return {"ep_c1_exp1": _n(c1["exp1"], sign=False), "ep_c1_exp2": _n(c1["exp2"], sign=False),
-            "ep_change_dip": _n(dip_part, sign=False),
-            "ep_change_dip_share": f"{100 * dip_part / final['difference']:.0f}%"
-            if final["difference"] else DASH}
-
-
-def _ranking_facts(runs) -> dict:
-    """The order of the case means under each score, and in Experiment 2 (labels such as
-    ``case3 > case2 > case1``)."""
-    rk = reference.case_ranking(runs).set_index(["arch", "score"]).loc["cnn"]
-    rk2 = reference.case_ranking(runs, "exp2", scores=("final",)).set_index("arch").loc["cnn"]
-    return {"ep_rank_final": rk.loc["final", "ranking"], "ep_rank_vol": rk.loc["late_volatility", "ranking"],
-            "ep_rank_exp2": rk2["ranking"]}
-
-
-def epoch_facts(original=None) -> dict[str, str]:
-    """Every number and label the epoch-by-epoch section glues, by name (its verdicts are
-    findings: :func:`bnorder.findings.original_epoch_findings`)."""
-    runs = original_runs(original)
-    facts = {}
-    for part in (_setup_facts, _run_facts, _tables_facts, _ranking_facts):
-        facts |= part(runs)
-    return {k: str(v) for k, v in facts.items()}
-
-
-SCORE_IDS = {"final": "", "best": "-best", "last3": "-last3", "late_volatility": "-late-volatility"}
-
-
-def score_rows(arch: str = "cnn") -> dict[str, str]:
-    """``{label: finding id}``: Experiment 1's three pairwise comparisons under each score
-    (:data:`EP_SCORES`; the final epoch is what the study reported)."""
-    return {f"{comparison_label(block, ref)}, {label}":
-            finding_id(arch, block, ref, "exp1") + SCORE_IDS[score]
-            for block, ref in COMPARISONS for score, label in EP_SCORES.items()}
-
-
-def scores_table(found: dict | None = None) -> pd.DataFrame:
-    """:func:`bnorder.report.verdict_table` of :func:`score_rows`."""
-    from . import verdict_table
-
-    return verdict_table(score_rows(), found)
-
-
 def curves_figure(runs: pd.DataFrame):
     """Training accuracy (running, during the epoch) and test accuracy after every epoch, mean
     over seeds, by network (columns, the chapter's order) and case."""
@@ -604,7 +364,7 @@ def curves_figure(runs: pd.DataFrame):
                                              ("test_acc", "test accuracy (%)")]):
             sns.lineplot(data=ep[ep["arch"] == arch], x="epoch", y=metric, hue="block",
                          hue_order=[b for b in CASES if b in set(ep.loc[ep["arch"] == arch, "block"])],
-                         palette=an.block_palette(), errorbar=None, ax=axes[i][j], legend=(i + j == 0))
+                         palette=block_palette(), errorbar=None, ax=axes[i][j], legend=(i + j == 0))
             axes[i][j].set(ylabel=label if j == 0 else "", title=arch if i == 0 else "")
     if axes[0][0].get_legend():
         axes[0][0].legend(fontsize=7, frameon=False)

@@ -1,14 +1,8 @@
-"""The Robustness chapter: the factorial MLP with one knob changed at a time, against its base.
-
-Each one-knob variant ``<base>-<name>`` (:data:`bnorder.profiles.VARIANTS`) is judged twice
-with :func:`bnorder.verdicts.verdict`: its own position effect (BatchNorm after − before the
-activation, per seed), and the change of that effect from the base's, paired by seed (a variant
-starts each seed from the base's initial weights where the network is the same).
-:func:`variant_table` computes both for the chapter's figure and for the findings
-``robustness-<variant>-position`` and ``robustness-<variant>-change``
-(:func:`bnorder.findings.robustness_findings`), which the chapter's tables show
-(:func:`verdict_rows`). The ranking of the four cells comes from
-:func:`bnorder.analysis.robustness_table`.
+"""The Robustness chapter's figure and tables: the factorial MLP with one knob changed at a time,
+against its base. What they show is computed in :mod:`bnorder.robustness` (the verdicts of each
+variant, :func:`~bnorder.robustness.variant_table`, and its ranking of the four cells,
+:func:`~bnorder.robustness.robustness_table`); the verdict tables read the findings
+``robustness-<variant>-position`` and ``robustness-<variant>-change`` (:func:`verdict_rows`).
 """
 
 from __future__ import annotations
@@ -17,64 +11,15 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from .. import analysis as an
-from .. import verdicts
 from ..profiles import PROFILES, VARIANTS
+from ..robustness import ARCH, MARGIN
+from ..run_selection import completed, loader
+from ..findings import robustness_id
 from . import factorial as fx
-from ..findings import loader, robustness_id
-from .statistics import show  # noqa: F401  (the chapter shows its tables through it)
+from .missing_runs import not_run_sentence, sweep_command
+from .style import DATASET_NAMES, NONE, fmt, interval
 
-ARCH = "mlp"
-VALUE = "final_test_acc"
-# The equivalence margin for a change of the position effect (points): the margin of the
-# Mechanisms chapter's predictions of no effect, half the MLP's position effect when written.
-MARGIN = 0.35
 STATE_COLOURS = {"resolved": "#4a6fa5", "equivalent": "#2a7d3f", "unresolved": "#7f7f7f"}
-
-
-def entries(base: str) -> list[tuple[str, str, str]]:
-    """``(variant, profile, what changes)``: the base first, then every one-knob variant."""
-    return [("(base)", base, "nothing: the base profile")] + [
-        (name, f"{base}-{name}", what) for name, (_, what) in VARIANTS.items()]
-
-
-def contrast_values(runs: pd.DataFrame, contrast: str = an.POSITION) -> pd.Series:
-    """Per seed with all four cells of the MLP: the ``contrast`` (default: the position effect)."""
-    if not len(runs):
-        return pd.Series(dtype=float)
-    c = an.factorial_contrasts(runs[runs["arch"] == ARCH], VALUE)
-    return c[c["contrast"] == contrast].set_index("seed")["value"]
-
-
-def _row(name: str, profile: str, what: str, runs: pd.DataFrame, base_position: pd.Series) -> dict:
-    ok = fx.completed(runs)
-    ok = ok[ok["arch"] == ARCH] if len(ok) else ok
-    position = contrast_values(ok)
-    n = len(position)
-    status = "not run" if not len(ok) else "incomplete" if n < 2 else "ok"
-    change = pd.Series(dtype=float)
-    if status == "ok" and name != "(base)":
-        pos, ref = position.align(base_position, join="inner")
-        change = (pos - ref).dropna()
-    return {"variant": name, "profile": profile, "what": what, "records": len(runs), "status": status,
-            "n": n, "seeds": [int(s) for s in position.index], "values": position.tolist(),
-            "position": verdicts.verdict(position.to_numpy()),
-            "activation": verdicts.verdict(contrast_values(ok, an.ACTIVATION).to_numpy()),
-            "change": verdicts.verdict(change.tolist(), margin=MARGIN),
-            "change_seeds": [int(s) for s in change.index], "change_values": change.tolist()}
-
-
-def variant_table(results, base: str) -> pd.DataFrame:
-    """One row per variant (the base first): its profile, what it changes, its records, status
-    (``ok``, ``incomplete``: fewer than two seeds with all four cells, ``not run``), paired seeds
-    ``n`` and their ``seeds``, the per-seed position effects ``values`` and the verdicts
-    ``position``, ``activation`` and ``change`` (of the position effect from the base's, paired by
-    seed, with the equivalence margin :data:`MARGIN`) with its ``change_seeds`` (the seeds the
-    variant shares with the base) and per-seed ``change_values``."""
-    load = loader(results)
-    base_position = contrast_values(fx.completed(load(base)))
-    return pd.DataFrame([_row(name, profile, what, load(profile), base_position)
-                         for name, profile, what in entries(base)])
 
 
 # ------------------------------------------------------------------ the answer figure
@@ -125,11 +70,11 @@ def answer_figure(table: pd.DataFrame):
 
 def setting(table: pd.DataFrame, results, base: str) -> str:
     """The base's network and training, and how many seeds the variants have (stated once)."""
-    ok = fx.completed(loader(results)(base))
+    ok = completed(loader(results)(base))
     ok = ok[ok["arch"] == ARCH] if len(ok) else ok
     if not len(ok):
         return ""
-    data = fx.DATASET_NAME.get(ok["dataset"].iloc[0], ok["dataset"].iloc[0])
+    data = DATASET_NAMES.get(ok["dataset"].iloc[0], ok["dataset"].iloc[0])
     text = (f"The base is the {ARCH} of profile `{base}`: {fx.size_text(ok)}, "
             f"{table.loc[0, 'n']} paired seeds, {data}.")
     ran = table[(table["variant"] != "(base)") & (table["status"] == "ok")]
@@ -142,7 +87,7 @@ def setting(table: pd.DataFrame, results, base: str) -> str:
 
 
 def _interval(v) -> str:
-    return "—" if v.n < 2 else f"{v.mean:+.2f} ({v.low:+.2f} to {v.high:+.2f})"
+    return NONE if v.n < 2 else f"{fmt(v.mean, sign=True)} ({interval(v.low, v.high)})"
 
 
 def verdict_rows(what: str, base_label: str = "base") -> dict[str, str]:
@@ -166,12 +111,12 @@ def _ranking_row(r: dict) -> dict:
     compared = r["variant"] != "(base)" and isinstance(r.get("reversed"), list)
     return {"variant": r["variant"], "cells, best first": " > ".join(r["ranking"]),
             "same best cell": ("yes" if r["top_same"] else "no") if compared else "—",
-            "Kendall's τ": f"{r['tau']:.2f}" if compared else "—",
+            "Kendall's τ": fmt(r["tau"]) if compared else "—",
             "reversed with confidence": (", ".join(r["reversed"]) or "none") if compared else "—"}
 
 
 def ranking_table(rob: pd.DataFrame) -> pd.DataFrame:
-    """From :func:`bnorder.analysis.robustness_table`: each variant's order of the four cells
+    """From :func:`bnorder.robustness.robustness_table`: each variant's order of the four cells
     (best first), whether its best cell is the base's, Kendall's τ with the base's order, and the
     pairs of cells whose order is resolved in both and opposite."""
     if "ranking" not in rob:
@@ -180,7 +125,7 @@ def ranking_table(rob: pd.DataFrame) -> pd.DataFrame:
 
 
 def ranking_counts(rob: pd.DataFrame) -> dict[str, int]:
-    """Counts over the variants run (:func:`bnorder.analysis.robustness_table`): ``run``, those
+    """Counts over the variants run (:func:`bnorder.robustness.robustness_table`): ``run``, those
     that keep the base's ranking of the four cells exactly (``same``), keep its best cell
     (``top_same``), and reverse a pair of cells whose order is resolved in both (``reversed``)."""
     ran = rob[(rob["variant"] != "(base)") & (rob["status"] == "ok")] if "status" in rob else rob.iloc[:0]
@@ -202,7 +147,7 @@ def status_note(table: pd.DataFrame, rob: pd.DataFrame, base: str):
              for p, why in zip(rob["profile"], rob["pool_problem"]) if isinstance(why, str)]
     status = table.iloc[0]["status"]
     if status == "not run":
-        lines.append(an.not_run_sentence(base, f"the base of the comparison, its {ARCH}") +
+        lines.append(not_run_sentence(base, f"the base of the comparison, its {ARCH}") +
                      " Without it no variant can be compared with the base.")
     elif status == "incomplete":
         lines.append(f"The base profile `{base}` has fewer than two seeds with all four cells of "
@@ -225,9 +170,9 @@ def waiting_text(table: pd.DataFrame, base: str) -> str:
     undefined = [p for p in waiting if p not in PROFILES]
     if defined:
         lines.append("Not run yet, so no numbers are shown for them; each runs with its own sweep:\n\n"
-                     + "\n".join(f"- `{an.sweep_command(p)}`" for p in defined))
+                     + "\n".join(f"- `{sweep_command(p)}`" for p in defined))
     if len(defined) > 1:
-        lines.append(f"All of them in one go: `{an.sweep_command(','.join(defined))}`.")
+        lines.append(f"All of them in one go: `{sweep_command(','.join(defined))}`.")
     if undefined:
         lines.append(f"Not run yet and not defined in `bnorder.profiles` (one-knob variants are "
                      f"defined for the `factorial` profile), so there is nothing to run: "

@@ -14,18 +14,20 @@ import matplotlib.ticker
 import numpy as np
 import pandas as pd
 
-from .. import analysis as an
-from .. import coverage as coverage_record
-from .. import reference, stats, verdicts
+from ..contrasts import ACTIVATION, POSITION, by_seed
+from ..power import detectable_effect
+from .style import fmt, interval, seeds_needed_text
+from .. import interval_coverage
+from .. import power, reference, stats, verdicts
 from . import factorial as fx
 
 VALUE = "final_test_acc"
-COVERAGE_SEEDS = coverage_record.SEEDS        # the simulation's settings (bnorder.coverage)
+COVERAGE_SEEDS = interval_coverage.SEEDS      # the simulation's settings (bnorder.interval_coverage)
 FEW_SEEDS = 5                                  # the coverage the text quotes first
-COVERAGE_METHODS = coverage_record.METHODS
-COVERAGE_REPS = coverage_record.REPS
+COVERAGE_METHODS = interval_coverage.METHODS
+COVERAGE_REPS = interval_coverage.REPS
 POPULATION_NAMES = {"normal": "normal accuracies", "outliers": "one seed in ten goes wrong"}
-SHOWN_EFFECTS = (an.POSITION, an.ACTIVATION)   # the effects of the power and interval tables
+SHOWN_EFFECTS = (POSITION, ACTIVATION)   # the effects of the power and interval tables
 MAX_SEEDS = 100_000                            # seeds_needed beyond this is drawn at the edge
 # The pairs of the probability of improvement: A, B, what differs between them.
 PAIRS = [("relu-bn", "bn-relu", "position, with ReLU"),
@@ -39,21 +41,6 @@ SCORE_NAMES = {"final": "final epoch (reported)", "last3": "mean of the last thr
 ORIGINAL_DIFFERENCES = [("exp1", "cnn", "case2", "case1"), ("exp1", "cnn", "case3", "case2"),
                         ("exp2", "cnn", "case2", "case1"), ("exp2", "cnn", "case3", "case2"),
                         ("exp2", "mlp", "case2", "case1"), ("exp2", "mlp", "case3", "case1")]
-
-
-def show(table: pd.DataFrame, empty: str = "*No complete paired seeds yet.*"):
-    """``table`` for display, or a Markdown placeholder when it has no rows."""
-    from IPython.display import Markdown
-
-    return table if len(table) else Markdown(empty)
-
-
-def _fmt(x, digits=2, sign=False):
-    return an.fmt(x, digits, sign)
-
-
-def _interval(low, high, digits=2, sign=True):
-    return an.ci_text(low, high, digits, sign)
 
 
 # ------------------------------------------------------------------ seeds needed
@@ -100,10 +87,10 @@ def power_text(n: int, effect_size: float, paired: bool = True) -> str:
     (NaN) far out in its tail."""
     if not np.isfinite(effect_size):
         return "—"
-    p = stats.power(n, effect_size, paired=paired)
+    p = power.power(n, effect_size, paired=paired)
     if np.isnan(p):
         return "> 0.99" if effect_size * np.sqrt(n if paired else n / 2) > 5 else "—"
-    return "> 0.99" if p > 0.995 else _fmt(p)
+    return "> 0.99" if p > 0.995 else fmt(p)
 
 
 def power_table(eff: pd.DataFrame) -> pd.DataFrame:
@@ -113,12 +100,12 @@ def power_table(eff: pd.DataFrame) -> pd.DataFrame:
     with 80% power given the observed spread."""
     rows = []
     for r in eff[eff["contrast"].isin(SHOWN_EFFECTS) & (eff["n"] >= 2)].itertuples():
-        dz = abs(stats.standardized_difference(r.values))
+        dz = abs(power.standardized_difference(r.values))
         rows.append({"network": r.arch, "effect": r.label, "seeds": r.n,
-                     "difference (points)": _fmt(r.mean, sign=True), "d_z": _fmt(dz),
+                     "difference (points)": fmt(r.mean, sign=True), "d_z": fmt(dz),
                      "power now": power_text(r.n, dz),
-                     "seeds for 80% power": an.seeds_needed_text(r.seeds_needed),
-                     "detectable now (points)": _fmt(an.detectable_effect(r.n) * r.sd)})
+                     "seeds for 80% power": seeds_needed_text(r.seeds_needed),
+                     "detectable now (points)": fmt(detectable_effect(r.n) * r.sd)})
     return pd.DataFrame(rows)
 
 
@@ -139,8 +126,8 @@ def permutation_floor(n: int) -> str:
 def coverage(results) -> tuple[pd.DataFrame, int]:
     """How often a nominal 95% interval contains the true mean, and the number of simulated
     studies per point: the coverage record (``python -m bnorder coverage``,
-    :mod:`bnorder.coverage`). Raises ``FileNotFoundError`` naming the command without one."""
-    from ..coverage import load, record_path
+    :mod:`bnorder.interval_coverage`). Raises ``FileNotFoundError`` naming the command without one."""
+    from ..interval_coverage import load, record_path
 
     record = load(results)
     if record is None:
@@ -192,7 +179,7 @@ def interval_table(eff: pd.DataFrame) -> pd.DataFrame:
         t_lo, t_hi = stats.mean_interval(r.values, method="t")
         b_lo, b_hi = stats.mean_interval(r.values, method="BCa")
         rows.append({"network": r.arch, "effect": r.label, "seeds": r.n,
-                     "t (used)": _interval(t_lo, t_hi), "BCa bootstrap": _interval(b_lo, b_hi),
+                     "t (used)": interval(t_lo, t_hi), "BCa bootstrap": interval(b_lo, b_hi),
                      "width, BCa / t": (b_hi - b_lo) / (t_hi - t_lo) if t_hi > t_lo else np.nan})
     return pd.DataFrame(rows)
 
@@ -202,7 +189,7 @@ def ratio_range(table: pd.DataFrame) -> str:
     r = table["width, BCa / t"].dropna() if len(table) else pd.Series(dtype=float)
     if not len(r):
         return "—"
-    low, high = f"{r.min():.2f}", f"{r.max():.2f}"
+    low, high = fmt(r.min()), fmt(r.max())
     return low if low == high else f"{low}–{high}"
 
 
@@ -223,7 +210,7 @@ def improvement_table(runs: pd.DataFrame) -> pd.DataFrame:
     interval, the seeds in which A beat B, the interval's state and the block it leans to."""
     rows = []
     for arch in fx.archs_of(runs):
-        wide = an.by_seed(runs, VALUE, arch)
+        wide = by_seed(runs, VALUE, arch)
         for a, b, what in PAIRS:
             if a not in wide or b not in wide:
                 continue
@@ -231,8 +218,8 @@ def improvement_table(runs: pd.DataFrame) -> pd.DataFrame:
             both = wide[[a, b]].dropna()
             state, lean = improvement_state(p, a, b)
             rows.append({"network": arch, "A vs B": f"{a} vs {b}", "what differs": what,
-                         "P(A > B), 95% CI": f"{_fmt(p['prob_improvement'])} "
-                                             f"({_interval(p['ci_low'], p['ci_high'], sign=False)})",
+                         "P(A > B), 95% CI": f"{fmt(p['prob_improvement'])} "
+                                             f"({interval(p['ci_low'], p['ci_high'], sign=False)})",
                          "seeds with A > B": f"{int((both[a] > both[b]).sum())} of {len(both)}",
                          "state": state, "leans to": lean})
     return pd.DataFrame(rows)
@@ -256,10 +243,10 @@ def pairing_table(runs: pd.DataFrame) -> pd.DataFrame:
     for r in fx.pairing_table(runs, VALUE).itertuples():
         if not np.isfinite(r.shared):
             continue
-        rows.append({"network": r.network, "seeds": r.seeds, "sd of one block": _fmt(r.sd_block),
-                     "sd of a paired difference": _fmt(r.sd_difference),
+        rows.append({"network": r.network, "seeds": r.seeds, "sd of one block": fmt(r.sd_block),
+                     "sd of a paired difference": fmt(r.sd_difference),
                      "variance pairing removes": f"{100 * max(r.shared, 0):.0f}%",
-                     "seeds, paired / unpaired": _fmt(1 - max(r.shared, 0))})
+                     "seeds, paired / unpaired": fmt(1 - max(r.shared, 0))})
     return pd.DataFrame(rows).set_index("network") if rows else pd.DataFrame()
 
 
@@ -335,25 +322,25 @@ def ranking_facts(orig: pd.DataFrame, arch: str = "cnn") -> dict:
     sc = reference.case_scores(orig, "exp1", scores=("final", "best", "best_epoch"))
     sc = sc[sc["arch"] == arch].pivot(index="case", columns="score", values="mean")
     return {"final": rk.iloc[0]["cases, best first"],
-            "optimism": _fmt((sc["best"] - sc["final"]).mean()),
+            "optimism": fmt((sc["best"] - sc["final"]).mean()),
             "best_epochs": f"{sc['best_epoch'].min():.1f}–{sc['best_epoch'].max():.1f}"}
 
 
 def _original_difference(final: pd.DataFrame, exp: str, arch: str, a: str, b: str) -> dict:
     sub = final[(final["experiment"] == exp) & (final["arch"] == arch)]
     x, y = sub.loc[sub["case"] == a, "test_acc"], sub.loc[sub["case"] == b, "test_acc"]
-    (low, high), d = stats.welch_interval(x, y), stats.standardized_difference(x, y)
+    (low, high), d = stats.welch_interval(x, y), power.standardized_difference(x, y)
     n = min(len(x), len(y))
     return {"comparison": f"Exp. {exp[-1]} {arch.upper()}: {a} − {b}",
-            "difference (points)": _fmt(x.mean() - y.mean(), sign=True), "95% CI": _interval(low, high),
+            "difference (points)": fmt(x.mean() - y.mean(), sign=True), "95% CI": interval(low, high),
             "verdict": verdicts.interval_state(low, high),
-            "d": _fmt(d), f"power with {n} runs": power_text(n, abs(d), paired=False),
-            "runs for 80% power": an.seeds_needed_text(stats.seeds_needed(x, y, power=verdicts.POWER))}
+            "d": fmt(d), f"power with {n} runs": power_text(n, abs(d), paired=False),
+            "runs for 80% power": seeds_needed_text(power.seeds_needed(x, y, power=verdicts.POWER))}
 
 
 def original_power(orig: pd.DataFrame) -> pd.DataFrame:
     """The differences the study interpreted, at the final epoch: each with its Welch interval
-    and verdict, its standardized size d (:func:`bnorder.stats.standardized_difference`), the
+    and verdict, its standardized size d (:func:`bnorder.power.standardized_difference`), the
     power its runs had, and the runs per case
     80% power would take (unpaired two-sample t-test)."""
     final = reference.original_final(orig)
@@ -365,15 +352,15 @@ def original_detectable(orig: pd.DataFrame) -> dict:
     standardized size and, with each network's pooled spread, in points."""
     final = reference.original_final(orig)
     n = int(final.groupby(["experiment", "arch", "case"])["run"].nunique().min())
-    d80 = an.detectable_effect(n, paired=False)
+    d80 = detectable_effect(n, paired=False)
     sd = {arch: float(np.sqrt((g.groupby(["experiment", "case"])["test_acc"].var(ddof=1)).mean()))
           for arch, g in final.groupby("arch")}
-    return {"runs": n, "d80": _fmt(d80), **{f"sd_{a}": _fmt(s) for a, s in sd.items()},
-            **{f"mde_{a}": _fmt(d80 * s) for a, s in sd.items()}}
+    return {"runs": n, "d80": fmt(d80), **{f"sd_{a}": fmt(s) for a, s in sd.items()},
+            **{f"mde_{a}": fmt(d80 * s) for a, s in sd.items()}}
 
 
 def low_power_count(table: pd.DataFrame) -> str:
     """'k of m': the interpreted differences whose power was below 80%."""
     col = next(c for c in table.columns if c.startswith("power with"))
-    power = pd.to_numeric(table[col].replace("> 0.99", "1"), errors="coerce")
-    return f"{int((power < 0.8).sum())} of {len(table)}"
+    achieved = pd.to_numeric(table[col].replace("> 0.99", "1"), errors="coerce")
+    return f"{int((achieved < 0.8).sum())} of {len(table)}"

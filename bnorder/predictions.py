@@ -125,7 +125,16 @@ def network_of(arm_runs: pd.DataFrame, prediction: dict) -> str | None:
 def pooled(load, profile: str | list[str]) -> pd.DataFrame:
     """The runs of ``profile``, or of several profiles holding runs of one configuration (a
     list, e.g. seeds filed in two profiles): a seed filed twice, or runs of one block that
-    differ in anything but the seed, raise ``ValueError``."""
+    differ in anything but the seed, raise ``ValueError``.
+
+    A prediction reads the profiles it names, and only those. The order findings pool the other
+    way (:func:`bnorder.run_selection.pooled_runs`): every run of one configuration wherever it
+    was filed, the first record of a seed filed twice. The two rules are kept apart because they
+    differ on the records: pooled by configuration, ``why-bn-eval``'s MLP would take seeds 0-9
+    from ``factorial`` (which did not measure the training split or read precise statistics),
+    ``why-centred-input`` and ``cnn-converged`` would take seeds filed by other profiles, and 12
+    findings would change (``fit-mlp``, ``precise-bn-mlp``, ``centred-input-*``, ``cnn-position``,
+    ``cnn-volatility-precise``, ...)."""
     if isinstance(profile, str):
         return load(profile)
     runs = pd.concat([load(p) for p in profile], ignore_index=True)

@@ -1,0 +1,73 @@
+"""The predictions of ``book/predictions.yml`` judged (:mod:`bnorder.predictions`), and the
+contrasts on the seeds a later prediction's reasoning was read from (:data:`EARLY_CONTRASTS`)."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from .. import predictions as prediction_book
+from .. import verdicts
+from ..run_selection import loader
+from .entries import records_of, verdict_entry
+
+
+def prediction_findings(results, predictions=None, load=None) -> dict[str, dict]:
+    """Every prediction judged (:func:`bnorder.predictions.judge`), under its own id."""
+    load = load or loader(results)
+    entries = prediction_book.load_predictions(predictions or prediction_book.PREDICTIONS)
+    out = {}
+    for p in entries:
+        judged = prediction_book.judge(p, load)
+        v = verdicts.Verdict(**{k: judged[k] for k in verdicts.Verdict.__dataclass_fields__})
+        out[p["id"]] = {"kind": "prediction", "what": " ".join(p["prediction"].split()),
+                        "metric": p["metric"], "expect": p["expect"], "outcome": judged["outcome"],
+                        "seeds": [int(s) for s in judged["seeds"]],
+                        "records": _contrast_records(p, judged["seeds"], load, results),
+                        **verdict_entry(v)}
+    return out
+
+
+def _contrast_records(spec: dict, seeds, load, results) -> dict[str, list[int]]:
+    """The records a contrast (a prediction's ``arm`` and ``base``) read on ``seeds``."""
+    arch = prediction_book.network_of(prediction_book.pooled(load, spec["arm"]["profile"]), spec)
+    rows = [prediction_book.arm_runs(prediction_book.pooled(load, spec[side]["profile"]), spec[side], arch)
+            for side in ("arm", "base")]
+    used = pd.concat([r[r["seed"].isin(seeds)] for r in rows if len(r)]) \
+        if any(len(r) for r in rows) else pd.DataFrame(columns=["path", "seed"])
+    return records_of(used, results)
+
+
+# The numbers a later prediction's reasoning was read from: a contrast (arm − base, as a
+# prediction states one, :func:`bnorder.predictions.contrast`) on the seeds that had landed when
+# that prediction was written. The chapter sets them beside the same contrast on every seed now.
+_CNN_FIRST_BLOCK_SWAP = {"arch": "cnn", "seeds": [0, 1, 2, 3],
+                         "arm": {"profile": "why-cnn-first-block", "block": "bn-relu", "first_block": "relu-bn"},
+                         "base": {"profile": "cnn-converged", "block": "bn-relu"}}
+EARLY_CONTRASTS = {
+    # what the running statistics cost each order (precise − running), read before why-cnn-bn-eval
+    **{f"cnn-running-cost-{block}-seeds-0-3": {
+        "arch": "cnn", "seeds": [0, 1, 2, 3], "metric": "final_test_acc",
+        "arm": {"profile": "cnn-converged", "block": block, "metric": "final_test_acc_precise"},
+        "base": {"profile": "cnn-converged", "block": block}} for block in ("bn-relu", "relu-bn")},
+    # relu-bn in block 1 of bn-relu, read before why-cnn-centred-input
+    "cnn-first-block-seeds-0-3": {**_CNN_FIRST_BLOCK_SWAP, "metric": "final_test_acc"},
+    "cnn-first-block-precise-seeds-0-3": {**_CNN_FIRST_BLOCK_SWAP, "metric": "final_test_acc_precise"},
+}
+
+
+def early_findings(results, load=None) -> dict[str, dict]:
+    """Each of :data:`EARLY_CONTRASTS` on its seeds, paired, with its verdict (kind ``early``)."""
+    load = load or loader(results)
+    out = {}
+    for key, spec in EARLY_CONTRASTS.items():
+        _, _, seeds = prediction_book.paired(spec, load)
+        if len(seeds) < 2:
+            continue
+        what = " − ".join(" ".join([side["profile"], side["block"]]
+                                   + ([f"(block 1 {side['first_block']})"] if side.get("first_block") else [])
+                                   + [side.get("metric", spec["metric"])])
+                          for side in (spec["arm"], spec["base"]))
+        out[key] = {"kind": "early", "what": what, "metric": spec["metric"],
+                    "seeds": [int(s) for s in seeds], "records": _contrast_records(spec, seeds, load, results),
+                    **verdict_entry(prediction_book.contrast(spec, load))}
+    return out

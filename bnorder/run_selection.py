@@ -1,0 +1,102 @@
+"""Which runs a finding reads.
+
+    loader            a profile's records under a results root, each profile read once
+    completed         the runs that finished (status ``ok``)
+    edition_runs      a chapter's runs: every network from its profile, the CNN from its
+                      strongest edition with two complete seeds (:data:`CNN_EDITIONS`)
+    factorial_runs    the factorial design's edition
+    pooled_runs       every completed run of one configuration, wherever it was filed
+                      (:func:`configuration_key`)
+"""
+
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from pathlib import Path
+
+import pandas as pd
+
+from .contrasts import factorial_contrasts
+from .records import load_records
+
+# The CNN's editions, strongest first: (profile, its name in the text); None is the base profile.
+CNN_EDITIONS = [("factorial-gpu", "the full-size CNN"), ("cnn-converged", "the converged CPU CNN"),
+                (None, "the CNN of the base profile")]
+
+
+@lru_cache(maxsize=None)
+def _load(results: str, profile: str) -> pd.DataFrame:
+    folder = Path(results) / profile
+    return load_records(results, profile) if folder.is_dir() else pd.DataFrame()
+
+
+def loader(results):
+    """``load(profile)``: that profile's records under ``results`` (each read once)."""
+    return lambda profile: _load(str(results), profile)
+
+
+def completed(runs: pd.DataFrame) -> pd.DataFrame:
+    return runs[runs["status"] == "ok"] if len(runs) else runs
+
+
+def edition_runs(load, base: str, pick, complete_seeds) -> tuple[pd.DataFrame, dict[str, str]]:
+    """The runs a chapter analyses and, per network, the profile they come from: every network
+    but the CNN from ``base``; the CNN from the first of :data:`CNN_EDITIONS` with at least two
+    complete seeds (``complete_seeds(cnn_runs)``), else from ``base`` whatever its seeds.
+    ``load(profile)`` returns a profile's records, ``pick(records)`` the runs a chapter uses."""
+    own = pick(load(base))
+    parts = [own[own["arch"] != "cnn"]] if len(own) else []
+    editions = {a: base for a in (own["arch"].unique() if len(own) else []) if a != "cnn"}
+    for profile, _ in CNN_EDITIONS:
+        runs = own if profile is None else pick(load(profile))
+        cnn = runs[runs["arch"] == "cnn"] if len(runs) else runs
+        if complete_seeds(cnn) >= 2 or (profile is None and len(cnn)):
+            parts.append(cnn)
+            editions["cnn"] = profile or base
+            break
+    return (pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()), editions
+
+
+def factorial_complete_seeds(runs: pd.DataFrame) -> int:
+    """Seeds with all four cells of the 2x2 design completed."""
+    return factorial_contrasts(runs, "final_test_acc")["seed"].nunique() if len(runs) else 0
+
+
+def factorial_runs(results, base: str = "factorial", load=None) -> tuple[pd.DataFrame, dict[str, str]]:
+    """The completed runs of the factorial design and, per network, the profile they come from."""
+    return edition_runs(load or loader(results), base, completed, factorial_complete_seeds)
+
+
+def configuration_key(config: dict) -> str:
+    """What identifies a configuration across profiles: the config hash of
+    :func:`bnorder.config.config_hash` (which leaves out the profile and where things are
+    stored) without the seed. Two records with the same key differ in their seed only."""
+    from .config import LATER_KNOBS, NOT_IN_HASH, RunConfig
+
+    known = RunConfig().as_dict()
+    d = {k: config[k] for k in known if k in config and k not in NOT_IN_HASH and k != "seed"
+         and not (k in LATER_KNOBS and config[k] == LATER_KNOBS[k])}
+    return json.dumps(d, sort_keys=True, default=str)
+
+
+def pooled_runs(every: pd.DataFrame, profile: str, arch: str, block: str) -> pd.DataFrame:
+    """Every completed run, wherever it was filed, of the configuration that ``profile`` trains
+    for ``arch`` and ``block``: one per seed (the first by path when a seed was filed twice),
+    indexed by seed. Empty when the profile has no such run; an error when the profile's runs
+    of that block are not one configuration. (A prediction reads only the profiles it names,
+    :func:`bnorder.predictions.pooled`, which says why the two rules stay apart.)"""
+    from .config import RunConfig
+
+    ok = completed(every)
+    if not len(ok):
+        return ok
+    knobs = list(RunConfig().as_dict())
+    keys = pd.Series([configuration_key({k: r[k] for k in knobs if k in r}) for _, r in ok.iterrows()],
+                     index=ok.index)
+    own = (ok["profile"] == profile) & (ok["arch"] == arch) & (ok["block"] == block)
+    wanted = set(keys[own])
+    if len(wanted) > 1:
+        raise ValueError(f"profile {profile} trains {arch} {block} in {len(wanted)} configurations")
+    chosen = ok[keys.isin(wanted)].sort_values(["seed", "path"])
+    return chosen.drop_duplicates("seed").set_index(chosen.drop_duplicates("seed")["seed"].astype(int))
