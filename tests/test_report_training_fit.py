@@ -3,26 +3,11 @@
 import pandas as pd
 
 from bnorder.report import training_fit
-
-
-def run(block, seed, train_acc, test_acc, arch="mlp", precise=None):
-    reading = {"test_acc_precise": precise, "test_acc_batch": precise} if precise is not None else {}
-    return {"arch": arch, "block": block, "seed": seed, "status": "ok",
-            "history": [{"epoch": 1, "bn_eval": reading}],
-            "train_eval_acc": train_acc, "train_eval_loss": (100 - train_acc) / 100,
-            "final_test_acc": test_acc}
+from test_order_readings import mlp, run  # the records both readings tables are built from
 
 
 def use(monkeypatch, profiles):
     monkeypatch.setattr(training_fit, "loader", lambda results: lambda p: profiles.get(p, pd.DataFrame()))
-
-
-def mlp(deficits_train, deficits_test):
-    rows = []
-    for seed, (dt, ds) in enumerate(zip(deficits_train, deficits_test)):
-        rows += [run("bn-relu", seed, 92.0 + 0.1 * seed, 88.0 + 0.1 * seed),
-                 run("relu-bn", seed, 92.0 + 0.1 * seed - dt, 88.0 + 0.1 * seed - ds)]
-    return pd.DataFrame(rows)
 
 
 def test_table_has_one_row_per_network_and_block_with_the_gap_between_the_splits(monkeypatch):
