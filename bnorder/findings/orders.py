@@ -72,6 +72,14 @@ def _own_runs(every: pd.DataFrame, profile: str, arch: str, block: str) -> pd.Da
     return own.sort_values("seed").set_index(own.sort_values("seed")["seed"].astype(int))
 
 
+def headline_runs(every: pd.DataFrame, headline: dict, block: str) -> pd.DataFrame:
+    """The runs of ``block`` that the findings of a :data:`HEADLINES` entry read, indexed by
+    seed: every record of the configuration (:func:`pooled_runs`), or with ``pool`` False the
+    profile's own."""
+    read = pooled_runs if headline.get("pool", True) else _own_runs
+    return read(every, headline["profile"], headline["arch"], block)
+
+
 def order_findings(results, every: pd.DataFrame | None = None) -> dict[str, dict]:
     """Per network of :data:`HEADLINES`, pooling every record of each block's configuration
     (:func:`pooled_runs`), under the entry's ``id`` where it has one instead of ``<arch>``:
@@ -85,8 +93,7 @@ def order_findings(results, every: pd.DataFrame | None = None) -> dict[str, dict
     every = load_records(results) if every is None else every
     out = {}
     for h in HEADLINES:
-        runs = {b: pooled_runs(every, h["profile"], h["arch"], b) if h.get("pool", True)
-                else _own_runs(every, h["profile"], h["arch"], b) for b in POOLED_BLOCKS}
+        runs = {b: headline_runs(every, h, b) for b in POOLED_BLOCKS}
         arm, base = runs[h["arm"]], runs[h["base"]]
         for measure, metric in {"": "final_test_acc", **POOLED_MEASURES}.items():
             if measure == "accuracy" or not len(arm) or not len(base):
