@@ -88,6 +88,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "findings":
             from .findings import main as findings_main
             return findings_main(args.results_dir, check_only=args.check)
+        if args.command == "coverage":
             from .interval_coverage import write
             print(f"wrote {write(args.results_dir, args.reps)}")
             return 0
