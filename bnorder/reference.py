@@ -25,7 +25,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from .orders import ALIASES
-from .stats import late_start, late_volatility
+from .stats import late_volatility
 from .verdicts import interval_sign
 
 ORIGINAL_RUNS_CSV = Path(__file__).resolve().parent.parent / "book" / "reference" / "original-study-runs.csv"

@@ -24,7 +24,6 @@ import dataclasses
 import time
 
 import numpy as np
-import torch
 import torch.nn.functional as F
 
 from . import bn_eval

@@ -174,7 +174,7 @@ def waiting_text(table: pd.DataFrame, base: str) -> str:
     if len(defined) > 1:
         lines.append(f"All of them in one go: `{sweep_command(','.join(defined))}`.")
     if undefined:
-        lines.append(f"Not run yet and not defined in `bnorder.profiles` (one-knob variants are "
-                     f"defined for the `factorial` profile), so there is nothing to run: "
+        lines.append("Not run yet and not defined in `bnorder.profiles` (one-knob variants are "
+                     "defined for the `factorial` profile), so there is nothing to run: "
                      + ", ".join(f"`{p}`" for p in undefined) + ".")
     return "\n\n".join(lines)
