@@ -43,3 +43,15 @@ def test_the_rerun_table_says_whether_each_full_size_edition_has_records(tmp_pat
                                   "n_params": 1, "epochs": [], "summary": {"final_test_acc": 1.0},
                                   "provenance": {}}))
     assert cc.rerun_table(tmp_path).loc["factorial-gpu", "records"] == "present"
+
+
+def test_a_one_knob_arm_is_read_from_its_own_profiles_runs(tmp_path):
+    from test_findings import record
+
+    record(tmp_path, "cnn-converged", "bn-relu", 10, 90.0)
+    record(tmp_path, "cnn-converged-width32", "bn-relu", 10, 80.0, width=32)
+    record(tmp_path, "cnn-converged-width32", "relu-bn", 10, 81.0, width=32)
+    table = cc.cnn_readings(tmp_path, "cnn-width32")
+    running = table[table["reading"] == "running"].set_index("block")["test_acc"].to_dict()
+    assert running == {"bn-relu": 80.0, "relu-bn": 81.0}
+    assert set(cc.cnn_readings(tmp_path)["test_acc"]) == {90.0, 90.5}     # the base: its own runs

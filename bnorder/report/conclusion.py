@@ -59,18 +59,20 @@ def answer_figure(rows: pd.DataFrame):
 CNN_BLOCKS = ("bn-relu", "relu-bn", "bn-lrelu", "lrelu-bn", "relu")
 
 
-def cnn_readings(results) -> pd.DataFrame:
+def cnn_readings(results, headline: str = "cnn") -> pd.DataFrame:
     """The converged CNN's final test accuracy per block and seed, read with BatchNorm's running
-    statistics and with precise ones, pooling every record of each block's configuration
-    (:func:`bnorder.findings.pooled_runs`, as the findings ``cnn-pooled-*`` do)."""
-    from ..findings import HEADLINES, POOLED_MEASURES, measure_reader, pooled_runs
+    statistics and with precise ones, from the runs the findings of ``headline`` read (an id of
+    :data:`bnorder.findings.HEADLINES`: ``cnn`` pools every record of each block's configuration,
+    as ``cnn-pooled-*`` do; ``cnn-width32`` and the momentum arms read their profile's own)."""
+    from ..findings import HEADLINES, POOLED_MEASURES, measure_reader
+    from ..findings.orders import headline_runs
     from ..records import load_records
 
-    h = next(x for x in HEADLINES if x["arch"] == "cnn")
+    h = next(x for x in HEADLINES if x.get("id", x["arch"]) == headline)
     every = load_records(results) if Path(results).is_dir() else pd.DataFrame()
     rows = []
     for block in CNN_BLOCKS:
-        runs = pooled_runs(every, h["profile"], h["arch"], block) if len(every) else every
+        runs = headline_runs(every, h, block) if len(every) else every
         for reading, measure in (("running", "accuracy"), ("precise", "accuracy-precise")):
             read = measure_reader(POOLED_MEASURES[measure])
             rows += [{"block": block, "seed": int(seed), "reading": reading, "test_acc": read(r)}
