@@ -13,6 +13,11 @@ def test_a_number_and_an_interval_have_one_format_and_a_dash_when_missing():
     assert style.ci_text(np.nan, np.nan) != style.ci_text(0.0, 1.0)
 
 
+def test_a_missing_interval_says_whether_there_was_one_seed_or_no_spread():
+    one, same = style.ci_text(np.nan, np.nan, n=1), style.ci_text(np.nan, np.nan, n=5)
+    assert one != same and "one seed" in one and "same" in same
+
+
 def test_seeds_needed_text_counts_and_gives_up_past_the_limit():
     assert style.seeds_needed_text(34.0) == "34" and style.seeds_needed_text(1200.0) == "1,200"
     assert style.seeds_needed_text(np.inf).startswith("more than")

@@ -113,7 +113,7 @@ def glue_findings(*ids: str) -> None:
         glue_text(f"{key}_mean", fmt(number(f["mean"]) if f else None, sign=True))
         glue_text(f"{key}_value", fmt(number(f["mean"]) if f else None))
         glue_text(f"{key}_ci", ci_text(*(float("nan") if not f or number(f[k]) is None
-                                                        else f[k] for k in ("low", "high")))
+                                         else f[k] for k in ("low", "high")), n=f["n"])
                   if f else "—")
         glue_text(f"{key}_n", str(f["n"]) if f else "—")
         glue_text(f"{key}_sd", fmt(number(f.get("sd")) if f else None))

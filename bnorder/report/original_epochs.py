@@ -10,6 +10,7 @@ import matplotlib.pyplot as plt
 import pandas as pd
 
 from .. import reference
+from ..stats import late_start
 from ..replication import COMPARISONS, finding_id, original_runs
 from .replication import comparison_label
 from .style import NONE, block_palette, fmt
@@ -44,7 +45,7 @@ def epochs_figure(original=None):
     exp1 = runs[runs["experiment"] == "exp1"]
     scores = reference.run_scores(runs)
     last = int(exp1["epoch"].max())
-    first, palette = reference.late_start(last) - 1, block_palette()
+    first, palette = late_start(last) - 1, block_palette()
     fig, axes = plt.subplots(1, len(reference.CASES), figsize=(3.1 * len(reference.CASES), 3.1), sharey=True)
     for ax, case in zip(axes, reference.CASES):
         sub, sc = exp1[(exp1["case"] == case) & (exp1["epoch"] >= first)], scores[scores["case"] == case]
@@ -69,8 +70,8 @@ def _setup_facts(runs) -> dict:
     exp1 = runs[runs["experiment"] == "exp1"]
     last = int(exp1["epoch"].max())
     n = reference.case_scores(runs)["n"].min()
-    return {"ep_last_epoch": last, "ep_late_from": reference.late_start(last),
-            "ep_first_epoch": reference.late_start(last) - 1,
+    return {"ep_last_epoch": last, "ep_late_from": late_start(last),
+            "ep_first_epoch": late_start(last) - 1,
             "ep_last3_epochs": f"{last - reference.LAST + 1}–{last}", "ep_n": int(n)}
 
 

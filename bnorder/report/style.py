@@ -48,11 +48,11 @@ def interval(low, high, digits: int = 2, sign: bool = True) -> str:
     return f"{fmt(low, digits, sign)} to {fmt(high, digits, sign)}"
 
 
-def ci_text(low, high, digits: int = 2) -> str:
-    """A 95% interval as glued into a sentence ('95% CI low to high'), or why there is none
-    (every seed the same)."""
+def ci_text(low, high, digits: int = 2, n: int | None = None) -> str:
+    """A 95% interval as glued into a sentence ('95% CI low to high'), or why there is none: a
+    single seed (``n`` below 2), or every seed the same."""
     if not (math.isfinite(low) and math.isfinite(high)):
-        return "the same on every seed, no interval"
+        return "one seed, no interval" if n is not None and n < 2 else "the same on every seed, no interval"
     return f"95% CI {interval(low, high, digits)}"
 
 
