@@ -14,7 +14,6 @@ def test_a_table_in_the_book_shows_every_row_and_the_whole_of_every_cell():
 
 
 def test_chapters_glue_findings_from_the_committed_file_or_from_records_elsewhere(monkeypatch, tmp_path):
-
     from bnorder import findings, report
 
     glued = {}
