@@ -354,7 +354,11 @@ def late_volatility(runs: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["arch", "block", "seed", "volatility", "volatility_precise"])
 
 
-STABILITY_PROFILES = ("why-bn-eval", "cnn-converged", "cnn-converged-cosine")
+# The profiles that read every epoch with running and precise statistics and change no block:
+# the MLP of why-bn-eval, and the converged CNN with each of its one-knob arms.
+STABILITY_PROFILES = ("why-bn-eval", "cnn-converged", "cnn-converged-cosine", "cnn-converged-lr3e-4",
+                      "cnn-converged-lr3e-3", "cnn-converged-momentum0.01", "cnn-converged-momentum0.3",
+                      "cnn-converged-width32")
 
 
 def stability_table(results) -> pd.DataFrame:
