@@ -68,6 +68,10 @@ CNN_CONVERGED = dict(arch="cnn", width=16, depth=8, compile=True)
 # 0-4 and why-cnn-bn-eval seeds 5-9 are the same configuration: 15 paired seeds in all); the
 # momentum and width arms share them, so that each of their runs has a partner trained the same way.
 CNN_MORE_SEEDS = tuple(range(10, 15))
+# The momentum arms' seeds: 10-14, paired with cnn-converged; at 0.01 also 15-19, fresh seeds for
+# the prediction cnn-momentum-volatility-order (book/predictions.yml), which compares the two
+# orders within the arm and needs no partner at momentum 0.1.
+MOMENTUM_SEEDS = {0.01: tuple(range(10, 20)), 0.3: CNN_MORE_SEEDS}
 # What every profile of that CNN changes relative to the original protocol.
 CNN_CONVERGED_REDUCTIONS = ["Fashion-MNIST (28x28 grey) instead of CIFAR-10 (32x32 colour)",
                             "10% of the training images held out for validation",
@@ -223,7 +227,7 @@ PROFILES: dict[str, Profile] = {p.name: p for p in [
         "instead of 0.1, for the two orders of the original's claim, paired by seed with "
         "cnn-converged: the momentum changes no weight (training normalizes with each "
         "batch's own statistics), only how far back the running statistics remember.",
-        {"bn_momentum": momentum}, CNN_MORE_SEEDS,
+        {"bn_momentum": momentum}, MOMENTUM_SEEDS[momentum],
         [*CNN_CONVERGED_REDUCTIONS, f"BatchNorm momentum {momentum:g}", "two block orders"],
     ) for momentum in (0.01, 0.3)],
     _cnn_two_orders(
