@@ -84,7 +84,7 @@ from ..run_selection import (  # noqa: F401  (the public names other modules rea
 from .claims import BOOK, CLAIM, CLAIM_STATES, check, claims, parse_claim  # noqa: F401
 from .entries import ORIGINAL_DATA, claim_state  # noqa: F401
 from .factorial import factorial_findings, robustness_findings, robustness_id  # noqa: F401
-from .orders import (HEADLINES, POOLED_BLOCKS, POOLED_MEASURES, SCHEDULES,  # noqa: F401
+from .orders import (HEADLINES, POOLED_BLOCKS, POOLED_MEASURES, SCHEDULES, headline_runs,  # noqa: F401
                      last_epoch_train_gain, measure_reader, order_findings, rerun_findings,
                      schedule_findings)
 from .original import (ORIGINAL_DIFFERENCES, REPLICATION_BASE, original_epoch_findings,  # noqa: F401

@@ -64,8 +64,7 @@ def cnn_readings(results, headline: str = "cnn") -> pd.DataFrame:
     statistics and with precise ones, from the runs the findings of ``headline`` read (an id of
     :data:`bnorder.findings.HEADLINES`: ``cnn`` pools every record of each block's configuration,
     as ``cnn-pooled-*`` do; ``cnn-width32`` and the momentum arms read their profile's own)."""
-    from ..findings import HEADLINES, POOLED_MEASURES, measure_reader
-    from ..findings.orders import headline_runs
+    from ..findings import HEADLINES, POOLED_MEASURES, headline_runs, measure_reader
     from ..records import load_records
 
     h = next(x for x in HEADLINES if x.get("id", x["arch"]) == headline)

@@ -16,6 +16,7 @@ from ..run_measures import run_measures
 from .missing_runs import not_run_sentence, sweep_command
 from .style import ARCH_ORDER, BLOCK_ORDER, block_palette, ordered
 from .. import predictions
+from ..profiles import match_profiles
 from ..run_selection import completed, loader
 
 OUTCOME_COLOURS = {"confirmed": "#2a7d3f", "refuted": "#b2182b", "unresolved": "#7f7f7f"}
@@ -356,9 +357,7 @@ def late_volatility(runs: pd.DataFrame) -> pd.DataFrame:
 
 # The profiles that read every epoch with running and precise statistics and change no block:
 # the MLP of why-bn-eval, and the converged CNN with each of its one-knob arms.
-STABILITY_PROFILES = ("why-bn-eval", "cnn-converged", "cnn-converged-cosine", "cnn-converged-lr3e-4",
-                      "cnn-converged-lr3e-3", "cnn-converged-momentum0.01", "cnn-converged-momentum0.3",
-                      "cnn-converged-width32")
+STABILITY_PROFILES = ("why-bn-eval", *match_profiles("cnn-converged*"))
 
 
 def stability_table(results) -> pd.DataFrame:

@@ -16,7 +16,7 @@ import pandas as pd
 
 from .. import predictions, stats
 from ..config import LATER_KNOBS
-from ..findings.orders import HEADLINES, headline_runs
+from ..findings import HEADLINES, headline_runs
 from ..records import load_records
 from .style import block_palette
 
