@@ -87,14 +87,14 @@ def read_idx(path: Path) -> np.ndarray:
 
 # ---------------------------------------------------------------- data sets
 
-def _download(dataset: str, root: Path, failure: str) -> None:
-    """Download torchvision's ``dataset`` into ``root``; on failure raise FileNotFoundError with
-    ``failure`` (its ``{error}`` replaced by the reason), which says where to put the files."""
+def _download(dataset: str, root: Path, missing: str, hint: str) -> None:
+    """Download torchvision's ``dataset`` into ``root``; on failure raise FileNotFoundError saying
+    what is ``missing``, why the download failed, and the ``hint`` on where to put the files."""
     try:
         import torchvision
         getattr(torchvision.datasets, dataset)(str(root), train=True, download=True)
     except Exception as e:
-        raise FileNotFoundError(failure.replace("{error}", str(e))) from e
+        raise FileNotFoundError(f"{missing} and could not be downloaded ({e}). {hint}") from e
 
 
 def _cifar10(root: Path, download: bool):
@@ -102,10 +102,9 @@ def _cifar10(root: Path, download: bool):
     names = [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]
     if not all((folder / n).exists() for n in names):
         if download:
-            _download("CIFAR10", root,
-                      f"CIFAR-10 is not in {folder} and could not be downloaded ({{error}}). Download "
-                      f"{CIFAR_URL}, unpack it into {root} so that {folder}/data_batch_1 exists, "
-                      f"or set data_root to the folder holding cifar-10-batches-py.")
+            _download("CIFAR10", root, f"CIFAR-10 is not in {folder}",
+                      f"Download {CIFAR_URL}, unpack it into {root} so that {folder}/data_batch_1 "
+                      f"exists, or set data_root to the folder holding cifar-10-batches-py.")
         else:
             raise FileNotFoundError(
                 f"CIFAR-10 is not in {folder}. Unpack {CIFAR_URL} into {root} so that "
@@ -140,10 +139,9 @@ def _fashion_mnist(root: Path, download: bool):
     folder = fashion_mnist_folder(root)
     if folder is None and download:
         _download("FashionMNIST", root,
-                  f"Fashion-MNIST is not in {root / 'FashionMNIST' / 'raw'} or {DEBIAN_FASHION_MNIST} "
-                  f"and could not be downloaded ({{error}}). Put the four idx files "
-                  f"({', '.join(FASHION_FILES)}, optionally .gz) in {root / 'fashion-mnist'}, or "
-                  f"install Debian's package dataset-fashion-mnist.")
+                  f"Fashion-MNIST is not in {root / 'FashionMNIST' / 'raw'} or {DEBIAN_FASHION_MNIST}",
+                  f"Put the four idx files ({', '.join(FASHION_FILES)}, optionally .gz) in "
+                  f"{root / 'fashion-mnist'}, or install Debian's package dataset-fashion-mnist.")
         folder = fashion_mnist_folder(root)
     if folder is None:
         raise FileNotFoundError(
