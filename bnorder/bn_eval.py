@@ -95,6 +95,22 @@ def bn_evaluations(model: nn.Module, train_x: torch.Tensor, test_x: torch.Tensor
             "test_loss_batch": batch_loss, "test_acc_batch": batch_acc}
 
 
+def precise_fit(model: nn.Module, train_x: torch.Tensor, train_y: torch.Tensor,
+                test_x: torch.Tensor, test_y: torch.Tensor, batch_size: int) -> dict:
+    """Both splits read with precise statistics, the weights frozen (``final_readings``): the
+    test accuracy of the weights, and the training split's fit read as the test split is, so
+    that their difference is a generalization gap free of the running statistics' lag. ``{}``
+    for a network without BatchNorm."""
+    if not batchnorms(model):
+        return {}
+    precise = with_precise_statistics(model, train_x, batch_size)
+    chunk = eval_chunk(test_x.device)
+    test_loss, test_acc = _loss_acc(precise, test_x, test_y, chunk)
+    train_loss, train_acc = _loss_acc(precise, train_x, train_y, chunk)
+    return {"test_loss_precise": test_loss, "test_acc_precise": test_acc,
+            "train_eval_loss_precise": train_loss, "train_eval_acc_precise": train_acc}
+
+
 def training_fit(model: nn.Module, train_x: torch.Tensor, train_y: torch.Tensor) -> dict:
     """Loss and accuracy on the whole training split in eval mode (measured as test is)."""
     was_training = model.training

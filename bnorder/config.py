@@ -49,6 +49,7 @@ class RunConfig:
     download: bool = True         # download a missing data set (CIFAR-10, Fashion-MNIST)
     device: str = "auto"          # auto | cpu | cuda | mps
     compile: bool = False         # torch.compile the training step (same fp32 math, fused kernels)
+    final_readings: bool = False  # at the end, read both splits with precise BatchNorm statistics too
     profile: str = "adhoc"        # sweep profile this run belongs to (names the results folder)
     results_dir: str = "results"  # root of the results tree
 
@@ -57,7 +58,8 @@ class RunConfig:
 
 
 # Knobs that change where or how a run executes or what it measures, never its numbers.
-NOT_IN_HASH = ("data_root", "download", "device", "profile", "results_dir", "probe", "compile")
+NOT_IN_HASH = ("data_root", "download", "device", "profile", "results_dir", "probe", "compile",
+               "final_readings")
 
 
 def _type_ok(value, kind) -> bool:

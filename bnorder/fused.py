@@ -447,10 +447,20 @@ class FusedTrainer:
 
     def final_extras(self, status: list[str]) -> list[dict]:
         """The whole training split in eval mode, as :func:`bnorder.bn_eval.training_fit`."""
-        loss, acc = fused_evaluate(self.step_module, self.data.train_x, self.data.train_y, self.k,
-                                   self.device, self.flags)
-        return [{"train_eval_loss": loss[j], "train_eval_acc": acc[j]} if status[j] == "ok" else {}
-                for j in range(self.k)]
+        d = self.data
+        loss, acc = fused_evaluate(self.step_module, d.train_x, d.train_y, self.k, self.device, self.flags)
+        out = [{"train_eval_loss": loss[j], "train_eval_acc": acc[j]} for j in range(self.k)]
+        if self.cfg.final_readings and bn_eval.batchnorms(self.fused):   # bn_eval.precise_fit, per model
+            precise = bn_eval.with_precise_statistics(
+                self.fused, d.train_x, self.cfg.batch_size,
+                prepare=lambda xb: _layout(broadcast_batch(self.fused, xb, self.k), self.flags))
+            readings = {"test": fused_evaluate(precise, d.test_x, d.test_y, self.k, self.device, self.flags),
+                        "train_eval": fused_evaluate(precise, d.train_x, d.train_y, self.k, self.device,
+                                                     self.flags)}
+            for j in range(self.k):
+                for split, (p_loss, p_acc) in readings.items():
+                    out[j].update({f"{split}_loss_precise": p_loss[j], f"{split}_acc_precise": p_acc[j]})
+        return [out[j] if status[j] == "ok" else {} for j in range(self.k)]
 
 
 def run_and_record_fused(cfg: RunConfig, n_seeds: int, progress: bool = True, *,

@@ -16,12 +16,11 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import yaml
 
-from . import stats, verdicts
+from . import registry, stats, verdicts
 from .records import check_poolable, load_records
 
-PREDICTIONS = Path(__file__).resolve().parent.parent / "book" / "predictions.yml"
+PREDICTIONS = registry.REGISTRY
 
 
 def last_bn_reading(key: str):
@@ -31,6 +30,23 @@ def last_bn_reading(key: str):
         reading = history[-1].get("bn_eval", {}) if history else {}
         return reading.get(key, np.nan)
     return get
+
+
+def final_precise(key: str):
+    """A final reading with precise statistics: the run's own end-of-run reading
+    (``final_readings``: both splits) where it has one, else the last epoch's BatchNorm reading."""
+    last = last_bn_reading(key)
+
+    def get(row) -> float:
+        value = row.get(key, np.nan)
+        return value if value is not None and np.isfinite(value) else last(row)
+    return get
+
+
+def generalization_gap_precise(row) -> float:
+    """Training-split accuracy minus test accuracy, both read with precise statistics (the
+    weights' gap, free of the running statistics' lag; runs with ``final_readings``)."""
+    return row.get("train_eval_acc_precise", np.nan) - final_precise("test_acc_precise")(row)
 
 
 def generalization_gap(row) -> float:
@@ -67,7 +83,9 @@ METRICS = {
     "train_eval_acc": lambda row: row.get("train_eval_acc", np.nan),
     "train_eval_loss": lambda row: row.get("train_eval_loss", np.nan),
     "generalization_gap": generalization_gap,
-    "final_test_acc_precise": last_bn_reading("test_acc_precise"),
+    "final_test_acc_precise": final_precise("test_acc_precise"),
+    "train_eval_acc_precise": lambda row: row.get("train_eval_acc_precise", np.nan),
+    "generalization_gap_precise": generalization_gap_precise,
     "final_test_acc_batch": last_bn_reading("test_acc_batch"),
     "running_statistics_cost": running_statistics_cost,
     "late_volatility": late_volatility(),
@@ -77,8 +95,9 @@ METRICS = {
 
 
 def load_predictions(path: str | Path = PREDICTIONS) -> list[dict]:
-    with open(path) as f:
-        entries = yaml.safe_load(f) or []
+    """The registry's predictions judged one contrast at a time: every question but the primary
+    family (:mod:`bnorder.confirmatory` decides that one together)."""
+    entries = [q for q in registry.questions(path) if q["family"] != "primary"]
     for p in entries:
         for metric in (p["metric"], p["arm"].get("metric"), p["base"].get("metric")):
             if metric is not None and metric not in METRICS:

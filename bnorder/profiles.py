@@ -19,7 +19,9 @@ Words, each with one meaning across the package:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Callable
 
+from . import registry
 from .config import make_config
 from .orders import FACTORIAL
 
@@ -36,20 +38,27 @@ class Profile:
     blocks: tuple[str, ...] = ORIGINAL_CASES
     seeds: tuple[int, ...] = tuple(range(5))
     reductions: list[str] = field(default_factory=list)  # what differs from the original protocol
+    # The knobs each block gets on top of its arm, decided from records when the runs are asked
+    # for (the tuned protocol's step size and schedule, bnorder.selection); None: the same for all.
+    per_block: Callable[[str], dict] | None = None
 
     def runs(self) -> list[dict]:
-        """Every run's parameters (validated), arms outermost so cheap arms finish first.
+        """Every run's parameters (validated), arms outermost so cheap arms finish first, and
+        within an arm seed by seed, so that a seed's orders run one after the other.
 
         An arm may carry its own ``seeds`` (e.g. fewer for an expensive architecture) and its own
-        ``blocks``."""
+        ``blocks``. A profile with ``per_block`` raises :class:`bnorder.selection.SelectionPending`
+        while the records its choice reads are incomplete."""
         out = []
         for arm in self.arms:
             arm = dict(arm)
             seeds = arm.pop("seeds", self.seeds)
             blocks = arm.pop("blocks", self.blocks)
+            chosen = {block: self.per_block(block) for block in blocks} if self.per_block else {}
             for seed in seeds:
                 for block in blocks:
-                    params = {**self.common, **arm, "block": block, "seed": seed, "profile": self.name}
+                    params = {**self.common, **arm, **chosen.get(block, {}), "block": block,
+                              "seed": seed, "profile": self.name}
                     make_config(**params)  # fail at once on a bad profile
                     out.append(params)
         return out
@@ -73,6 +82,15 @@ CNN_MORE_SEEDS = tuple(range(10, 15))
 # cnn-momentum-volatility-order, at 0.3 more seeds for cnn-momentum-large-position
 # (book/predictions.yml), which 10-14 left unresolved.
 MOMENTUM_SEEDS = {0.01: tuple(range(10, 20)), 0.3: tuple(range(10, 20))}
+# The primary family's networks (book/predictions.yml): the MLP above and the converged CNN, on
+# fresh seeds the registry reserves, measuring only what the family reads: accuracy with running
+# statistics every epoch, and at the end both splits with precise statistics (no probe, no
+# diagnostics, no Hessian, no per-epoch BatchNorm readings).
+CONFIRM = {**FASHION, "final_readings": True}
+CONFIRM_NETWORKS = {"mlp": MLP_CPU, "cnn": CNN_CONVERGED}
+# The tuned protocol's candidates that no earlier profile trained (the others are read from
+# factorial*, cnn-converged*): select-<network>-<schedule>-lr<step> trains each on the selection seeds.
+SELECTION_TRAINS = [{"lr": 3e-4, "schedule": "cosine"}, {"lr": 3e-3, "schedule": "cosine"}]
 # What every profile of that CNN changes relative to the original protocol.
 CNN_CONVERGED_REDUCTIONS = ["Fashion-MNIST (28x28 grey) instead of CIFAR-10 (32x32 colour)",
                             "10% of the training images held out for validation",
@@ -314,6 +332,52 @@ PROFILES: dict[str, Profile] = {p.name: p for p in [
         [*CNN_CONVERGED_REDUCTIONS, "two block orders", INTERVENTIONS["centred-input"][1]],
     ),
 ]}
+
+
+
+def _tuned_choice(network: str):
+    def per_block(block: str) -> dict:
+        from .selection import choice   # reads records: asked for only when the runs are
+        return choice(network, CONFIRM_NETWORKS[network])[block]
+    return per_block
+
+
+def _confirm_profiles(network: str) -> list[Profile]:
+    """The primary family's two profiles of ``network``: the original protocol and the tuned one
+    (each order at the step size and schedule the selection chose for it), and the selection's
+    own runs."""
+    arm, what = CONFIRM_NETWORKS[network], {"mlp": "the 8-block MLP of 256 units",
+                                            "cnn": "the converged CNN (16 channels, 8 blocks)"}[network]
+    reductions = ["Fashion-MNIST (28x28 grey) instead of CIFAR-10 (32x32 colour)",
+                  "10% of the training images held out for validation",
+                  {"mlp": "mlp: 256 units per block", "cnn": "cnn: 16 channels instead of 64"}[network],
+                  "two block orders"]
+    return [
+        Profile(name=f"confirm-{network}",
+                description=f"The primary family's {what} under the original protocol (Adam 1e-3, "
+                            "constant), on the fresh seeds book/predictions.yml reserves.",
+                common=CONFIRM, arms=[arm], blocks=("bn-relu", "relu-bn"),
+                seeds=registry.reserved_seeds(f"confirm-{network}"), reductions=reductions),
+        Profile(name=f"confirm-{network}-tuned",
+                description=f"The primary family's {what} with each order at its own step size and "
+                            "schedule, chosen on the validation split (bnorder.selection), on fresh "
+                            "seeds.",
+                common=CONFIRM, arms=[arm], blocks=("bn-relu", "relu-bn"),
+                seeds=registry.reserved_seeds(f"confirm-{network}-tuned"),
+                reductions=[*reductions, "each order's own step size and schedule"],
+                per_block=_tuned_choice(network)),
+        *[Profile(name=f"select-{network}-{c['schedule']}-lr{c['lr']:.0e}".replace("e-0", "e-"),
+                  description=f"A tuned-protocol candidate for {what} that no other profile trained "
+                              f"(step size {c['lr']:g}, {c['schedule']} schedule), on the selection "
+                              "seeds: read on the validation split only.",
+                  common=FASHION, arms=[{**arm, **c}], blocks=("bn-relu", "relu-bn"),
+                  seeds=tuple(registry.selection()["seeds"]),
+                  reductions=[*reductions, f"step size {c['lr']:g}, {c['schedule']} schedule"])
+          for c in SELECTION_TRAINS],
+    ]
+
+
+PROFILES.update({p.name: p for network in CONFIRM_NETWORKS for p in _confirm_profiles(network)})
 
 # Names that stand for several profiles on the command line (``--profile variants``).
 GROUPS: dict[str, list[str]] = {"variants": [f"factorial-{name}" for name in VARIANTS],

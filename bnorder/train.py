@@ -11,7 +11,7 @@ import torch
 import torch.nn.functional as F
 
 from . import diagnostics as diag
-from .bn_eval import bn_evaluations, eval_chunk, training_fit
+from .bn_eval import bn_evaluations, eval_chunk, precise_fit, training_fit
 from .config import RunConfig
 from .data import Splits, load_for
 from .loop import batch_slices, make_schedule, run_epochs, summarize  # noqa: F401 (re-exported)
@@ -116,7 +116,10 @@ class SingleTrainer:
     def final_extras(self, status: list[str]) -> list[dict]:
         if status[0] != "ok":
             return [{}]
-        out = training_fit(self.model, self.data.train_x, self.data.train_y)
+        d = self.data
+        out = training_fit(self.model, d.train_x, d.train_y)
+        if self.cfg.final_readings:
+            out.update(precise_fit(self.model, d.train_x, d.train_y, d.test_x, d.test_y, self.cfg.batch_size))
         if self.probe:
             out["hessian_top_eig"] = diag.top_hessian_eigenvalue(self.model, self.probe["train_x"],
                                                                  self.probe["train_y"])

@@ -65,3 +65,19 @@ def test_runs_record_the_readings_every_epoch_and_the_training_fit_at_the_end():
     assert "bn_eval" not in plain["epochs"][0]
     # The extra readings do not change training: the same test accuracy with and without them.
     assert [e["test_acc"] for e in plain["epochs"]] == [e["test_acc"] for e in result["epochs"]]
+
+
+def test_final_readings_read_both_splits_with_precise_statistics_on_both_paths():
+    from bnorder.config import make_config
+    from bnorder.fused import train_fused
+    from bnorder.train import train_run
+
+    cfg = make_config(dataset="synthetic", arch="mlp", width=8, depth=2, epochs=1,
+                      final_readings=True, device="cpu")
+    single = train_run(cfg, progress=False)["summary"]
+    fused = train_fused(cfg, [0], progress=False)[0]["summary"]
+    for key in ("test_acc_precise", "train_eval_acc_precise"):
+        assert 0 <= single[key] <= 100
+        assert fused[key] == pytest.approx(single[key], abs=1.0)
+    assert "test_acc_precise" not in train_run(make_config(**{**cfg.as_dict(), "final_readings": False}),
+                                               progress=False)["summary"]

@@ -11,6 +11,7 @@ import nbformat
 import pytest
 
 from bnorder.profiles import PROFILES, get_profile, match_profiles
+from bnorder.selection import SelectionPending
 from bnorder.sweep import parse_filters, plan, sweep
 
 pytestmark = pytest.mark.slow
@@ -18,7 +19,11 @@ pytestmark = pytest.mark.slow
 
 def test_profiles_expand_to_valid_runs_with_canonical_blocks():
     for name, profile in PROFILES.items():
-        runs = profile.runs()
+        try:
+            runs = profile.runs()
+        except SelectionPending:   # a tuned profile before its selection's records exist
+            assert profile.per_block is not None, name
+            continue
         expected = sum(len(arm.get("seeds", profile.seeds)) * len(arm.get("blocks", profile.blocks))
                        for arm in profile.arms)  # an arm may carry its own seeds and blocks
         assert len(runs) == expected, name

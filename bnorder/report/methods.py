@@ -12,6 +12,7 @@ from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
 from ..config import ARCHS, DEFAULT_DEPTH, DEFAULT_WIDTH, SPLIT_SEED, RunConfig
 from ..orders import ALIASES, LEAKY_SLOPE, ORDERS, activation_then_bn, has_batchnorm
 from ..profiles import PROFILES
+from ..selection import SelectionPending
 from ..sizes import n_params, order_blocks
 
 DEFAULTS = {f.name: f.default for f in fields(RunConfig)}
@@ -115,7 +116,10 @@ def profiles_table() -> pd.DataFrame:
     """Every profile: data, networks, blocks (from its runs), seeds, epochs, runs, reductions."""
     rows = []
     for p in PROFILES.values():
-        runs = p.runs()
+        try:
+            runs = p.runs()
+        except SelectionPending:   # the tuned protocol's runs wait for the selection's records
+            runs = []
         arms = "; ".join(a["arch"] + (f" ({', '.join(f'{k} {v}' for k, v in a.items() if k != 'arch')})"
                                      if len(a) > 1 else "") for a in p.arms)
         rows.append({"profile": p.name, "dataset": _values(runs, "dataset"), "networks": arms,
