@@ -30,6 +30,10 @@ always give the same bytes). The kinds of finding, and the module that computes 
                       chapter's equivalence margin, ``robustness-<variant>-change``
     prediction        (:mod:`.predictions`) a prediction of ``book/predictions.yml`` judged,
                       under its own id
+    primary           (:mod:`.primary`) a question of the registry's primary family, decided
+                      with the family (:mod:`bnorder.confirmatory`): its unadjusted interval and
+                      state, its p-values before and after Holm, its adjusted state
+                      (``state_adjusted``) and its prediction's ``outcome``
     early             (:mod:`.predictions`) a contrast on the seeds a later prediction's reasoning was read from
                       (:data:`EARLY_CONTRASTS`): ``<what>-seeds-0-3``
     original          (:mod:`.original`) the original study's differences (Welch, unpaired runs):
@@ -77,6 +81,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .. import preregistration
 from ..records import load_records
 from ..run_selection import (  # noqa: F401  (the public names other modules read from findings)
     CNN_EDITIONS, completed, configuration_key, edition_runs, factorial_complete_seeds, factorial_runs,
@@ -90,6 +95,7 @@ from .orders import (HEADLINES, POOLED_BLOCKS, POOLED_MEASURES, SCHEDULES, headl
 from .original import (ORIGINAL_DIFFERENCES, REPLICATION_BASE, original_epoch_findings,  # noqa: F401
                        original_findings, replication_findings)
 from .predictions import EARLY_CONTRASTS, early_findings, prediction_findings  # noqa: F401
+from .primary import primary_findings
 
 ROOT = BOOK.parent
 FINDINGS = BOOK / "findings.json"
@@ -109,7 +115,7 @@ def compute(results="results", base: str = "factorial", predictions=None, origin
              prediction_findings(results, predictions, load), early_findings(results, load),
              original_findings(original),
              rerun_findings(results, every), replication_findings(results, book, load, original),
-             original_epoch_findings(original)]
+             original_epoch_findings(original), primary_findings(results, load)]
     findings: dict[str, dict] = {}
     for part in parts:
         clash = set(findings) & set(part)
@@ -174,9 +180,11 @@ def main(results="results", out=FINDINGS, check_only: bool = False, book=BOOK, *
         Path(out).write_text(text, encoding="utf-8")
         print(f"wrote {out}")
         return 0
-    problems = check(json.loads(text)["findings"], book)
+    problems = check(json.loads(text)["findings"], book) + preregistration.problems(results)
     for p in problems:
         print(p)
+    # (the preregistration problems above: a primary question's record run before it was written,
+    # outside its seeds or from uncommitted code, bnorder.preregistration)
     stale = not Path(out).exists() or Path(out).read_text(encoding="utf-8") != text
     if stale:
         print(f"{out} is not what the records give: run python -m bnorder findings and commit it")
