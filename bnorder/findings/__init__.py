@@ -34,6 +34,9 @@ always give the same bytes). The kinds of finding, and the module that computes 
                       with the family (:mod:`bnorder.confirmatory`): its unadjusted interval and
                       state, its p-values before and after Holm, its adjusted state
                       (``state_adjusted``) and its prediction's ``outcome``
+    selection         (:mod:`.primary`) the tuned protocol's choice per network
+                      (:mod:`bnorder.selection`): ``selection-<arch>``, every candidate's
+                      validation score per order and the ``choice`` (null while pending)
     early             (:mod:`.predictions`) a contrast on the seeds a later prediction's reasoning was read from
                       (:data:`EARLY_CONTRASTS`): ``<what>-seeds-0-3``
     original          (:mod:`.original`) the original study's differences (Welch, unpaired runs):
@@ -95,7 +98,7 @@ from .orders import (HEADLINES, POOLED_BLOCKS, POOLED_MEASURES, SCHEDULES, headl
 from .original import (ORIGINAL_DIFFERENCES, REPLICATION_BASE, original_epoch_findings,  # noqa: F401
                        original_findings, replication_findings)
 from .predictions import EARLY_CONTRASTS, early_findings, prediction_findings  # noqa: F401
-from .primary import primary_findings
+from .primary import primary_findings, selection_findings
 
 ROOT = BOOK.parent
 FINDINGS = BOOK / "findings.json"
@@ -115,7 +118,8 @@ def compute(results="results", base: str = "factorial", predictions=None, origin
              prediction_findings(results, predictions, load), early_findings(results, load),
              original_findings(original),
              rerun_findings(results, every), replication_findings(results, book, load, original),
-             original_epoch_findings(original), primary_findings(results, load)]
+             original_epoch_findings(original), primary_findings(results, load),
+             selection_findings(results, every) if len(every) else {}]
     findings: dict[str, dict] = {}
     for part in parts:
         clash = set(findings) & set(part)

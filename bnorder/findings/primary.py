@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from .. import registry
+import pandas as pd
+
+from .. import registry, selection
 from ..confirmatory import decide
+from ..records import load_records
 from ..run_selection import loader
 from .entries import records_of
-
-import pandas as pd
 
 
 def primary_findings(results, load=None, questions=None) -> dict[str, dict]:
@@ -28,3 +29,24 @@ def primary_findings(results, load=None, questions=None) -> dict[str, dict]:
 
 def _seed(path: str) -> int:
     return int(path.rsplit("seed", 1)[1].split(".")[0])
+
+
+def selection_findings(results, every=None) -> dict[str, dict]:
+    """The tuned protocol's choice per network (:mod:`bnorder.selection`): every candidate's
+    validation score per order, and the choice (None while a candidate lacks a selection seed)."""
+    from ..profiles import CONFIRM_NETWORKS
+
+    every = load_records(results) if every is None else every
+    out = {}
+    for network, arm in CONFIRM_NETWORKS.items():
+        table = selection.scores(network, arm, results, every)
+        try:
+            choice = selection.choose(table)
+        except selection.SelectionPending:
+            choice = None
+        out[f"selection-{network}"] = {
+            "kind": "selection", "what": f"the tuned protocol's step size and schedule per order ({network})",
+            "seeds": list(registry.selection()["seeds"]), "choice": choice,
+            "scores": [{k: r[k] for k in ("block", "lr", "schedule", "val_acc", "seeds")}
+                       for r in table.to_dict("records")]}
+    return out
