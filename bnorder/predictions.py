@@ -200,7 +200,19 @@ def judge(prediction: dict, load=None) -> dict:
     v = verdicts.verdict(diffs, prediction.get("margin"))
     return {**prediction, **v.as_dict(), "named_seeds": prediction.get("seeds"), "seeds": seeds,
             "arm_seeds": len(arm), "base_seeds": len(base), "differences": diffs.tolist(),
-            "outcome": verdicts.prediction_outcome(v, prediction["expect"], prediction.get("margin"))}
+            "outcome": (design_check_outcome(diffs, prediction["margin"])
+                        if prediction.get("family") == "design-check"
+                        else verdicts.prediction_outcome(v, prediction["expect"], prediction.get("margin")))}
+
+
+def design_check_outcome(differences, margin: float) -> str:
+    """A design check is no estimate: it ``holds`` when every seed's difference lies within
+    ±``margin`` (exactly zero included, where a verdict has no interval), and ``fails`` when one
+    does not; ``unresolved`` without a seed."""
+    d = np.asarray(differences, dtype=float)
+    if not d.size:
+        return "unresolved"
+    return "holds" if bool(np.all(np.abs(d) <= margin)) else "fails"
 
 
 def judge_all(predictions: list[dict] | None = None, load=None) -> pd.DataFrame:

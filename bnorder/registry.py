@@ -61,6 +61,15 @@ def questions(path: str | Path = REGISTRY) -> list[dict]:
     return [dict(q) for q in load(path).get("questions", [])]
 
 
+def contrasts(path: str | Path = REGISTRY) -> list[dict]:
+    """The contrasts the chapters cite that are no prediction, each with its ``kind`` (``early``:
+    the numbers a later prediction was read from; else ``contrast``) and ``seeds``."""
+    out = []
+    for c in load(path).get("contrasts", []):
+        out.append({**c, "kind": c.get("kind", "contrast"), "seeds": parse_seeds(c.get("seeds"))})
+    return out
+
+
 def margin(path: str | Path = REGISTRY) -> float:
     """The one equivalence margin (percentage points) of every question written since it was set."""
     return float(load(path)["margin"])

@@ -32,7 +32,7 @@ def candidate_config(network_arm: dict, block: str, candidate: dict, seed: int =
 
 def scores(network: str, network_arm: dict, results="results", every: pd.DataFrame | None = None) -> pd.DataFrame:
     """One row per order and candidate: ``lr``, ``schedule``, the selection seeds found
-    (``seeds``), and ``val_acc``, their mean final validation accuracy (NaN until every selection
+    (``seeds``) and their records (``paths``), and ``val_acc``, their mean final validation accuracy (NaN until every selection
     seed has a record)."""
     every = load_records(results) if every is None else every
     ok = completed(every)
@@ -48,6 +48,7 @@ def scores(network: str, network_arm: dict, results="results", every: pd.DataFra
             complete = len(found) == len(rule["seeds"])
             rows.append({"network": network, "block": block, "candidate": i, "lr": float(candidate["lr"]),
                          "schedule": candidate["schedule"], "seeds": sorted(int(s) for s in found["seed"]) if len(found) else [],
+                         "paths": list(found["path"]) if len(found) else [],
                          "val_acc": float(found["final_val_acc"].mean()) if complete else float("nan")})
     return pd.DataFrame(rows)
 

@@ -160,8 +160,8 @@ def test_an_equivalence_interval_across_its_margin_is_not_drawn_as_refuted():
     assert row["low"] < -0.35 < row["high"] < 0 and row["outcome"] == "unresolved"
     fig = mech.forest_figure(pd.DataFrame([row]))
     drawn = {to_hex(c) for line in fig.axes[0].get_lines() for c in [line.get_color()]}
-    assert mech.OUTCOME_COLOURS["refuted"] not in drawn
-    assert mech.OUTCOME_COLOURS["unresolved"] in drawn
+    assert mech.STATE_COLOURS["refuted"] not in drawn
+    assert mech.STATE_COLOURS["unresolved"] in drawn
 
 
 def test_the_ledger_lists_every_prediction_with_its_finding_and_an_unrun_one_as_not_run_yet():

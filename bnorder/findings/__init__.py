@@ -37,8 +37,10 @@ always give the same bytes). The kinds of finding, and the module that computes 
     selection         (:mod:`.primary`) the tuned protocol's choice per network
                       (:mod:`bnorder.selection`): ``selection-<arch>``, every candidate's
                       validation score per order and the ``choice`` (null while pending)
-    early             (:mod:`.predictions`) a contrast on the seeds a later prediction's reasoning was read from
-                      (:data:`EARLY_CONTRASTS`): ``<what>-seeds-0-3``
+    early, contrast   (:mod:`.predictions`) a contrast of the registry that is no prediction
+                      (``contrasts`` in ``book/predictions.yml``): on the seeds a later
+                      prediction's reasoning was read from (``early``, ``<what>-seeds-0-3``), or
+                      one a chapter cites (``contrast``)
     original          (:mod:`.original`) the original study's differences (Welch, unpaired runs):
                       ``original-<exp>-<arch>-<a>-vs-<b>``, ``original-cnn-case1-exp2-vs-exp1``,
                       and Experiment 1's case1 deficit per score: ``original-exp1-cnn-deficit-<score>``;
@@ -97,7 +99,7 @@ from .orders import (HEADLINES, POOLED_BLOCKS, POOLED_MEASURES, SCHEDULES, headl
                      schedule_findings)
 from .original import (ORIGINAL_DIFFERENCES, REPLICATION_BASE, original_epoch_findings,  # noqa: F401
                        original_findings, replication_findings)
-from .predictions import EARLY_CONTRASTS, early_findings, prediction_findings  # noqa: F401
+from .predictions import early_findings, prediction_findings  # noqa: F401
 from .primary import primary_findings, selection_findings
 
 ROOT = BOOK.parent

@@ -1,12 +1,12 @@
 """The predictions of ``book/predictions.yml`` judged (:mod:`bnorder.predictions`), and the
-contrasts on the seeds a later prediction's reasoning was read from (:data:`EARLY_CONTRASTS`)."""
+registry's contrasts that are no prediction (:func:`bnorder.registry.contrasts`)."""
 
 from __future__ import annotations
 
 import pandas as pd
 
 from .. import predictions as prediction_book
-from .. import verdicts
+from .. import registry, verdicts
 from ..run_selection import loader
 from .entries import records_of, verdict_entry
 
@@ -19,7 +19,7 @@ def prediction_findings(results, predictions=None, load=None) -> dict[str, dict]
     for p in entries:
         judged = prediction_book.judge(p, load)
         v = verdicts.Verdict(**{k: judged[k] for k in verdicts.Verdict.__dataclass_fields__})
-        out[p["id"]] = {"kind": "prediction", "what": " ".join(p["prediction"].split()),
+        out[p["id"]] = {"kind": "prediction", "family": p["family"], "what": " ".join(p["prediction"].split()),
                         "metric": p["metric"], "expect": p["expect"], "outcome": judged["outcome"],
                         "seeds": [int(s) for s in judged["seeds"]],
                         "records": _contrast_records(p, judged["seeds"], load, results),
@@ -37,29 +37,14 @@ def _contrast_records(spec: dict, seeds, load, results) -> dict[str, list[int]]:
     return records_of(used, results)
 
 
-# The numbers a later prediction's reasoning was read from: a contrast (arm − base, as a
-# prediction states one, :func:`bnorder.predictions.contrast`) on the seeds that had landed when
-# that prediction was written. The chapter sets them beside the same contrast on every seed now.
-_CNN_FIRST_BLOCK_SWAP = {"arch": "cnn", "seeds": [0, 1, 2, 3],
-                         "arm": {"profile": "why-cnn-first-block", "block": "bn-relu", "first_block": "relu-bn"},
-                         "base": {"profile": "cnn-converged", "block": "bn-relu"}}
-EARLY_CONTRASTS = {
-    # what the running statistics cost each order (precise − running), read before why-cnn-bn-eval
-    **{f"cnn-running-cost-{block}-seeds-0-3": {
-        "arch": "cnn", "seeds": [0, 1, 2, 3], "metric": "final_test_acc",
-        "arm": {"profile": "cnn-converged", "block": block, "metric": "final_test_acc_precise"},
-        "base": {"profile": "cnn-converged", "block": block}} for block in ("bn-relu", "relu-bn")},
-    # relu-bn in block 1 of bn-relu, read before why-cnn-centred-input
-    "cnn-first-block-seeds-0-3": {**_CNN_FIRST_BLOCK_SWAP, "metric": "final_test_acc"},
-    "cnn-first-block-precise-seeds-0-3": {**_CNN_FIRST_BLOCK_SWAP, "metric": "final_test_acc_precise"},
-}
-
-
 def early_findings(results, load=None) -> dict[str, dict]:
-    """Each of :data:`EARLY_CONTRASTS` on its seeds, paired, with its verdict (kind ``early``)."""
+    """Each contrast of the registry (:func:`bnorder.registry.contrasts`) on its seeds, paired,
+    with its verdict, under its own id and kind (``early``: on the seeds a later prediction's
+    reasoning was read from; ``contrast``: one the chapters cite)."""
     load = load or loader(results)
     out = {}
-    for key, spec in EARLY_CONTRASTS.items():
+    for spec in registry.contrasts():
+        key = spec["id"]
         _, _, seeds = prediction_book.paired(spec, load)
         if len(seeds) < 2:
             continue
@@ -67,7 +52,7 @@ def early_findings(results, load=None) -> dict[str, dict]:
                                    + ([f"(block 1 {side['first_block']})"] if side.get("first_block") else [])
                                    + [side.get("metric", spec["metric"])])
                           for side in (spec["arm"], spec["base"]))
-        out[key] = {"kind": "early", "what": what, "metric": spec["metric"],
+        out[key] = {"kind": spec["kind"], "what": what, "metric": spec["metric"],
                     "seeds": [int(s) for s in seeds], "records": _contrast_records(spec, seeds, load, results),
                     **verdict_entry(prediction_book.contrast(spec, load))}
     return out

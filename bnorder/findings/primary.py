@@ -47,6 +47,9 @@ def selection_findings(results, every=None) -> dict[str, dict]:
         out[f"selection-{network}"] = {
             "kind": "selection", "what": f"the tuned protocol's step size and schedule per order ({network})",
             "seeds": list(registry.selection()["seeds"]), "choice": choice,
+            "records": records_of(pd.DataFrame({"path": [p for ps in table["paths"] for p in ps],
+                                                "seed": [_seed(p) for ps in table["paths"] for p in ps]}),
+                                  results),
             "scores": [{k: r[k] for k in ("block", "lr", "schedule", "val_acc", "seeds")}
                        for r in table.to_dict("records")]}
     return out

@@ -13,7 +13,7 @@ import pandas as pd
 
 from ..contrasts import POSITION
 from ..robustness import robustness_table
-from .style import ARCH_ORDER
+from .style import ARCH_ORDER, STATE_COLOURS
 from .. import verdicts
 from ..findings import factorial_runs, loader
 from ..profiles import PROFILES
@@ -45,7 +45,7 @@ def answer_figure(rows: pd.DataFrame):
     fig, ax = plt.subplots(figsize=(7, 0.32 * len(rows) + 1.3))
     for i, r in enumerate(rows.itertuples()):
         y = len(rows) - 1 - i
-        colour = "#4a6fa5" if r.state == "resolved" else "#7f7f7f"
+        colour = STATE_COLOURS[r.state]
         ax.errorbar(r.mean, y, xerr=[[r.mean - r.low], [r.high - r.mean]], fmt="o", color=colour,
                     capsize=3, ms=4)
     ax.axvline(0, color="black", lw=0.8)

@@ -16,7 +16,8 @@ import seaborn as sns
 from ..contrasts import (ACTIVATION, CONTRAST_IDS, FACTORIAL_CELLS, INTERACTION, MIXED, POSITION, by_seed,
                          contrast_verdicts)
 from .missing_runs import not_run_sentence
-from .style import ARCH_ORDER, BLOCK_ORDER, DATASET_NAMES, block_palette, interval, ordered
+from .style import (ARCH_ORDER, BLOCK_ORDER, DATASET_NAMES, STATE_COLOURS, block_palette, interval,
+                    ordered)
 from .. import run_selection, stats, verdicts
 from ..records import epochs_frame
 from ..run_selection import factorial_complete_seeds, loader
@@ -89,7 +90,7 @@ def forest_figure(table: pd.DataFrame):
             if label not in sub.index:
                 continue
             r, y = sub.loc[label], len(labels) - 1 - i
-            colour = "#4a6fa5" if r["state"] == "resolved" else "#7f7f7f"
+            colour = STATE_COLOURS[r["state"]]
             ax.scatter(r["values"], np.full(len(r["values"]), y + 0.2), s=9, color=colour, alpha=0.5, lw=0)
             ax.errorbar(r["mean"], y, xerr=[[r["mean"] - r["low"]], [r["high"] - r["mean"]]],
                         fmt="o", color=colour, capsize=3, ms=5)

@@ -14,12 +14,11 @@ import pandas as pd
 from ..robustness import robustness_table
 from ..run_measures import run_measures
 from .missing_runs import not_run_sentence, sweep_command
-from .style import ARCH_ORDER, BLOCK_ORDER, block_palette, ordered
+from .style import ARCH_ORDER, BLOCK_ORDER, STATE_COLOURS, block_palette, ordered
 from .. import predictions
 from ..profiles import match_profiles
 from ..run_selection import completed, loader
 
-OUTCOME_COLOURS = {"confirmed": "#2a7d3f", "refuted": "#b2182b", "unresolved": "#7f7f7f"}
 LR_VARIANTS = {"lr1e-4": 1e-4, "lr3e-4": 3e-4, "(base)": 1e-3, "lr3e-3": 3e-3}
 
 
@@ -124,7 +123,7 @@ def forest_figure(table: pd.DataFrame):
         ax.set_xlim(-limit * 1.05, limit * 1.05)
         for i, row in enumerate(rows.itertuples()):
             y = len(rows) - 1 - i
-            colour = OUTCOME_COLOURS[row.outcome]
+            colour = STATE_COLOURS[row.outcome]
             if row.expect == "equivalent":
                 ax.fill_betweenx([y - 0.35, y + 0.35], -row.margin, row.margin, color="#dddddd", lw=0)
             if row.n >= 1:
@@ -144,7 +143,8 @@ def forest_figure(table: pd.DataFrame):
                       fontsize=8)
         ax.set_ylim(-0.7, max(len(rows), 1) - 0.3)
         ax.set_xlabel(f"arm − base, paired by seed ({unit})", fontsize=8)
-    handles = [plt.Line2D([], [], marker="o", ls="", color=c, label=o) for o, c in OUTCOME_COLOURS.items()]
+    handles = [plt.Line2D([], [], marker="o", ls="", color=c, label=o) for o, c in STATE_COLOURS.items()
+               if o in ("confirmed", "refuted", "unresolved")]
     axes[0, 0].legend(handles=handles, loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=3, fontsize=8,
                       frameon=False)
     fig.tight_layout()

@@ -24,7 +24,7 @@ import pandas as pd
 from scipy import stats as sps
 
 from .missing_runs import planned_archs, sweep_command
-from .style import DATASET_NAMES, block_palette, fmt, ordered
+from .style import DATASET_NAMES, STATE_COLOURS, block_palette, fmt, ordered
 from .. import reference, verdicts
 from ..profiles import PROFILES
 from ..replication import (ARCHS, CASE, CASES, COMPARISONS, VALUES, complete_seeds, finding_id,
@@ -33,7 +33,6 @@ from ..run_selection import completed, loader
 
 SOURCES = {"exp1": "the study, Experiment 1", "exp2": "the study, Experiment 2", "here": "here"}
 MARKERS = {"exp1": "s", "exp2": "D", "here": "o"}
-COLOURS = {"resolved": "#4a6fa5", "equivalent": "#2a7d3f", "unresolved": "#7f7f7f"}
 DASH = "—"
 HERE = {"final_test_acc": "here, last epoch", "best_val_epoch_test_acc": "here, best-val. epoch"}
 # The study's accuracy claims, as (network, block, reference): block − reference. In its MLP
@@ -181,7 +180,7 @@ def comparisons(runs: pd.DataFrame, value: str = "final_test_acc", original=None
 
 
 def _draw_comparison(ax, r, y: float) -> None:
-    colour = COLOURS[r.state]
+    colour = STATE_COLOURS[r.state]
     if len(r.values):
         ax.scatter(r.values, np.full(len(r.values), y - 0.1), s=9, color=colour, alpha=0.5, lw=0)
     if np.isfinite(r.low):
@@ -211,7 +210,8 @@ def claims_figure(table: pd.DataFrame):
         ax.set(title=arch, xlabel="difference (points)")
     handles = [plt.Line2D([], [], marker=MARKERS[s], ls="", color="black", label=label)
                for s, label in SOURCES.items()]
-    handles += [plt.Line2D([], [], marker="o", ls="", color=c, label=s) for s, c in COLOURS.items()]
+    handles += [plt.Line2D([], [], marker="o", ls="", color=c, label=s) for s, c in STATE_COLOURS.items()
+                if s in ("resolved", "equivalent", "unresolved")]
     fig.legend(handles=handles, loc="lower center", ncol=len(handles), fontsize=8, frameon=False,
                bbox_to_anchor=(0.5, 0), handletextpad=0.2, columnspacing=1.2)
     fig.tight_layout(rect=(0, 0.07, 1, 1))

@@ -17,9 +17,8 @@ from ..run_selection import completed, loader
 from ..findings import robustness_id
 from . import factorial as fx
 from .missing_runs import not_run_sentence, sweep_command
-from .style import DATASET_NAMES, NONE, fmt, interval
+from .style import DATASET_NAMES, NONE, STATE_COLOURS, fmt, interval
 
-STATE_COLOURS = {"resolved": "#4a6fa5", "equivalent": "#2a7d3f", "unresolved": "#7f7f7f"}
 
 
 # ------------------------------------------------------------------ the answer figure
@@ -60,7 +59,8 @@ def answer_figure(table: pd.DataFrame):
     right.set_xlabel(f"change from the base's effect, paired by seed\n(points; grey: ±{MARGIN})")
     if not len(rows):
         left.text(0.5, 0.5, "no runs yet", ha="center", va="center", transform=left.transAxes)
-    handles = [plt.Line2D([], [], marker="o", ls="", color=c, label=s) for s, c in STATE_COLOURS.items()]
+    handles = [plt.Line2D([], [], marker="o", ls="", color=c, label=s) for s, c in STATE_COLOURS.items()
+               if s in ("resolved", "equivalent", "unresolved")]
     right.legend(handles=handles, loc="lower right", fontsize=8, frameon=False)
     fig.tight_layout()
     return fig

@@ -16,7 +16,7 @@ import pandas as pd
 
 from ..contrasts import ACTIVATION, POSITION, by_seed
 from ..power import detectable_effect
-from .style import fmt, interval, seeds_needed_text
+from .style import STATE_COLOURS, fmt, interval, seeds_needed_text
 from .. import interval_coverage
 from .. import power, reference, stats, verdicts
 from . import factorial as fx
@@ -63,7 +63,7 @@ def seeds_figure(eff: pd.DataFrame):
     for i, r in enumerate(rows.itertuples()):
         y = len(rows) - 1 - i
         needed = min(r.seeds_needed, MAX_SEEDS) if np.isfinite(r.seeds_needed) else MAX_SEEDS
-        colour = "#4a6fa5" if r.state == "resolved" else "#7f7f7f"
+        colour = STATE_COLOURS[r.state]
         ax.plot([r.n, needed], [y, y], color=colour, lw=1, alpha=0.6)
         ax.scatter([r.n], [y], s=30, facecolors="white", edgecolors="black", zorder=3)
         ax.scatter([needed], [y], s=30, color=colour, zorder=3, marker=">" if needed == MAX_SEEDS else "o")

@@ -16,6 +16,13 @@ DATASET_NAMES = {"cifar10": "CIFAR-10", "fashion-mnist": "Fashion-MNIST",
 NONE = "—"   # what a table or a glued number shows where there is nothing to show
 
 
+# One colour per word a verdict or an outcome uses, the same in every figure: blue a known
+# direction, green an effect inside the margin, grey undecided; purple as a prediction or a design
+# check said, red against it.
+STATE_COLOURS = {"resolved": "#4a6fa5", "equivalent": "#2a7d3f", "unresolved": "#7f7f7f",
+                 "confirmed": "#6a3d9a", "holds": "#6a3d9a", "refuted": "#b2182b", "fails": "#b2182b"}
+
+
 def block_palette() -> dict:
     """One colour per block, the same in every figure (seaborn's colour-blind palette)."""
     import seaborn as sns
