@@ -1,5 +1,8 @@
-"""The claim check: every ``{claim}`<id>:<state>``` role in the chapters' text, and which of them
-the findings no longer support (:func:`check`, ``python -m bnorder findings --check``)."""
+"""The claim check: every ``{claim}`<id>:<state>``` role and every ``{finding}`<id>:<state>```
+role in the chapters' text, and which of them the findings no longer support (:func:`check`,
+``python -m bnorder findings --check``). A ``{finding}`` role renders the finding's number in the
+sentence (``_ext/finding_role.py``); one without a state (``{finding}`<id>```) asserts nothing,
+and the check holds only its id to the findings."""
 
 from __future__ import annotations
 
@@ -10,6 +13,8 @@ from .entries import claim_state
 
 BOOK = Path(__file__).resolve().parent.parent.parent / "book"
 CLAIM = re.compile(r"\{claim\}`([^`]*)`")
+FINDING = re.compile(r"\{finding\}`([^`]*)`")
+_ROLE = re.compile(r"\{(claim|finding)\}`([^`]*)`")
 _CODE_SPAN = re.compile(r"``.*?``")
 CLAIM_STATES = ("positive", "negative", "equivalent", "unresolved", "confirmed", "refuted")
 
@@ -23,9 +28,27 @@ def parse_claim(text: str) -> tuple[str, str]:
     return finding, state
 
 
-def claims(book=BOOK) -> list[tuple[str, int, str]]:
-    """Every ``{claim}`` role in the chapters' text: (chapter file, line, role text). Code cells,
-    fenced blocks and ````...```` code spans (a role shown as an example) are not text."""
+def parse_finding(text: str) -> tuple[str, str | None]:
+    """``"<id>"`` or ``"<id>:<state>"`` of a ``{finding}`` role as (id, state or None);
+    ValueError when malformed (no id, a blank in the id, or a state not among
+    :data:`CLAIM_STATES`)."""
+    text = text.strip()
+    if ":" not in text:
+        if not text or any(c.isspace() for c in text):
+            raise ValueError(f"a finding reads {{finding}}`<finding id>` or {{finding}}`<finding id>:"
+                             f"<state>`; got {text!r}")
+        return text, None
+    try:
+        return parse_claim(text)
+    except ValueError:
+        raise ValueError(f"a finding reads {{finding}}`<finding id>` or {{finding}}`<finding id>:"
+                         f"<state>` with a state among {', '.join(CLAIM_STATES)}; got {text!r}") from None
+
+
+def roles(book=BOOK) -> list[tuple[str, int, str, str]]:
+    """Every ``{claim}`` and ``{finding}`` role in the chapters' text: (chapter file, line, role
+    name, role text), in reading order. Code cells, fenced blocks and ````...```` code spans (a
+    role shown as an example) are not text."""
     found = []
     for path in sorted(Path(book).glob("*.md")):
         fenced = False
@@ -34,17 +57,34 @@ def claims(book=BOOK) -> list[tuple[str, int, str]]:
                 fenced = True if not fenced else bool(line.strip().strip("`~"))
                 continue
             if not fenced:
-                found += [(path.name, number, m.group(1))
-                          for m in CLAIM.finditer(_CODE_SPAN.sub("", line))]
+                found += [(path.name, number, m.group(1), m.group(2))
+                          for m in _ROLE.finditer(_CODE_SPAN.sub("", line))]
     return found
+
+
+def claims(book=BOOK) -> list[tuple[str, int, str]]:
+    """Every assertion of a state in the chapters' text: (chapter file, line, role text) of each
+    ``{claim}`` role and of each ``{finding}`` role that names a state (its text has a colon)."""
+    return [(chapter, line, text) for chapter, line, role, text in roles(book)
+            if role == "claim" or ":" in text]
 
 
 def check(findings: dict[str, dict], book=BOOK) -> list[str]:
     """One line per claim the findings no longer support (empty: every claim holds), naming the
-    chapter and line, the finding, the state asserted and the state the records now give."""
+    chapter and line, the finding, the state asserted and the state the records now give; and
+    one per ``{finding}`` role without a state that is malformed or names no finding."""
     problems = []
-    for chapter, line, text in claims(book):
+    for chapter, line, role, text in roles(book):
         where = f"{chapter}:{line}"
+        if role == "finding" and ":" not in text:    # renders a finding, asserts nothing
+            try:
+                finding, _ = parse_finding(text)
+            except ValueError as e:
+                problems.append(f"{where}: {e}")
+                continue
+            if finding not in findings:
+                problems.append(f"{where}: finding {finding} names no finding")
+            continue
         try:
             finding, asserted = parse_claim(text)
         except ValueError as e:
