@@ -32,7 +32,7 @@ import pandas as pd
 from scipy import stats as sp_stats
 from statsmodels.stats.multitest import multipletests
 
-from . import registry, verdicts
+from . import registry, stats, verdicts
 from .predictions import METRICS, arm_runs, pooled
 
 ALPHA = 0.05
@@ -91,22 +91,10 @@ def equivalence_p(below, above, welch_with=None) -> float:
 
 def pitman_morgan(arm, base) -> dict:
     """Ratio of standard deviations sd(arm) / sd(base) of paired samples, its 95% interval and
-    the p-value of equal variances (Pitman 1939, Morgan 1939: the correlation of arm + base with
-    arm − base is zero exactly when the variances are equal)."""
-    x, y = np.asarray(base, dtype=float), np.asarray(arm, dtype=float)
-    n = x.size
-    if n < 3 or np.std(x, ddof=1) == 0 or np.std(y, ddof=1) == 0:
-        return {"ratio": np.nan, "low": np.nan, "high": np.nan, "p": np.nan, "n": n}
-    f = np.var(y, ddof=1) / np.var(x, ddof=1)
-    r_sd = np.corrcoef(y + x, y - x)[0, 1]
-    t = r_sd * np.sqrt((n - 2) / (1 - r_sd ** 2))
-    p = float(2 * sp_stats.t.sf(abs(t), n - 2))
-    r = np.corrcoef(x, y)[0, 1]
-    tc = sp_stats.t.ppf(0.975, n - 2)
-    k = 1 + 2 * (1 - r ** 2) * tc ** 2 / (n - 2)
-    low, high = f * (k - np.sqrt(k ** 2 - 1)), f * (k + np.sqrt(k ** 2 - 1))
-    return {"ratio": float(np.sqrt(f)), "low": float(np.sqrt(low)), "high": float(np.sqrt(high)),
-            "p": p, "n": n}
+    the p-value of equal spreads (:func:`bnorder.stats.spread_ratio`, Pitman–Morgan), over ``n``
+    pairs."""
+    out = stats.spread_ratio(arm, base, paired=True)
+    return {**out, "n": int(pd.DataFrame({"a": list(arm), "b": list(base)}).dropna().shape[0])}
 
 
 def read(question: dict, load, read_questions: dict | None = None) -> dict:

@@ -7,11 +7,9 @@ the Replication chapter (:mod:`bnorder.report.replication`) read them.
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
-from scipy import stats as sps
 
-from . import reference
+from . import reference, stats
 from .contrasts import by_seed
 from .orders import ALIASES
 from .profiles import ORIGINAL_CASES
@@ -97,22 +95,9 @@ def paired(runs: pd.DataFrame, arch: str, block: str, ref: str, value: str = "fi
 
 
 def sd_ratio(a, b, paired_runs: bool) -> tuple[float, float, float]:
-    """sd(a) / sd(b) and its 95% interval. Unpaired runs: the F interval of the variance ratio.
-    Runs paired by seed: the Pitman-Morgan interval, which allows for the correlation r of the
-    pairs: the variance ratio F times K ± √(K² − 1), K = 1 + 2 (1 − r²) t² / (n − 2), t the 97.5%
-    point of Student's t with n − 2 degrees of freedom. NaN where there are too few runs."""
-    a, b = (np.asarray(pd.Series(x, dtype=float).dropna()) for x in (a, b))
-    if min(a.size, b.size) < (3 if paired_runs else 2) or b.var() == 0:
-        return np.nan, np.nan, np.nan
-    f = a.var(ddof=1) / b.var(ddof=1)
-    if paired_runs:
-        n, r = a.size, np.corrcoef(a, b)[0, 1]
-        k = 1 + 2 * (1 - r ** 2) * sps.t.ppf(0.975, n - 2) ** 2 / (n - 2)
-        low, high = f * (k - np.sqrt(k ** 2 - 1)), f * (k + np.sqrt(k ** 2 - 1))
-    else:
-        low = f / sps.f.ppf(0.975, a.size - 1, b.size - 1)
-        high = f / sps.f.ppf(0.025, a.size - 1, b.size - 1)
-    return float(np.sqrt(f)), float(np.sqrt(low)), float(np.sqrt(high))
+    """sd(a) / sd(b) and its 95% interval (:func:`bnorder.stats.spread_ratio`)."""
+    r = stats.spread_ratio(a, b, paired_runs)
+    return r["ratio"], r["low"], r["high"]
 
 
 def spread_rows(runs: pd.DataFrame, original=None) -> pd.DataFrame:

@@ -49,6 +49,7 @@ __all__ = [
     "describe", "paired_difference", "welch_interval", "contrast_interval",
     "probability_of_improvement", "hedges_correction", "original_consistency", "interval_method",
     "mean_interval", "interval_coverage", "pairing", "late_start", "late_volatility",
+    "spread_ratio", "pooled_spread_ratio", "stratified_difference",
 ]
 
 
@@ -387,3 +388,66 @@ def late_volatility(epochs, values, late_from: int | None = None) -> float:
     late = v[np.argsort(e, kind="stable")][np.sort(e) >= start]
     late = late[np.isfinite(late)]
     return float(np.abs(np.diff(late)).mean()) if late.size > 1 else float("nan")
+
+
+# --------------------------------------------------------------------------- spread over seeds
+
+def spread_ratio(a, b, paired: bool) -> dict:
+    """sd(a) / sd(b) (``ratio``), its 95% interval (``low``, ``high``) and the p-value of equal
+    spreads (``p``). Unpaired runs: the F test and interval of the variance ratio. Runs paired by
+    seed: Pitman–Morgan (Pitman 1939, Morgan 1939), which allows for the correlation r of the
+    pairs: the p-value of zero correlation between a + b and a − b, and the interval F times
+    K ± √(K² − 1), K = 1 + 2 (1 − r²) t² / (n − 2), t the 97.5% point of Student's t with n − 2
+    degrees of freedom. NaN where there are too few runs or no spread."""
+    nan = {"ratio": np.nan, "low": np.nan, "high": np.nan, "p": np.nan}
+    if paired:
+        pair = pd.DataFrame({"a": pd.Series(a, dtype=float).to_numpy(),
+                             "b": pd.Series(b, dtype=float).to_numpy()}).dropna()
+        x, y = pair["a"].to_numpy(), pair["b"].to_numpy()
+    else:
+        x, y = values_of(a), values_of(b)
+    if min(x.size, y.size) < (3 if paired else 2) or np.var(y) == 0 or np.var(x) == 0:
+        return nan
+    f = np.var(x, ddof=1) / np.var(y, ddof=1)
+    if paired:
+        n, r = x.size, np.corrcoef(x, y)[0, 1]
+        k = 1 + 2 * (1 - r ** 2) * stats.t.ppf(0.975, n - 2) ** 2 / (n - 2)
+        low, high = f * (k - np.sqrt(k ** 2 - 1)), f * (k + np.sqrt(k ** 2 - 1))
+        r_sd = np.corrcoef(x + y, x - y)[0, 1]
+        p = 2 * stats.t.sf(abs(r_sd) * np.sqrt((n - 2) / (1 - r_sd ** 2)), n - 2) if abs(r_sd) < 1 else 0.0
+    else:
+        low, high = f / stats.f.ppf(0.975, x.size - 1, y.size - 1), f / stats.f.ppf(0.025, x.size - 1, y.size - 1)
+        p = 2 * min(stats.f.cdf(f, x.size - 1, y.size - 1), stats.f.sf(f, x.size - 1, y.size - 1))
+    return {"ratio": float(np.sqrt(f)), "low": float(np.sqrt(low)), "high": float(np.sqrt(high)), "p": float(p)}
+
+
+def pooled_spread_ratio(a_strata, b_strata) -> dict:
+    """:func:`spread_ratio` of unpaired runs read over several strata (e.g. two experiments that
+    ran the same configurations): each group's variance pooled within strata, with the degrees of
+    freedom summed, so that a shift of the mean between strata adds no spread."""
+    def pooled(groups):
+        groups = [values_of(g) for g in groups if values_of(g).size > 1]
+        dof = sum(g.size - 1 for g in groups)
+        return (sum((g.size - 1) * np.var(g, ddof=1) for g in groups) / dof if dof else np.nan), dof
+    (va, da), (vb, db) = pooled(a_strata), pooled(b_strata)
+    if not (da and db and vb > 0 and va > 0):
+        return {"ratio": np.nan, "low": np.nan, "high": np.nan, "p": np.nan, "dof": (da, db)}
+    f = va / vb
+    return {"ratio": float(np.sqrt(f)), "low": float(np.sqrt(f / stats.f.ppf(0.975, da, db))),
+            "high": float(np.sqrt(f / stats.f.ppf(0.025, da, db))),
+            "p": float(2 * min(stats.f.cdf(f, da, db), stats.f.sf(f, da, db))), "dof": (da, db)}
+
+
+def stratified_difference(values, group, stratum, a, b) -> dict:
+    """mean(a) − mean(b) of unpaired runs read over strata (e.g. experiments), the stratum as a
+    fixed effect: ordinary least squares of ``values`` on the group and the stratum
+    (statsmodels), the coefficient of ``a`` against ``b``, its 95% interval and p-value."""
+    import statsmodels.formula.api as smf
+
+    frame = pd.DataFrame({"y": np.asarray(values, dtype=float), "g": list(group), "s": list(stratum)})
+    frame = frame[frame["g"].isin([a, b])].dropna()
+    fit = smf.ols(f"y ~ C(g, Treatment(reference={b!r})) + C(s)", data=frame).fit()
+    term = f"C(g, Treatment(reference={b!r}))[T.{a}]"
+    low, high = fit.conf_int().loc[term]
+    return {"mean": float(fit.params[term]), "low": float(low), "high": float(high),
+            "p": float(fit.pvalues[term]), "n": int((frame["g"] == a).sum()), "strata": int(frame["s"].nunique())}

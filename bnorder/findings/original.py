@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import reference, verdicts
+from .. import reference, stats, verdicts
 from .entries import ORIGINAL_DATA, describe_entry, records_of, verdict_entry
 
 # The original study's differences: (experiment, arch, a, b) as a − b of the final epoch.
@@ -40,6 +40,7 @@ def original_findings(original=None) -> dict[str, dict]:
         v = verdicts.unpaired_verdict(a, b)
         out[key] = {"kind": "original", "what": f"{' '.join(x)} − {' '.join(y)}",
                     "metric": "final_test_acc", "runs": [len(a), len(b)], **data, **verdict_entry(v)}
+    out.update(_stratified(final, data))
     if (runs["experiment"] == "exp1").any():
         con = reference.case_contrasts(runs, "exp1", contrasts={"deficit": reference.CONTRASTS[reference.DEFICIT[0]]})
         for r in con.itertuples():
@@ -56,6 +57,36 @@ def original_findings(original=None) -> dict[str, dict]:
                               ("best", "best"), ("final", "final")):
                 out[f"original-exp1-{arch}-{case}-{name}"] = {
                     "kind": "describe", "what": col, **data, **describe_entry(g[col].to_numpy(float))}
+    return out
+
+
+def _stratified(final, data) -> dict[str, dict]:
+    """The study's CNN read over both experiments, which ran the same configurations, with the
+    experiment as a stratum: each case's difference from case 1 (a fixed effect of the experiment,
+    :func:`bnorder.stats.stratified_difference`) and its spread over runs relative to case 1's
+    (variances pooled within experiments, :func:`bnorder.stats.pooled_spread_ratio`):
+    ``original-cnn-<case>-vs-case1-stratified`` and ``…-spread-stratified``."""
+    cnn = final[final["arch"] == "cnn"]
+    if cnn["experiment"].nunique() < 2:
+        return {}
+    out = {}
+    for case in ("case2", "case3"):
+        d = stats.stratified_difference(cnn["test_acc"], cnn["case"], cnn["experiment"], case, "case1")
+        state = verdicts.interval_state(d["low"], d["high"])
+        out[f"original-cnn-{case}-vs-case1-stratified"] = {
+            "kind": "original", "what": f"cnn {case} − case1, both experiments, experiment as a stratum",
+            "metric": "final_test_acc", "runs": int(d["n"]), "p": d["p"], **data,
+            "n": d["n"], "mean": d["mean"], "low": d["low"], "high": d["high"], "margin": None,
+            "state": state, "direction": int(np.sign(d["mean"])), "agree": None,
+            "seeds_needed": None, "seeds_needed_for": None}
+        groups = {c: [g.loc[g["case"] == c, "test_acc"] for _, g in cnn.groupby("experiment")]
+                  for c in (case, "case1")}
+        r = stats.pooled_spread_ratio(groups[case], groups["case1"])
+        if np.isfinite(r["low"]):
+            out[f"original-cnn-{case}-vs-case1-spread-stratified"] = {
+                "kind": "original", "what": f"sd(cnn {case}) / sd(case1), pooled within both experiments",
+                "metric": "final_test_acc", "p": r["p"], **data,
+                **_ratio_entry(r["ratio"], r["low"], r["high"], int(sum(len(g) for g in groups[case])))}
     return out
 
 
