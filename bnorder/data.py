@@ -14,6 +14,7 @@ reporting; ``val_fraction=0`` keeps the study's protocol (no validation set).
 
 from __future__ import annotations
 
+import functools
 import gzip
 import pickle
 from dataclasses import dataclass
@@ -87,14 +88,28 @@ def read_idx(path: Path) -> np.ndarray:
 
 # ---------------------------------------------------------------- data sets
 
+def _one_line(message: str) -> list[str]:
+    return [f"FileNotFoundError: {message}"]
+
+
+def missing_data(message: str) -> FileNotFoundError:
+    """The error of a data set that is not on disk (and could not be downloaded): ``message``
+    says where it was looked for and how to get it. IPython (the notebook, so papermill's
+    terminal) shows it as that one line instead of the stack of calls that reached it."""
+    error = FileNotFoundError(message)
+    error._render_traceback_ = functools.partial(_one_line, message)
+    return error
+
+
 def _download(dataset: str, root: Path, missing: str, hint: str) -> None:
-    """Download torchvision's ``dataset`` into ``root``; on failure raise FileNotFoundError saying
+    """Download torchvision's ``dataset`` into ``root``; on failure raise :func:`missing_data` saying
     what is ``missing``, why the download failed, and the ``hint`` on where to put the files."""
     try:
         import torchvision
         getattr(torchvision.datasets, dataset)(str(root), train=True, download=True)
     except Exception as e:
-        raise FileNotFoundError(f"{missing} and could not be downloaded ({e}). {hint}") from e
+        reason = " ".join(str(e).split()) or type(e).__name__
+        raise missing_data(f"{missing} and could not be downloaded ({reason}). {hint}") from e
 
 
 def _cifar10(root: Path, download: bool):
@@ -104,11 +119,13 @@ def _cifar10(root: Path, download: bool):
         if download:
             _download("CIFAR10", root, f"CIFAR-10 is not in {folder}",
                       f"Download {CIFAR_URL}, unpack it into {root} so that {folder}/data_batch_1 "
-                      f"exists, or set data_root to the folder holding cifar-10-batches-py.")
+                      f"exists, or set data_root to the folder holding cifar-10-batches-py "
+                      f"(papermill: -p data_root DIR).")
         else:
-            raise FileNotFoundError(
+            raise missing_data(
                 f"CIFAR-10 is not in {folder}. Unpack {CIFAR_URL} into {root} so that "
-                f"{folder}/data_batch_1 … test_batch exist, or allow the download.")
+                f"{folder}/data_batch_1 … test_batch exist, set data_root to the folder holding "
+                f"cifar-10-batches-py (papermill: -p data_root DIR), or allow the download.")
     parts = [read_cifar_batch(folder / n) for n in names[:5]]
     train_x = np.concatenate([p[0] for p in parts])
     train_y = np.concatenate([p[1] for p in parts])
@@ -144,7 +161,7 @@ def _fashion_mnist(root: Path, download: bool):
                   f"{root / 'fashion-mnist'}, or install Debian's package dataset-fashion-mnist.")
         folder = fashion_mnist_folder(root)
     if folder is None:
-        raise FileNotFoundError(
+        raise missing_data(
             f"Fashion-MNIST is not in {root / 'FashionMNIST' / 'raw'} or {DEBIAN_FASHION_MNIST}; put the "
             f"four idx files there or allow the download.")
     tx, ty, sx, sy = (read_idx(_find_idx(folder, n)) for n in FASHION_FILES)
