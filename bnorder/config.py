@@ -22,6 +22,10 @@ HEADS = ("linear", "bn-linear")
 DEVICES = ("auto", "cpu", "cuda", "mps")
 SCHEDULES = ("constant", "cosine")
 SPLIT_SEED = 20240  # fixed: the validation split never depends on the run's seed
+# A run outside any sweep profile (the notebook's default) is ad hoc: with the default
+# results_dir its record goes to an ignored folder that no reader of results/ (the book) sees.
+ADHOC_PROFILE = "adhoc"
+ADHOC_RESULTS_DIR = "runs-adhoc"
 
 
 @dataclass
@@ -87,9 +91,40 @@ def knob_names() -> list[str]:
     return [f.name for f in fields(RunConfig)]
 
 
+def injected_names(history) -> list[str]:
+    """The names papermill set with ``-p``: the assignments of its injected-parameters cell,
+    found in the kernel's input history (IPython's ``In``) by the comment papermill opens it
+    with, ``# Parameters``. Empty when the notebook was not run by papermill."""
+    import ast
+
+    names: list[str] = []
+    for source in history:
+        if not isinstance(source, str) or source.split("\n", 1)[0].strip() != "# Parameters":
+            continue
+        for node in ast.parse(source).body:
+            if isinstance(node, ast.Assign):
+                names += [t.id for t in node.targets if isinstance(t, ast.Name) and t.id not in names]
+    return names
+
+
+def check_parameter_names(names, extra=()) -> None:
+    """Raise ``ValueError`` naming every name in ``names`` that is neither a knob of a run nor
+    in ``extra`` (the notebook's own parameters), with the valid names."""
+    import difflib
+
+    valid = [*knob_names(), *extra]
+    unknown = [n for n in names if n not in valid]
+    if unknown:
+        close = {n: difflib.get_close_matches(n, valid, n=1) for n in unknown}
+        named = ", ".join(f"{n} (did you mean {close[n][0]}?)" if close[n] else n for n in unknown)
+        raise ValueError(f"unknown parameter(s) {named}; valid parameters: {', '.join(sorted(valid))}")
+
+
 def make_config(**params) -> RunConfig:
     """Check ``params`` and return a :class:`RunConfig` with the canonical block name.
 
+    An ad-hoc run (profile ``adhoc``) with the default ``results_dir`` gets
+    :data:`ADHOC_RESULTS_DIR`, outside the published results tree.
     Raises ``ValueError`` naming the bad knob and its valid values.
     """
     known = {f.name for f in fields(RunConfig)}
@@ -138,6 +173,8 @@ def make_config(**params) -> RunConfig:
         raise ValueError(f"bn_momentum must be in (0, 1], got {cfg.bn_momentum}")
     if cfg.width is None:
         cfg.width = DEFAULT_WIDTH[cfg.arch]
+    if cfg.profile == ADHOC_PROFILE and cfg.results_dir == RunConfig.results_dir:
+        cfg.results_dir = ADHOC_RESULTS_DIR
     cfg.lr = float(cfg.lr)
     cfg.val_fraction = float(cfg.val_fraction)
     cfg.leaky_slope = float(cfg.leaky_slope)

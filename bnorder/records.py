@@ -19,7 +19,7 @@ import tempfile
 from pathlib import Path
 
 from . import __version__
-from .config import RunConfig, config_hash
+from .config import ADHOC_PROFILE, RunConfig, config_hash
 
 SCHEMA = 1
 
@@ -105,8 +105,48 @@ def write_json_atomic(path: Path, obj) -> Path:
     return path
 
 
+class RecordExistsError(FileExistsError):
+    """A run would replace the record of another configuration."""
+
+    def _render_traceback_(self):  # IPython (the notebook) shows the message, not the stack
+        return [f"{type(self).__name__}: {self}"]
+
+
+def refuse_overwrite(cfg: RunConfig, new_hash: str | None = None) -> None:
+    """Raise :class:`RecordExistsError` when ``cfg``'s record path holds a record of another
+    configuration (another config hash), naming it and how to keep both.
+
+    A record with the same config hash is the same run (a run written again, a failed run the
+    sweep re-runs) and may be replaced; so may a ``failed`` record, which holds no numbers, and a
+    malformed file."""
+    path = record_path(cfg)
+    if not path.exists():
+        return
+    try:
+        old = load_record(path)
+    except ValueError:
+        return
+    new_hash = new_hash or config_hash(cfg)
+    stored = old.get("config_hash")
+    try:
+        recomputed = config_hash(RunConfig(**{**RunConfig().as_dict(), **old["config"]}))
+    except TypeError:  # a knob this code no longer has
+        recomputed = None
+    if new_hash in (stored, recomputed) or old.get("status") == "failed":
+        return
+    keep = (f"-p results_dir {Path(cfg.results_dir) / 'other'}" if cfg.profile == ADHOC_PROFILE
+            else "-p profile NAME or -p results_dir DIR")
+    raise RecordExistsError(
+        f"{path} holds the record of another configuration (config hash {stored}, this run's "
+        f"{new_hash}); refusing to replace it. To keep both, give this run another results_dir "
+        f"or profile (papermill: {keep}); to replace it, delete {path}.")
+
+
 def save_record(record: dict) -> Path:
+    """Write ``record`` at its path; never over the record of another configuration
+    (:func:`refuse_overwrite`)."""
     cfg = RunConfig(**record["config"])
+    refuse_overwrite(cfg, record.get("config_hash"))
     return write_json_atomic(record_path(cfg), record)
 
 

@@ -3,14 +3,33 @@ execution was interrupted), attach provenance, write the record, delete the chec
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import sys
 import time
 from pathlib import Path
 
 from . import checkpoint as ckpt
 from .config import RunConfig
-from .records import make_record, provenance, save_record
+from .records import make_record, provenance, refuse_overwrite, save_record
 from .train import train_run
+
+
+@contextlib.contextmanager
+def to_terminal(on: bool = True):
+    """Within it, ``sys.stdout`` and ``sys.stderr`` (the progress bar, the lines saying where the
+    records went) are the process's own streams. In a notebook kernel those are the terminal that
+    started it, e.g. papermill's, which otherwise shows only its cell counter; ipykernel copies
+    what is written there into the notebook too. ``on=False`` (a sweep): nothing changes."""
+    if not on or sys.__stdout__ is None or sys.__stderr__ is None:
+        yield
+        return
+    with contextlib.redirect_stdout(sys.__stdout__), contextlib.redirect_stderr(sys.__stderr__):
+        try:
+            yield
+        finally:
+            sys.__stdout__.flush()
+            sys.__stderr__.flush()
 
 
 def resumed_provenance(result: dict, wall_seconds: float) -> dict:
@@ -21,7 +40,11 @@ def resumed_provenance(result: dict, wall_seconds: float) -> dict:
 
 
 def run_and_record(cfg: RunConfig, progress: bool = True) -> tuple[dict, Path]:
-    """Train ``cfg`` and write its record atomically; returns the record and its path."""
+    """Train ``cfg`` and write its record atomically; returns the record and its path.
+
+    Refuses (:class:`bnorder.records.RecordExistsError`) before training when the record's path
+    holds the record of another configuration."""
+    refuse_overwrite(cfg)
     started = dt.datetime.now(dt.timezone.utc)
     t0 = time.perf_counter()
     path = ckpt.checkpoint_path(cfg)
