@@ -1,6 +1,7 @@
 """Command line: ``python -m bnorder sweep --profile cpu [--jobs N] [--only key=value ...]
 [--backend local|ray [--address HOST:PORT]]`` and ``python -m bnorder bench``. Both train, so
 both need PyTorch (the ``train`` extra); without it they stop with one line saying what to install.
+``python -m bnorder full-size`` trains the full-size study on one GPU (:mod:`bnorder.full_size`).
 ``python -m bnorder coverage`` writes the interval-coverage simulation's record and ``python -m
 bnorder findings [--check]`` the findings the chapters cite (neither needs torch)."""
 
@@ -12,7 +13,7 @@ import sys
 from . import require_torch
 from .profiles import PROFILES
 
-TRAINING_COMMANDS = ("sweep", "bench")
+TRAINING_COMMANDS = ("sweep", "bench", "full-size")
 
 
 def _sweep(args) -> int:
@@ -69,6 +70,17 @@ def main(argv: list[str] | None = None) -> int:
     sw.add_argument("--address", default=None, metavar="HOST:PORT",
                     help="with --backend ray: the cluster's head, as printed by `ray start --head` "
                          "(default: $RAY_ADDRESS, else a Ray started on this machine)")
+    fs = sub.add_parser("full-size", help="the full-size study on one GPU (CIFAR-10, 64 channels, the "
+                                          "factorial): fused seeds, a time budget, records packed after "
+                                          "every group")
+    fs.add_argument("--profile", default="cifar10-factorial",
+                    help="the profile to train (default cifar10-factorial; smoke-factorial: toy size)")
+    fs.add_argument("--budget-minutes", type=float, default=None,
+                    help="start no group that would not finish within this many minutes (default: none)")
+    fs.add_argument("--pack", default=None, metavar="FILE.tar.gz",
+                    help="after every group, write the profile's records and notebooks to this archive")
+    fs.add_argument("--results-dir", default="results", help="root of the results tree (default results)")
+    fs.add_argument("--runs-dir", default="book/runs", help="executed notebooks go here (default book/runs)")
     be = sub.add_parser("bench", help="images/s of the original study's loop against bnorder's "
                                       "single and fused paths")
     if not no_torch:  # its options are defined next to the benchmark, which imports torch
@@ -94,6 +106,13 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         if args.command == "sweep":
             return _sweep(args)
+        if args.command == "full-size":
+            from .full_size import run as full_size
+            from .profiles import get_profile
+
+            get_profile(args.profile)   # an unknown profile stops here, naming the valid ones
+            out = full_size(args.profile, args.budget_minutes, args.pack, args.results_dir, args.runs_dir)
+            return 1 if out["failed"] else 0
         if args.command == "bench":
             from .bench import main_from_args
             return main_from_args(args)
