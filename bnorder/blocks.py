@@ -55,26 +55,33 @@ class Shift(nn.Module):
         return f"value={self.value:.4f}"
 
 
-def _make_op(op: str, features: int, spatial: bool, leaky_slope: float) -> nn.Module:
+BN_MOMENTUM = 0.1   # BatchNorm's running-statistics momentum unless a run names another (PyTorch's)
+
+
+def _make_op(op: str, features: int, spatial: bool, leaky_slope: float,
+             bn_momentum: float = BN_MOMENTUM) -> nn.Module:
     if op == "bn":
-        return nn.BatchNorm2d(features) if spatial else nn.BatchNorm1d(features)
+        bn = nn.BatchNorm2d if spatial else nn.BatchNorm1d
+        return bn(features, momentum=bn_momentum)
     if op == "relu":
         return nn.ReLU()
     if op == "lrelu":
         return nn.LeakyReLU(leaky_slope)
     if op == "center":
-        return Center(features)
+        return Center(features, bn_momentum)
     if op == "shift":
         return Shift()
     raise AssertionError(f"no operation {op!r}")
 
 
 class NormAct(nn.Sequential):
-    """BatchNorm and an activation composed in the order named by ``block``."""
+    """BatchNorm and an activation composed in the order named by ``block``; ``bn_momentum`` is
+    the running statistics' momentum of its BatchNorm (and of ``Center``'s running mean)."""
 
-    def __init__(self, block: str, features: int, spatial: bool, leaky_slope: float = LEAKY_SLOPE):
+    def __init__(self, block: str, features: int, spatial: bool, leaky_slope: float = LEAKY_SLOPE,
+                 bn_momentum: float = BN_MOMENTUM):
         self.order = ops_of(block)
-        super().__init__(*[_make_op(op, features, spatial, leaky_slope) for op in self.order])
+        super().__init__(*[_make_op(op, features, spatial, leaky_slope, bn_momentum) for op in self.order])
 
 
 class Block(nn.Module):
@@ -85,7 +92,7 @@ class Block(nn.Module):
     """
 
     def __init__(self, block: str, kind: str, in_features: int, out_features: int,
-                 bias: bool = True, leaky_slope: float = LEAKY_SLOPE):
+                 bias: bool = True, leaky_slope: float = LEAKY_SLOPE, bn_momentum: float = BN_MOMENTUM):
         super().__init__()
         self.block = canonical_block(block)
         if kind == "conv":
@@ -94,7 +101,8 @@ class Block(nn.Module):
             self.layer = nn.Linear(in_features, out_features, bias=bias)
         else:
             raise ValueError(f"unknown layer kind {kind!r}; valid kinds: conv, linear")
-        self.norm_act = NormAct(self.block, out_features, spatial=kind == "conv", leaky_slope=leaky_slope)
+        self.norm_act = NormAct(self.block, out_features, spatial=kind == "conv", leaky_slope=leaky_slope,
+                                bn_momentum=bn_momentum)
 
     def forward(self, x):
         return self.norm_act(self.layer(x))

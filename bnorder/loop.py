@@ -1,17 +1,8 @@
 """The training loop: the epoch skeleton shared by the single and the fused path.
 
 Both paths train ``k`` models at once (the single path ``k = 1``) and differ only in how a step
-and an evaluation run, which a *trainer* object provides:
-
-    trainer.k                      models trained together
-    trainer.opt                    the optimizer (its learning rate is scheduled here)
-    trainer.train_epoch(on_step)   one pass: per-step losses (steps, k) and k running accuracies
-    trainer.evaluate(x, y)         k losses and k accuracies (percent) in eval mode
-    trainer.before_epoch()         state the epoch's measurements need (e.g. weights at its start)
-    trainer.epoch_extras(state)    k dicts added to each model's epoch row (diagnostics, bn_eval)
-    trainer.final_extras(status)   k dicts added to each model's summary (training fit, ...)
-    trainer.state_dict()           everything the trainer needs to go on (weights, optimizer,
-    trainer.load_state_dict(d)     BatchNorm buffers, data-order generators), and its restore
+and an evaluation run, which a *trainer* object provides: :class:`Trainer`, which
+:class:`bnorder.train.SingleTrainer` and :class:`bnorder.fused.FusedTrainer` satisfy.
 
 The loop owns the rest, written once: the learning-rate schedule, the progress bar, the
 divergence check (a model whose loss turns non-finite stops, the others train on), the per-epoch
@@ -23,11 +14,42 @@ from __future__ import annotations
 
 import math
 import time
+from typing import Any, Callable, Protocol, runtime_checkable
 
 import torch
 from tqdm import tqdm
 
 from . import checkpoint as ckpt
+
+
+@runtime_checkable
+class Trainer(Protocol):
+    """What :func:`run_epochs` asks of a path that trains ``k`` models at once."""
+
+    k: int                          # models trained together
+    opt: torch.optim.Optimizer      # the optimizer (its learning rate is scheduled here)
+
+    def train_epoch(self, on_step: Callable[[], None]) -> tuple[torch.Tensor, list[float]]:
+        """One pass: per-step losses (steps, k) and k running accuracies (percent)."""
+
+    def evaluate(self, x: torch.Tensor, y: torch.Tensor) -> tuple[list[float], list[float]]:
+        """k losses and k accuracies (percent) in eval mode."""
+
+    def before_epoch(self) -> Any:
+        """State the epoch's measurements need (e.g. the weights at its start)."""
+
+    def epoch_extras(self, state: Any) -> list[dict]:
+        """k dicts added to each model's epoch row (diagnostics, BatchNorm readings)."""
+
+    def final_extras(self, status: list[str]) -> list[dict]:
+        """k dicts added to each model's summary (the training split's fit, final readings)."""
+
+    def state_dict(self) -> dict:
+        """Everything the trainer needs to go on: weights, optimizer, BatchNorm buffers, the
+        data-order generators."""
+
+    def load_state_dict(self, state: dict) -> None:
+        """Restore what :meth:`state_dict` returned."""
 
 
 def batch_slices(n: int, batch_size: int) -> list[slice]:
@@ -81,7 +103,7 @@ def first_non_finite(losses: torch.Tensor, epoch: int, status: list[str], failur
                           "error": f"non-finite loss at epoch {epoch}, step {step}"}
 
 
-def run_epochs(cfg, trainer, data, desc: str, progress: bool = True,
+def run_epochs(cfg, trainer: Trainer, data, desc: str, progress: bool = True,
                checkpoint: tuple | None = None) -> list[dict]:
     """Train ``trainer``'s k models for ``cfg.epochs`` epochs on ``data``.
 

@@ -13,16 +13,17 @@ from __future__ import annotations
 
 import pandas as pd
 
+from .profiles import CNN_CONVERGED_PROFILE
 from . import predictions, verdicts
 from .run_selection import loader
 
 # Network label -> (profile whose runs measured the training split, arch).
-NETWORKS = {"MLP": ("why-bn-eval", "mlp"), "CNN": ("cnn-converged", "cnn")}
+NETWORKS = {"MLP": ("why-bn-eval", "mlp"), "CNN": (CNN_CONVERGED_PROFILE, "cnn")}
 
 READINGS = {"running statistics": "final_test_acc", "precise statistics": "final_test_acc_precise",
             "batch statistics": "final_test_acc_batch"}
 # Schedule -> profile of the converged CNN trained with it (same network, data, epochs, seeds).
-SCHEDULES = {"constant": "cnn-converged", "cosine": "cnn-converged-cosine"}
+SCHEDULES = {"constant": CNN_CONVERGED_PROFILE, "cosine": f"{CNN_CONVERGED_PROFILE}-cosine"}
 VOLATILITY = {"running statistics": "late_volatility", "precise statistics": "late_volatility_precise"}
 
 

@@ -73,6 +73,7 @@ CNN_CPU = dict(arch="cnn", width=16, depth=8, train_subset=4000, epochs=5)
 # ~20 min a run on one core, width 24 twice that). Its training step runs through torch.compile
 # (the same fp32 operations, fewer passes over memory; runs before 2026-12-05 ran it eagerly).
 CNN_CONVERGED = dict(arch="cnn", width=16, depth=8, compile=True)
+CNN_CONVERGED_PROFILE = "cnn-converged"   # its profile's name, which the one-knob arms extend
 # Seeds added to the converged CNN's two orders of the original's claim (cnn-converged seeds
 # 0-4 and why-cnn-bn-eval seeds 5-9 are the same configuration: 15 paired seeds in all); the
 # momentum and width arms share them, so that each of their runs has a partner trained the same way.
@@ -214,7 +215,7 @@ PROFILES: dict[str, Profile] = {p.name: p for p in [
         ],
     ),
     Profile(
-        name="cnn-converged",
+        name=CNN_CONVERGED_PROFILE,
         description="The factorial design on the CNN trained as the original trained it: all "
                     "training images, 10 epochs, batch 128, Adam 1e-3, 8 blocks of 16 "
                     "channels, paired seeds, the mechanism diagnostics and the three BatchNorm "

@@ -17,11 +17,12 @@ from pathlib import Path
 
 import pandas as pd
 
+from .profiles import CNN_CONVERGED_PROFILE
 from .contrasts import factorial_contrasts
 from .records import load_records
 
 # The CNN's editions, strongest first: (profile, its name in the text); None is the base profile.
-CNN_EDITIONS = [("factorial-gpu", "the full-size CNN"), ("cnn-converged", "the converged CPU CNN"),
+CNN_EDITIONS = [("factorial-gpu", "the full-size CNN"), (CNN_CONVERGED_PROFILE, "the converged CPU CNN"),
                 (None, "the CNN of the base profile")]
 
 

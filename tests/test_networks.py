@@ -77,3 +77,17 @@ def test_first_block_order_applies_to_the_first_block_only_with_the_same_initial
     swapped = build_network(arch, "bn-relu", (1, 6, 6), 3, width=4, depth=3, first_block="relu-bn")
     assert [b.block for b in blocks_of(swapped)] == ["relu-bn", "bn-relu", "bn-relu"]
     assert all(torch.equal(a, b) for a, b in zip(base.parameters(), swapped.parameters()))
+
+
+def test_every_normalization_layer_has_the_momentum_the_run_names():
+    from bnorder.blocks import Center
+    from bnorder.config import make_config
+    from bnorder.networks import build_for
+
+    for arch, block, head in (("cnn", "relu-bn", "bn-linear"), ("mlp", "bn-relu-center", "linear"),
+                              ("seed-mlp", "bn-relu", "linear")):
+        cfg = make_config(dataset="synthetic", arch=arch, block=block, width=8, depth=2, head=head,
+                          bn_momentum=0.01)
+        norms = [m for m in build_for(cfg, (1, 8, 8), 4).modules()
+                 if isinstance(m, (torch.nn.modules.batchnorm._BatchNorm, Center))]
+        assert norms and all(m.momentum == 0.01 for m in norms), arch

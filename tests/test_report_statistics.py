@@ -144,7 +144,7 @@ def test_the_ranking_check_is_stated_per_score():
 
 def test_original_power_gives_intervals_and_power_but_no_p_values():
     table = st.original_power(original())
-    assert len(table) == len(st.ORIGINAL_DIFFERENCES)
+    assert len(table) == len(st.INTERPRETED_DIFFERENCES)
     assert "power with 5 runs" in table.columns and "Welch p" not in table.columns
     first = table.iloc[0]
     assert first["comparison"] == "Exp. 1 CNN: case2 − case1" and first["verdict"] == "resolved"
@@ -168,13 +168,13 @@ def test_replication_and_statistics_count_the_same_runs_needed_for_the_same_orig
     here = rp.comparisons(pd.DataFrame(columns=["arch", "block", "seed", "status", "final_test_acc"]))
     stat = st.original_power(orig).set_index("comparison")
     compared = 0
-    for exp, arch, a, b in st.ORIGINAL_DIFFERENCES:
+    for exp, arch, a, b in st.INTERPRETED_DIFFERENCES:
         rows = here[(here["source"] == exp) & (here["block"] == blocks[a]) & (here["ref"] == blocks[b])
                     & (here["arch"] == ("cnn" if arch == "cnn" else "seed-mlp"))]
         counted = stat.loc[f"Exp. {exp[-1]} {arch.upper()}: {a} − {b}", "runs for 80% power"]
         assert len(rows) == 1 and counted == an_text(rows.iloc[0]["seeds_needed"])
         compared += 1
-    assert compared == len(st.ORIGINAL_DIFFERENCES)
+    assert compared == len(st.INTERPRETED_DIFFERENCES)
 
 
 def an_text(needed):

@@ -96,3 +96,21 @@ def test_the_compiled_training_step_computes_what_the_eager_one_does():
     # the evaluation chunk is as free: the same numbers in chunks of 256 and of 1000
     small, large = evaluate(twin, data.test_x, data.test_y, 256), evaluate(twin, data.test_x, data.test_y, 1000)
     assert small[1] == large[1] and abs(small[0] - large[0]) < 1e-5
+
+
+def test_the_single_and_the_fused_trainer_are_both_trainers():
+    from bnorder.config import make_config
+    from bnorder.data import load_for
+    from bnorder.fused import FusedTrainer, SpeedFlags
+    from bnorder.loop import Trainer
+    from bnorder.train import SingleTrainer
+
+    cfg = make_config(dataset="synthetic", arch="mlp", width=8, depth=2, epochs=1, device="cpu")
+    data = load_for(cfg)
+    for trainer in (SingleTrainer(cfg, data, torch.device("cpu")),
+                    FusedTrainer(cfg, [0, 1], data, torch.device("cpu"), SpeedFlags())):
+        assert isinstance(trainer, Trainer)
+        missing = [name for name in ("train_epoch", "evaluate", "before_epoch", "epoch_extras",
+                                     "final_extras", "state_dict", "load_state_dict")
+                   if not callable(getattr(type(trainer), name, None))]
+        assert not missing

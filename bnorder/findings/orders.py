@@ -8,6 +8,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..profiles import CNN_CONVERGED_PROFILE
 from .. import predictions, verdicts
 from ..order_readings import SCHEDULES
 from ..records import load_records
@@ -17,7 +18,7 @@ from .entries import describe_entry, records_of, verdict_entry
 # The configurations whose order the book's answer reports, and the two blocks it compares: the
 # converged CNN, and the MLP of the profile that reads every run three ways and fits the training
 # split (why-bn-eval).
-HEADLINES = [{"profile": "cnn-converged", "arch": "cnn", "arm": "relu-bn", "base": "bn-relu"},
+HEADLINES = [{"profile": CNN_CONVERGED_PROFILE, "arch": "cnn", "arm": "relu-bn", "base": "bn-relu"},
              {"profile": "why-bn-eval", "arch": "mlp", "arm": "relu-bn", "base": "bn-relu", "pool": False},
              # The converged CNN's arms that change one knob (the momentum, the width), read the
              # same way under their own id: their runs are their profile's only.

@@ -11,6 +11,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
+from ..profiles import CNN_CONVERGED_PROFILE
 from ..robustness import robustness_table
 from ..run_measures import run_measures
 from .missing_runs import not_run_sentence, sweep_command
@@ -270,7 +271,7 @@ def dose_response(results, base: str) -> pd.DataFrame:
     return keep.reindex(columns=columns)
 
 
-CNN_STEP_PROFILES = {"cnn-converged-lr3e-4": 3e-4, "cnn-converged": 1e-3, "cnn-converged-lr3e-3": 3e-3,
+CNN_STEP_PROFILES = {f"{CNN_CONVERGED_PROFILE}-lr3e-4": 3e-4, CNN_CONVERGED_PROFILE: 1e-3, "cnn-converged-lr3e-3": 3e-3,
                      "cnn-converged-cosine": None}
 
 

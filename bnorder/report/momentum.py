@@ -14,6 +14,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
+from ..profiles import CNN_CONVERGED_PROFILE
 from .. import predictions, stats
 from ..config import LATER_KNOBS
 from ..findings import HEADLINES, headline_runs
@@ -21,7 +22,8 @@ from ..records import load_records
 from .style import block_palette
 
 # The converged CNN's profiles that differ in BatchNorm's momentum only.
-MOMENTUM_PROFILES = ("cnn-converged-momentum0.01", "cnn-converged", "cnn-converged-momentum0.3")
+MOMENTUM_PROFILES = (f"{CNN_CONVERGED_PROFILE}-momentum0.01", CNN_CONVERGED_PROFILE,
+                     f"{CNN_CONVERGED_PROFILE}-momentum0.3")
 BLOCKS = ("bn-relu", "relu-bn")
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import pandas as pd
 
+from ..profiles import CNN_CONVERGED_PROFILE
 from .style import block_palette
 from ..findings import pooled_runs
 from ..records import load_records
@@ -20,7 +21,7 @@ from ..records import load_records
 READINGS = {"running": "test_acc", "precise": "test_acc_precise"}
 
 
-def readings_frame(results, profile: str = "cnn-converged", arch: str = "cnn",
+def readings_frame(results, profile: str = CNN_CONVERGED_PROFILE, arch: str = "cnn",
                    blocks=("bn-relu", "relu-bn")) -> pd.DataFrame:
     """One row per (block, seed, epoch, reading) with the test accuracy (percent)."""
     every = load_records(results)

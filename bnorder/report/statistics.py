@@ -15,7 +15,8 @@ import numpy as np
 import pandas as pd
 
 from ..contrasts import ACTIVATION, POSITION, by_seed
-from ..power import detectable_effect
+from ..findings.original import INTERPRETED_DIFFERENCES
+from ..power import MAX_SEEDS, detectable_effect
 from .style import STATE_COLOURS, fmt, interval, seeds_needed_text
 from .. import interval_coverage
 from .. import power, reference, stats, verdicts
@@ -28,7 +29,6 @@ COVERAGE_METHODS = interval_coverage.METHODS
 COVERAGE_REPS = interval_coverage.REPS
 POPULATION_NAMES = {"normal": "normal accuracies", "outliers": "one seed in ten goes wrong"}
 SHOWN_EFFECTS = (POSITION, ACTIVATION)   # the effects of the power and interval tables
-MAX_SEEDS = 100_000                            # seeds_needed beyond this is drawn at the edge
 # The pairs of the probability of improvement: A, B, what differs between them.
 PAIRS = [("relu-bn", "bn-relu", "position, with ReLU"),
          ("lrelu-bn", "bn-lrelu", "position, with LeakyReLU"),
@@ -37,10 +37,6 @@ PAIRS = [("relu-bn", "bn-relu", "position, with ReLU"),
          ("lrelu-bn", "bn-relu", "case 3 vs case 1")]
 SCORE_NAMES = {"final": "final epoch (reported)", "last3": "mean of the last three epochs",
                "best": "best test epoch (peeks)"}
-# The differences between the original cases that its text interpreted: experiment, arch, a, b.
-ORIGINAL_DIFFERENCES = [("exp1", "cnn", "case2", "case1"), ("exp1", "cnn", "case3", "case2"),
-                        ("exp2", "cnn", "case2", "case1"), ("exp2", "cnn", "case3", "case2"),
-                        ("exp2", "mlp", "case2", "case1"), ("exp2", "mlp", "case3", "case1")]
 
 
 # ------------------------------------------------------------------ seeds needed
@@ -344,7 +340,7 @@ def original_power(orig: pd.DataFrame) -> pd.DataFrame:
     power its runs had, and the runs per case
     80% power would take (unpaired two-sample t-test)."""
     final = reference.original_final(orig)
-    return pd.DataFrame([_original_difference(final, *d) for d in ORIGINAL_DIFFERENCES])
+    return pd.DataFrame([_original_difference(final, *d) for d in INTERPRETED_DIFFERENCES])
 
 
 def original_detectable(orig: pd.DataFrame) -> dict:
