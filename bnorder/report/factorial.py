@@ -81,7 +81,7 @@ def status_note(runs: pd.DataFrame, base: str):
 def forest_figure(table: pd.DataFrame):
     """Each effect per network: seeds as dots, mean and 95% interval as a bar."""
     archs = ordered(table["arch"], ARCH_ORDER) if len(table) else []
-    fig, axes = plt.subplots(1, max(1, len(archs)), figsize=(4.2 * max(1, len(archs)), 2.8),
+    fig, axes = plt.subplots(1, max(1, len(archs)), figsize=(3.5 * max(1, len(archs)), 2.8),
                              squeeze=False, sharey=True)
     labels = list(CONTRAST_LABELS.values())
     for ax, arch in zip(axes[0], archs):
@@ -169,7 +169,7 @@ def curves_figure(runs: pd.DataFrame):
     seeds, by network (columns) and block."""
     ep = epochs_frame(runs) if len(runs) else pd.DataFrame()
     archs = archs_of(runs)
-    fig, axes = plt.subplots(2, max(1, len(archs)), figsize=(4.2 * max(1, len(archs)), 5.4),
+    fig, axes = plt.subplots(2, max(1, len(archs)), figsize=(3.5 * max(1, len(archs)), 5.2),
                              squeeze=False, sharex="col")
     palette = block_palette()
     for j, arch in enumerate(archs):
@@ -181,6 +181,6 @@ def curves_figure(runs: pd.DataFrame):
                          errorbar=None, ax=axes[i][j], legend=(i == 0 and j == 0))
             axes[i][j].set(ylabel=label if j == 0 else "", title=arch if i == 0 else "")
     if archs and axes[0][0].get_legend():
-        axes[0][0].legend(fontsize=7, frameon=False)
+        axes[0][0].legend(fontsize=8, frameon=False)
     fig.tight_layout()
     return fig

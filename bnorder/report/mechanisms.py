@@ -6,6 +6,7 @@ prediction's outcome from its finding (``book/findings.json``).
 
 from __future__ import annotations
 
+import textwrap
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -106,50 +107,141 @@ def metric_unit(row) -> str:
     return METRIC_UNITS.get(arm.get("metric", row["metric"]), "points") or "loss"
 
 
+# Each prediction's row label in the forest plot, short enough for two columns of panels (the
+# ledger below it names each by its id). "order": relu-bn − bn-relu; "cost": what BatchNorm's
+# running statistics cost (precise − running accuracy); "cost gap": bn-relu's cost − relu-bn's;
+# "X: Y": Y with the intervention X − Y without it; a comma adds the condition or the reading Y is
+# measured under. A prediction not named here shows its id.
+FOREST_LABELS = {
+    "first-block-only": "block 1 relu-bn: bn-relu", "first-block-rest": "block 1 bn-relu: relu-bn",
+    "mean-shift-removed": "mean removed: bn-relu", "mean-shift-added": "mean added: relu-bn",
+    "precise-bn-mlp": "order, precise", "fit-mlp": "order, train accuracy",
+    "centred-input-units": "centring: negative units", "centred-input-relu-bn": "centring: relu-bn",
+    "centred-input-lrelu-bn": "centring: lrelu-bn", "centred-input-position": "order, centred",
+    "centred-input-fit": "centring: relu-bn, train",
+    "replicate-centred-bn-relu-running": "centring: bn-relu, running",
+    "replicate-centred-bn-relu-precise": "centring: bn-relu, precise",
+    "replicate-centred-relu-bn-precise": "centring: relu-bn, precise",
+    "replicate-centred-position-precise": "order, centred, precise",
+    "cnn-position": "order", "cnn-volatility-precise": "precise: bn-relu",
+    "cnn-volatility-cosine": "cosine: bn-relu", "cnn-first-block": "block 1 relu-bn: bn-relu",
+    "cnn-running-cost-bn-relu": "bn-relu cost", "cnn-running-cost-order": "cost gap",
+    "cnn-position-precise": "order, precise", "cnn-centred-running-cost": "centring: bn-relu cost",
+    "cnn-centred-bn-relu": "centring: bn-relu", "cnn-step-running-cost-larger": "lr 3e-3: bn-relu cost",
+    "cnn-step-running-cost-smaller": "lr 3e-4: bn-relu cost", "cnn-step-position-precise": "order, lr 3e-3, precise",
+    "cnn-15-position-precise": "order, precise, pooled", "cnn-15-position-running": "order, pooled",
+    "cnn-15-running-cost-order": "cost gap, pooled", "cnn-momentum-weights-unchanged": "momentum 0.01: precise",
+    "cnn-momentum-small-cost": "momentum 0.01: bn-relu cost", "cnn-momentum-large-cost": "momentum 0.3: bn-relu cost",
+    "cnn-momentum-large-position": "order, momentum 0.3", "cnn-momentum-small-position": "order, momentum 0.01",
+    "cnn-width32-position-precise": "order, 32 channels, precise", "cnn-width32-running-cost-order": "cost gap, 32 channels",
+    "cnn-momentum-volatility-order": "order, momentum 0.01",
+}
+# A row reaching more than this many times as far as the median row of its panel gets a panel of
+# its own scale below it (an axis break), so one wide effect does not flatten the others.
+FOREST_BREAK = 3.0
+
+
+def forest_network(row) -> str:
+    """The network a judged prediction is about: its ``arch``, else ``cnn`` where its arm's
+    profile is one of the CNN's (``cnn-converged*``, ``why-cnn-*``), else ``mlp``."""
+    if isinstance(row.get("arch"), str) and row["arch"]:
+        return row["arch"]
+    arm = row.get("arm") if isinstance(row.get("arm"), dict) else {}
+    profiles = arm.get("profile") or []
+    profiles = [profiles] if isinstance(profiles, str) else profiles
+    return "cnn" if any("cnn" in str(p) for p in profiles) else "mlp"
+
+
+def _forest_extent(row) -> float:
+    """How far a row reaches from zero: its seeds, its mean and its margin (not its interval,
+    which two seeds make very wide)."""
+    values = [abs(v) for v in [*row.differences, row.mean, row.margin]
+              if v is not None and not isinstance(v, str) and np.isfinite(v)]
+    return max(values, default=0.0)
+
+
+def _forest_panels(rows: pd.DataFrame) -> list[pd.DataFrame]:
+    """The rows of one network and unit as panels: one, or those within :data:`FOREST_BREAK`
+    times the median row's reach and, below them, the rows beyond it (four rows or more only)."""
+    if len(rows) < 4:
+        return [rows]
+    extent = pd.Series([_forest_extent(r) for r in rows.itertuples()], index=rows.index)
+    wide = extent > FOREST_BREAK * max(extent.median(), 1e-9)
+    return [rows[~wide], rows[wide]] if wide.any() else [rows]
+
+
+def _forest_panel(ax, rows: pd.DataFrame, unit: str, wider: bool) -> None:
+    spread = [_forest_extent(r) for r in rows.itertuples()]
+    limit = 1.15 * max(spread, default=0.8) or 1.0
+    ax.set_xlim(-limit * 1.05, limit * 1.05)
+    for i, row in enumerate(rows.itertuples()):
+        y = len(rows) - 1 - i
+        colour = STATE_COLOURS[row.outcome]
+        if row.expect == "equivalent":
+            ax.fill_betweenx([y - 0.35, y + 0.35], -row.margin, row.margin, color="#dddddd", lw=0)
+        if row.n >= 1:
+            ax.scatter(row.differences, np.full(len(row.differences), y + 0.25), s=7,
+                       color=colour, alpha=0.5, lw=0)
+        if row.n >= 2:   # an interval far wider than the data (two seeds) is cut at the edge
+            low, high = max(row.low, -limit), min(row.high, limit)
+            ax.errorbar(row.mean, y, xerr=[[row.mean - low], [high - row.mean]], fmt="o",
+                        color=colour, capsize=2.5, ms=4)
+            for end, cut, marker in ((row.low, -limit, "<"), (row.high, limit, ">")):
+                if (end < cut) if marker == "<" else (end > cut):
+                    ax.plot(cut, y, marker=marker, color=colour, ms=5)
+        else:
+            ax.text(0, y, "not run yet", ha="center", va="center", fontsize=8, color="#7f7f7f")
+    ax.axvline(0, color="black", lw=0.8)
+    ax.set_yticks(range(len(rows)), [FOREST_LABELS.get(row.id, row.id) for row in rows.itertuples()][::-1],
+                  fontsize=8)
+    ax.tick_params(axis="x", labelsize=8)
+    ax.xaxis.set_major_locator(plt.MaxNLocator(5))
+    ax.set_ylim(-0.6, max(len(rows), 1) - 0.4)
+    ax.set_xlabel(f"arm − base ({unit}{', wider scale' if wider else ''})", fontsize=8)
+
+
 def forest_figure(table: pd.DataFrame):
     """One row per prediction: the paired differences (dots, one per seed), their mean and 95%
-    interval, coloured by outcome; the margin of an equivalence prediction shaded. Predictions
-    measured in different units get their own panel and axis."""
+    interval, coloured by outcome; the margin of an equivalence prediction shaded. One column
+    of panels per network; predictions measured in different units get their own panel and
+    axis, and a row reaching far beyond the others of its panel gets one of its own scale
+    (:data:`FOREST_BREAK`). Rows are labelled with :data:`FOREST_LABELS`."""
     table = table.reset_index(drop=True)
-    unit_of = pd.Series([metric_unit(r) for r in table.to_dict("records")], dtype=str)
-    units = list(dict.fromkeys(unit_of))
-    sizes = [int((unit_of == u).sum()) for u in units] or [1]
-    fig, axes = plt.subplots(len(sizes), 1, figsize=(7.5, 0.5 * len(table) + 1.1 * len(sizes) + 0.4),
-                             gridspec_kw={"height_ratios": sizes}, squeeze=False)
-    for ax, unit in zip(axes[:, 0], units or ["points"]):
-        rows = table[unit_of == unit] if len(table) else table
-        spread = [abs(v) for r in rows.itertuples() for v in [*r.differences, r.margin]
-                  if v is not None and np.isfinite(v)]
-        limit = 1.25 * max(spread, default=0.8) or 1.0
-        ax.set_xlim(-limit * 1.05, limit * 1.05)
-        for i, row in enumerate(rows.itertuples()):
-            y = len(rows) - 1 - i
-            colour = STATE_COLOURS[row.outcome]
-            if row.expect == "equivalent":
-                ax.fill_betweenx([y - 0.35, y + 0.35], -row.margin, row.margin, color="#dddddd", lw=0)
-            if row.n >= 1:
-                ax.scatter(row.differences, np.full(len(row.differences), y + 0.18), s=9,
-                           color=colour, alpha=0.5, lw=0)
-            if row.n >= 2:   # an interval far wider than the data (two seeds) is cut at the edge
-                low, high = max(row.low, -limit), min(row.high, limit)
-                ax.errorbar(row.mean, y, xerr=[[row.mean - low], [high - row.mean]], fmt="o",
-                            color=colour, capsize=3, ms=5)
-                for end, cut, marker in ((row.low, -limit, "<"), (row.high, limit, ">")):
-                    if (end < cut) if marker == "<" else (end > cut):
-                        ax.plot(cut, y, marker=marker, color=colour, ms=6)
-            else:
-                ax.text(0, y, "not run yet", ha="center", va="center", fontsize=8, color="#7f7f7f")
-        ax.axvline(0, color="black", lw=0.8)
-        ax.set_yticks(range(len(rows)), [f"{row.id} ({row.metric})" for row in rows.itertuples()][::-1],
-                      fontsize=8)
-        ax.set_ylim(-0.7, max(len(rows), 1) - 0.3)
-        ax.set_xlabel(f"arm − base, paired by seed ({unit})", fontsize=8)
+    records = table.to_dict("records")
+    unit_of = pd.Series([metric_unit(r) for r in records], index=table.index, dtype=str)
+    net_of = pd.Series([forest_network(r) for r in records], index=table.index, dtype=str)
+    networks = ordered(net_of, ARCH_ORDER) or ["mlp"]
+    columns = []   # per network: [(panel rows, unit, whether it is a wider scale's panel)]
+    for net in networks:
+        panels = []
+        for unit in dict.fromkeys(unit_of[net_of == net]) or ["points"]:
+            rows = table[(net_of == net) & (unit_of == unit)]
+            parts = _forest_panels(rows)
+            panels += [(part, unit, k > 0) for k, part in enumerate(parts)]
+        columns.append(panels)
+    # each panel: its rows (0.2 in each) and room for its ticks and label
+    heights = [[max(len(rows), 1) + 2.6 for rows, _, _ in panels] for panels in columns]
+    tallest = max(sum(h) for h in heights)
+    fig = plt.figure(figsize=(7.0 if len(columns) > 1 else 6.5, 0.2 * tallest + 0.7), layout="constrained")
+    subfigs = fig.subfigures(1, len(columns), squeeze=False)[0]
+    for sub, net, panels, h in zip(subfigs, networks, columns, heights):
+        axes = _forest_axes(sub, h, tallest)
+        for ax, (rows, unit, last) in zip(axes, panels):
+            _forest_panel(ax, rows, unit, last)
+        if len(columns) > 1:
+            sub.suptitle(net, fontsize=10)
     handles = [plt.Line2D([], [], marker="o", ls="", color=c, label=o) for o, c in STATE_COLOURS.items()
                if o in ("confirmed", "refuted", "unresolved")]
-    axes[0, 0].legend(handles=handles, loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=3, fontsize=8,
-                      frameon=False)
-    fig.tight_layout()
+    fig.legend(handles=handles, loc="outside upper center", ncol=3, fontsize=8, frameon=False)
     return fig
+
+
+def _forest_axes(sub, heights: list[float], tallest: float) -> list:
+    """One axis per panel, as tall as its rows, from the top of the column (a shorter column
+    leaves its bottom empty, so rows are the same height in both columns)."""
+    spare = tallest - sum(heights)
+    grid = sub.add_gridspec(len(heights) + (spare > 0), 1, height_ratios=heights + ([spare] if spare > 0 else []))
+    return [sub.add_subplot(grid[i, 0]) for i in range(len(heights))]
 
 
 # ------------------------------------------------------------------ dead units, per layer
@@ -179,7 +271,7 @@ def unit_states_figure(table: pd.DataFrame):
     """Small multiples, one per network: share of always-negative units per layer and block
     (solid: ReLU, dead; dashed: LeakyReLU, not dead)."""
     archs = ordered(table["arch"], ARCH_ORDER)
-    fig, axes = plt.subplots(1, max(1, len(archs)), figsize=(4.2 * max(1, len(archs)), 3), squeeze=False)
+    fig, axes = plt.subplots(1, max(1, len(archs)), figsize=(3.5 * max(1, len(archs)), 3), squeeze=False)
     palette = block_palette()
     for ax, arch in zip(axes[0], archs):
         sub = table[table["arch"] == arch]
@@ -212,6 +304,14 @@ def first_block_over_training(load, arms: dict[str, tuple[str, str]], arch: str 
     return frame.groupby(["arm", "epoch"], as_index=False).agg(
         seeds=("seed", "nunique"), mean=("percent", "mean"), low=("percent", "min"),
         high=("percent", "max"))
+
+
+def first_block_arms(base: str) -> dict[str, tuple[str, str]]:
+    """The arms of the first-block figure (label -> (profile, block)): the factorial base's three
+    orders and the two orders trained on centred inputs."""
+    return {"relu-bn": (base, "relu-bn"), "lrelu-bn": (base, "lrelu-bn"), "bn-relu": (base, "bn-relu"),
+            "relu-bn, centred inputs": ("why-centred-input", "relu-bn"),
+            "lrelu-bn, centred inputs": ("why-centred-input", "lrelu-bn")}
 
 
 def first_block_figure(table: pd.DataFrame, arms: dict[str, tuple[str, str]]):
@@ -323,7 +423,7 @@ def dose_figure(table: pd.DataFrame, cnn: pd.DataFrame | None = None):
     """Position effect against the learning rate (log axis), constant schedule; cosine beside.
     ``table``: the MLP (:func:`dose_response`); ``cnn``: the converged CNN (:func:`cnn_dose_response`),
     drawn beside it when it has points; its few-seed intervals are cut at the MLP's range."""
-    fig, (ax, ax_cos) = plt.subplots(1, 2, figsize=(7.5, 3), gridspec_kw={"width_ratios": [4, 1]},
+    fig, (ax, ax_cos) = plt.subplots(1, 2, figsize=(7.2, 3), gridspec_kw={"width_ratios": [4, 1]},
                                      sharey=True)
     has_cnn = cnn is not None and len(cnn) > 0
     limit = _dose_limit([table, cnn] if has_cnn else [table])
@@ -394,7 +494,7 @@ def probe_figure(runs: pd.DataFrame):
     m = run_measures(completed(runs)) if len(completed(runs)) else pd.DataFrame(columns=["arch"])
     archs = ordered(m["arch"], ARCH_ORDER)
     fig, axes = plt.subplots(max(1, len(archs)), len(PROBE_MEASURES),
-                             figsize=(2.3 * len(PROBE_MEASURES), 2.3 * max(1, len(archs))), squeeze=False)
+                             figsize=(1.75 * len(PROBE_MEASURES), 2.4 * max(1, len(archs))), squeeze=False)
     palette = block_palette()
     for row, arch in zip(axes, archs):
         sub = m[m["arch"] == arch]
@@ -403,8 +503,8 @@ def probe_figure(runs: pd.DataFrame):
             for i, block in enumerate(blocks):
                 vals = sub[sub["block"] == block][col].dropna()
                 ax.scatter(np.full(len(vals), i), vals, s=10, color=palette[block], alpha=0.7)
-            ax.set_xticks(range(len(blocks)), blocks, rotation=60, fontsize=7)
-            ax.set_title(f"{arch}: {title}", fontsize=8)
-            ax.tick_params(axis="y", labelsize=7)
+            ax.set_xticks(range(len(blocks)), blocks, rotation=60, fontsize=8)
+            ax.set_title(textwrap.fill(f"{arch}: {title}", 22), fontsize=8)
+            ax.tick_params(axis="y", labelsize=8)
     fig.tight_layout()
     return fig

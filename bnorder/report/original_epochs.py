@@ -46,7 +46,7 @@ def epochs_figure(original=None):
     scores = reference.run_scores(runs)
     last = int(exp1["epoch"].max())
     first, palette = late_start(last) - 1, block_palette()
-    fig, axes = plt.subplots(1, len(reference.CASES), figsize=(3.1 * len(reference.CASES), 3.1), sharey=True)
+    fig, axes = plt.subplots(1, len(reference.CASES), figsize=(2.4 * len(reference.CASES), 3.1), sharey=True)
     for ax, case in zip(axes, reference.CASES):
         sub, sc = exp1[(exp1["case"] == case) & (exp1["epoch"] >= first)], scores[scores["case"] == case]
         ax.axvspan(first + 0.5, last + 0.5, color="0.94", zorder=0)
@@ -61,7 +61,7 @@ def epochs_figure(original=None):
         ax.set(title=f"{case.replace('case', 'case ')} ({sc['block'].iloc[0]})", xlabel="epoch",
                xticks=range(first, last + 1))
     axes[0].set_ylabel("test accuracy (%)")
-    axes[-1].legend(loc="lower right", fontsize=7, frameon=False)
+    axes[-1].legend(loc="lower right", fontsize=8, frameon=False)
     fig.tight_layout()
     return fig
 

@@ -38,7 +38,7 @@ def readings_frame(results, profile: str = CNN_CONVERGED_PROFILE, arch: str = "c
 
 def readings_figure(frame: pd.DataFrame):
     """Two panels (running, precise) with a thin line per seed, coloured by block."""
-    fig, axes = plt.subplots(1, 2, figsize=(9, 3.4), sharey=True, squeeze=False)
+    fig, axes = plt.subplots(1, 2, figsize=(7.0, 3.2), sharey=True, squeeze=False)
     palette = block_palette()
     for ax, reading in zip(axes[0], READINGS):
         sub = frame[frame["reading"] == reading]
@@ -49,7 +49,7 @@ def readings_figure(frame: pd.DataFrame):
             ax.plot([], [], color=palette[block], label=f"{block} ({n} seeds)")
         ax.set(title=f"{reading} statistics", xlabel="epoch")
         if len(seeds):
-            ax.legend(fontsize=7, frameon=False, loc="lower right")
+            ax.legend(fontsize=8, frameon=False, loc="lower right")
     axes[0][0].set_ylabel("test accuracy (%)")
     fig.tight_layout()
     return fig

@@ -195,7 +195,7 @@ def claims_figure(table: pd.DataFrame):
     experiments and from here, with its 95% interval coloured by verdict; the margin of
     "hardly matters" shaded in the MLPs."""
     archs = ordered(table["arch"], ARCHS) if len(table) else []
-    fig, axes = plt.subplots(1, max(1, len(archs)), figsize=(3.3 * max(1, len(archs)), 2.9),
+    fig, axes = plt.subplots(1, max(1, len(archs)), figsize=(2.4 * max(1, len(archs)), 3.0),
                              squeeze=False, sharey=True)
     offsets = {"exp1": 0.27, "exp2": 0.0, "here": -0.27}
     for ax, arch in zip(axes[0], archs):
@@ -358,7 +358,7 @@ def curves_figure(runs: pd.DataFrame):
     from ..records import epochs_frame
 
     ep, archs = epochs_frame(runs), archs_of(runs)
-    fig, axes = plt.subplots(2, len(archs), figsize=(3.3 * len(archs), 5), squeeze=False, sharex="col")
+    fig, axes = plt.subplots(2, len(archs), figsize=(2.4 * len(archs), 5), squeeze=False, sharex="col")
     for j, arch in enumerate(archs):
         for i, (metric, label) in enumerate([("train_acc", "training accuracy (%)"),
                                              ("test_acc", "test accuracy (%)")]):
@@ -367,7 +367,7 @@ def curves_figure(runs: pd.DataFrame):
                          palette=block_palette(), errorbar=None, ax=axes[i][j], legend=(i + j == 0))
             axes[i][j].set(ylabel=label if j == 0 else "", title=arch if i == 0 else "")
     if axes[0][0].get_legend():
-        axes[0][0].legend(fontsize=7, frameon=False)
+        axes[0][0].legend(fontsize=8, frameon=False)
     fig.tight_layout()
     return fig
 

@@ -41,7 +41,7 @@ def answer_figure(table: pd.DataFrame):
     point and bar: mean and 95% interval; the base's interval shaded). Right: its change from
     the base's, paired by seed, with the equivalence margin shaded. Colour: the verdict."""
     rows = table[table["status"] == "ok"].reset_index(drop=True)
-    fig, (left, right) = plt.subplots(1, 2, figsize=(8.5, 0.36 * max(len(rows), 3) + 1.4),
+    fig, (left, right) = plt.subplots(1, 2, figsize=(7.2, 0.36 * max(len(rows), 3) + 1.4),
                                       sharey=True, gridspec_kw={"width_ratios": [1, 1]})
     if len(rows) and rows.loc[0, "variant"] == "(base)":
         b = rows.loc[0, "position"]
@@ -55,8 +55,8 @@ def answer_figure(table: pd.DataFrame):
     labels = [f"{'base' if r.variant == '(base)' else r.variant} · {r.n} seeds" for r in rows.itertuples()]
     left.set_yticks(range(len(rows)), labels[::-1], fontsize=8)
     left.set_ylim(-0.6, max(len(rows), 1) - 0.4)
-    left.set_xlabel("position effect: BatchNorm after − before\n(points of test accuracy)")
-    right.set_xlabel(f"change from the base's effect, paired by seed\n(points; grey: ±{MARGIN})")
+    left.set_xlabel("position effect: BatchNorm after\n− before (points of test accuracy)")
+    right.set_xlabel(f"change from the base's effect, paired\nby seed (points; grey: ±{MARGIN})")
     if not len(rows):
         left.text(0.5, 0.5, "no runs yet", ha="center", va="center", transform=left.transAxes)
     handles = [plt.Line2D([], [], marker="o", ls="", color=c, label=s) for s, c in STATE_COLOURS.items()
