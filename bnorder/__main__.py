@@ -3,7 +3,9 @@
 both need PyTorch (the ``train`` extra); without it they stop with one line saying what to install.
 ``python -m bnorder full-size`` trains the full-size study on one GPU (:mod:`bnorder.full_size`).
 ``python -m bnorder coverage`` writes the interval-coverage simulation's record and ``python -m
-bnorder findings [--check]`` the findings the chapters cite (neither needs torch)."""
+bnorder findings [--check]`` the findings the chapters cite; ``python -m bnorder figure NAME
+[--out FILE]`` draws a figure of the book from the records (``--list`` names them); none of the
+three needs torch."""
 
 from __future__ import annotations
 
@@ -37,6 +39,18 @@ def _sweep(args) -> int:
             print(f"  diverged: {params['arch']} {params['block']} seed {params['seed']} (recorded)")
         failed += len(result.failed)
     return 1 if failed else 0
+
+
+def _figure(args, parser) -> int:
+    from .report import figures
+
+    if args.list:
+        print(figures.listing())
+        return 0
+    if not args.name:
+        parser.error("figure: give a NAME, or --list to see them")
+    print(f"wrote {figures.save(args.name, args.out)}")
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -95,8 +109,16 @@ def main(argv: list[str] | None = None) -> int:
     fd.add_argument("--check", action="store_true", help="write nothing; exit 1 naming every claim "
                     "the records no longer support, or when book/findings.json is out of date")
     fd.add_argument("--results-dir", default="results", help="root of the results tree (default results)")
+    fg = sub.add_parser("figure", help="draw a figure of the book from the records, as the book shows "
+                                       "it (no torch, no Jupyter); --list names them")
+    fg.add_argument("name", nargs="?", help="the figure's name, as its chapter glues it (e.g. fig_forest)")
+    fg.add_argument("--list", action="store_true", help="list the figures, one line each, and exit")
+    fg.add_argument("--out", default=None, metavar="FILE.png|FILE.pdf",
+                    help="where to write it; the suffix picks the format (default figures/NAME.png)")
     args = parser.parse_args(argv)
     try:
+        if args.command == "figure":
+            return _figure(args, fg)
         if args.command == "findings":
             from .findings import main as findings_main
             return findings_main(args.results_dir, check_only=args.check)
