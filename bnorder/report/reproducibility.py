@@ -79,7 +79,9 @@ def provenance_table(results) -> pd.DataFrame:
         diverged_or_failed=("status", lambda s: int((s != "ok").sum())),
         dataset=("dataset", lambda s: ", ".join(sorted(set(s)))), code=("prov_git_commit", _commits),
         torch=("prov_torch_version", lambda s: ", ".join(sorted(set(map(str, s))))),
-        first=("prov_started_utc", "min"), last=("prov_started_utc", "max"))
+        first=("prov_started_utc", "min"), last=("prov_started_utc", "max")).rename(columns={
+            "ok": "completed", "diverged_or_failed": "diverged or failed", "code": "code (commits)",
+            "first": "first run started", "last": "last run started"})
 
 
 def bench_records(results) -> list[dict]:
@@ -158,6 +160,9 @@ def speed_flags_table(results):
     runs = load_records(results)
     cols = [c for c in runs.columns if c.startswith("prov_") and c.split("prov_", 1)[1] in
             ("fused_seeds", "amp_bf16", "channels_last", "compile", "fused_adam")] if len(runs) else []
-    if not cols:
+    fused = runs[runs["prov_fused_seeds"].notna()] if "prov_fused_seeds" in runs else runs.iloc[:0]
+    if not cols or not len(fused):
         return None
-    return runs.groupby("profile")[cols].agg(lambda s: ", ".join(sorted(set(map(str, s)))))
+    names = {c: c.removeprefix("prov_").replace("_", " ") for c in cols}
+    return fused.groupby("profile")[cols].agg(
+        lambda s: ", ".join(sorted({str(v) for v in s.dropna()})) or "—").rename(columns=names)
