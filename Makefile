@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN     = $(VENV)/bin
 
-.PHONY: book test test-fast sweep-smoke clean
+.PHONY: book pdf test test-fast sweep-smoke clean
 
 # The virtual environment, rebuilt when the package's requirements change. The base install is
 # what the book needs: it reads the committed records and never imports PyTorch.
@@ -27,6 +27,20 @@ $(VENV)/.installed-test: $(VENV)/.installed-train
 book: $(VENV)/.installed
 	$(BIN)/jupyter-book build . -W -n --keep-going
 	@echo "The book: file://$(CURDIR)/_build/html/index.html"
+
+# The PDF edition: the introduction, the chapters, the appendix pages and the bibliography, without
+# the executed run notebooks (_ext/pdf_toc.py writes that table of contents from _toc.yml), through
+# Sphinx's LaTeX and xelatex. Needs Debian's texlive-xetex texlive-latex-extra
+# texlive-latex-recommended texlive-fonts-recommended latexmk fonts-freefont-otf (`apt-get install
+# -y --no-install-recommends ...`). Built in its own folder, PDF_BUILD, where a rebuild executes
+# again only the chapters whose inputs changed; the PDF is copied to PDF_OUT.
+PDF_BUILD ?= _build/pdf
+PDF_OUT   ?= _build/bnorder.pdf
+pdf: $(VENV)/.installed
+	$(BIN)/python _ext/pdf_toc.py _toc.yml $(PDF_BUILD)/_toc.yml
+	$(BIN)/jupyter-book build . --builder pdflatex --toc $(PDF_BUILD)/_toc.yml --path-output $(PDF_BUILD) -W -n --keep-going
+	cp $(PDF_BUILD)/_build/latex/bnorder.pdf $(PDF_OUT)
+	@echo "The PDF: $(abspath $(PDF_OUT))"
 
 # The whole test suite, the notebook, sweep, Ray, book-build and browser tests included.
 # (The browser test is skipped without /usr/bin/chromium: apt-get install -y chromium.)

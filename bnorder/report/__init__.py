@@ -22,6 +22,11 @@ ROOT = Path(__file__).resolve().parent.parent.parent
 # at 60 rows and a cell at 50 characters, leaving "..." where a reader looks for a run or a verdict.
 pd.set_option("display.max_rows", None, "display.max_colwidth", None)
 
+# The PDF edition: every table a chapter shows or glues also gets a LaTeX form (.latex_tables).
+from . import latex_tables  # noqa: E402
+
+latex_tables.register()
+
 
 def results_dir(env=None) -> Path:
     """The records' folder: ``$BNORDER_RESULTS`` (default ``results``) under the repository."""
