@@ -10,22 +10,26 @@ def finding(**kw):
             "state_adjusted": "resolved", **kw}
 
 
-def test_a_cell_reads_estimate_interval_adjusted_verdict_and_seeds():
-    text = primary.cell(finding())
-    assert "-0.90 (-1.20 to -0.60)" in text and "relu-bn lower" in text and "12 of 30 seeds" in text
-    assert "unresolved" in primary.cell(finding(state_adjusted="unresolved"))
-    assert "not run yet" in primary.cell(finding(n=0))
+def test_a_row_reads_estimate_interval_adjusted_verdict_and_seeds():
+    table = primary.answer_table({"primary-mlp-accuracy": finding()})
+    row = table.loc[("MLP", "original protocol", "accuracy, running statistics")]
+    assert row["relu-bn − bn-relu (95% interval)"] == "-0.90 (-1.20 to -0.60)"
+    assert row["verdict, Holm"] == "relu-bn lower" and row["seeds"] == "12 of 30"
+    unresolved = primary.answer_table({"primary-mlp-accuracy": finding(state_adjusted="unresolved")})
+    assert unresolved.iloc[0]["verdict, Holm"] == "unresolved"
+    assert primary.answer_table({}).iloc[0, 0] == "not run yet"
 
 
 def test_a_spread_ratio_reads_as_a_ratio_and_says_which_order_is_steadier():
-    text = primary.cell(finding(test="spread-ratio", mean=0.5, low=0.3, high=0.8))
-    assert "0.50× (0.30 to 0.80)" in text and "relu-bn steadier" in text
+    table = primary.answer_table({"primary-cnn-stability": finding(test="spread-ratio", mean=0.5, low=0.3, high=0.8)})
+    row = table.loc[("CNN", "original protocol", "stability (spread ratio)")]
+    assert row.iloc[0] == "0.50× (0.30 to 0.80)" and row["verdict, Holm"] == "relu-bn steadier"
 
 
-def test_the_answer_table_has_a_row_per_network_and_protocol_and_the_interaction():
-    table = primary.answer_table({"primary-mlp-accuracy": finding()})
-    assert len(table) == 5 and "relu-bn lower" in table.iloc[0, 0]
-    assert table.loc[("CNN", "each order tuned"), "stability (spread ratio)"] == "not asked"
+def test_the_answer_table_has_a_row_per_question_and_the_interaction():
+    table = primary.answer_table({})
+    assert len(table) == 13 and ("CNN − MLP", "original protocol", "accuracy, running statistics") in table.index
+    assert ("CNN", "each order tuned", "stability (spread ratio)") not in table.index
 
 
 def test_the_selection_table_stars_each_orders_choice():

@@ -47,33 +47,36 @@ def estimate(f: dict) -> str:
     return f"{text} ({interval(f['low'], f['high'])})" if _finite(f.get("low")) else text
 
 
-def cell(f: dict | None) -> str:
+def seeds_text(f: dict | None) -> str:
     if not f:
-        return "not registered"
+        return NONE
     planned = f.get("seeds_planned")
-    seeds = f"{f['n']} of {planned} seeds" if planned else f"{f['n']} seeds"
-    if not f.get("n"):
-        return f"not run yet (0 of {planned} seeds)" if planned else "not run yet"
-    return f"{estimate(f)}; {verdict_words(f)}; {seeds}"
+    return f"{f.get('n', 0)} of {planned}" if planned else str(f.get("n", 0))
 
 
 def answer_table(found: dict[str, dict]) -> pd.DataFrame:
-    """Network and protocol × measure: each cell the estimate (relu-bn − bn-relu, points; a ratio
-    of standard deviations for stability), its 95% interval, the Holm-adjusted verdict and the
-    seeds landed of those planned. The last row is the network × order interaction."""
+    """One row per primary question, by network, protocol and measure: the estimate
+    (relu-bn − bn-relu, points; a ratio of standard deviations for stability) with its 95%
+    interval, the Holm-adjusted verdict, and the paired seeds landed of those planned. The last
+    row is the network × order interaction. Narrow enough for the page's column."""
     rows = []
     for protocol, p_name in PROTOCOLS.items():
         for net, n_name in NETWORKS.items():
             key = f"primary-{net}" + ("-tuned" if protocol == "tuned" else "")
-            row = {"network": n_name, "protocol": p_name}
             for label, measure in MEASURES.items():
                 qid = f"{key}-{measure}"
-                row[label] = cell(found.get(qid)) if qid in _registered() else "not asked"
-            rows.append(row)
-    inter = found.get("primary-order-by-network")
-    rows.append({"network": "CNN − MLP", "protocol": PROTOCOLS["original"],
-                 **{label: (cell(inter) if measure == "accuracy" else "") for label, measure in MEASURES.items()}})
-    return pd.DataFrame(rows).set_index(["network", "protocol"])
+                if qid in _registered():
+                    rows.append(_row(n_name, p_name, label, found.get(qid)))
+    rows.append(_row("CNN − MLP", PROTOCOLS["original"], "accuracy, running statistics",
+                     found.get("primary-order-by-network")))
+    return pd.DataFrame(rows).set_index(["network", "protocol", "measure"])
+
+
+def _row(network: str, protocol: str, measure: str, f: dict | None) -> dict:
+    ran = bool(f and f.get("n"))
+    return {"network": network, "protocol": protocol, "measure": measure,
+            "relu-bn − bn-relu (95% interval)": estimate(f) if ran else "not run yet",
+            "verdict, Holm": verdict_words(f) if ran else NONE, "seeds": seeds_text(f)}
 
 
 def family_table(found: dict[str, dict]) -> pd.DataFrame:
