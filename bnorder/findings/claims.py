@@ -16,7 +16,8 @@ CLAIM = re.compile(r"\{claim\}`([^`]*)`")
 FINDING = re.compile(r"\{finding\}`([^`]*)`")
 _ROLE = re.compile(r"\{(claim|finding)\}`([^`]*)`")
 _CODE_SPAN = re.compile(r"``.*?``")
-CLAIM_STATES = ("positive", "negative", "equivalent", "unresolved", "confirmed", "refuted")
+CLAIM_STATES = ("positive", "negative", "equivalent", "unresolved", "confirmed", "refuted", "holds",
+                "fails")
 
 
 def parse_claim(text: str) -> tuple[str, str]:
