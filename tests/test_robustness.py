@@ -108,9 +108,7 @@ def test_a_change_within_the_margin_is_equivalent(tmp_path):
     assert row["change"].state == "equivalent" and row["change"].margin == robustness.MARGIN
 
 
-def test_the_margin_is_that_of_the_mechanisms_mlp_predictions_of_no_effect():
-    from bnorder.predictions import load_predictions
+def test_the_margin_is_the_registrys_one_margin():
+    from bnorder import registry
 
-    margins = {p["margin"] for p in load_predictions()
-               if p["expect"] == "equivalent" and p["arm"]["profile"] in ("why-first-block", "why-mean-shift")}
-    assert margins == {robustness.MARGIN}
+    assert robustness.MARGIN == registry.margin()
