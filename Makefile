@@ -42,10 +42,13 @@ pdf: $(VENV)/.installed
 	cp $(PDF_BUILD)/_build/latex/bnorder.pdf $(PDF_OUT)
 	@echo "The PDF: $(abspath $(PDF_OUT))"
 
-# The whole test suite, the notebook, sweep, Ray, book-build and browser tests included.
+# The whole test suite, the notebook, sweep, Ray, book-build and browser tests included, its files
+# spread over the machine's cores (TEST_WORKERS; a file's tests stay together and in order, since
+# some share a built book). It prints the 20 slowest tests.
 # (The browser test is skipped without /usr/bin/chromium: apt-get install -y chromium.)
+TEST_WORKERS ?= auto
 test: $(VENV)/.installed-test
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile
 
 # Only the quick tests (no notebook executions, no book build, no Ray cluster, no browser).
 test-fast: $(VENV)/.installed-train
