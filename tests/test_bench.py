@@ -140,3 +140,21 @@ def test_the_cnn_bench_breaks_a_whole_run_down_for_the_eager_and_the_fast_path(t
     eager, fast = (run["runs"][p]["projected_seconds"]["whole run"] for p in ("eager", "fast"))
     assert run["speedup"] == pytest.approx(eager / fast)
     assert sum(run["step_operations"].values()) == pytest.approx(1.0)
+
+
+def test_a_confirmatory_run_is_projected_without_the_per_epoch_readings_and_the_hessian():
+    from types import SimpleNamespace
+
+    from bnorder.config import make_config
+    from bnorder.run_breakdown import projected
+
+    unit = {"train_step": 0.1, "eval_image": 1e-4, "precise_pass": 2.0, "precise_image": 1e-4,
+            "batch_image": 2e-4, "diagnostics": 1.0, "hessian": 50.0}
+    data = SimpleNamespace(train_x=range(1000), val_x=range(100), test_x=range(200))
+    probe = projected(make_config(dataset="synthetic", arch="cnn", probe=64), data, unit)
+    confirm = projected(make_config(dataset="synthetic", arch="cnn", final_readings=True), data, unit)
+    assert confirm["training steps"] == probe["training steps"]
+    assert "diagnostics" not in confirm and "batch statistics" not in confirm
+    # one precise pass and both splits read once, instead of ten passes and the Hessian
+    assert confirm["final fit, running and precise statistics"] == pytest.approx(1000 * 1e-4 + 2.0 + 1200 * 1e-4)
+    assert confirm["whole run"] < probe["whole run"] - 50
