@@ -48,7 +48,8 @@ def early_findings(results, load=None) -> dict[str, dict]:
         _, _, seeds = prediction_book.paired(spec, load)
         if len(seeds) < 2:
             continue
-        what = " − ".join(" ".join([side["profile"], side["block"]]
+        what = " − ".join(" ".join(["+".join(side["profile"]) if isinstance(side["profile"], list)
+                                    else side["profile"], side["block"]]
                                    + ([f"(block 1 {side['first_block']})"] if side.get("first_block") else [])
                                    + [side.get("metric", spec["metric"])])
                           for side in (spec["arm"], spec["base"]))
