@@ -154,8 +154,9 @@ def adjusted_state(p_holm: float, p_equiv_holm: float) -> str:
 
 
 def outcome(entry: dict, expect: str) -> str:
-    """The prediction's outcome on the adjusted state: confirmed, refuted or unresolved. A
-    spread ratio's direction is that of its logarithm (below 1: ``negative``)."""
+    """The prediction's outcome on the adjusted state: confirmed, refuted or unresolved (also
+    while the question is pending). A spread ratio's direction is that of its logarithm (below
+    1: ``negative``)."""
     state, direction = entry["state_adjusted"], entry["direction"]
     if expect in ("negative", "positive"):
         side = 1 if expect == "positive" else -1
@@ -169,20 +170,37 @@ def outcome(entry: dict, expect: str) -> str:
     return "refuted" if state == "resolved" and outside else "unresolved"
 
 
+def complete(question: dict, entry: dict, done: dict[str, dict]) -> bool:
+    """Whether every seed the question reserves has been read or set aside (a pair from two
+    machines); an interaction, when both questions it reads are complete."""
+    if question["test"] == "interaction":
+        return all(done[i].get("complete", False) for i in question["of"])
+    return entry["n"] + len(entry["excluded"]) >= len(question["seeds"] or [])
+
+
 def decide(load, questions: list[dict] | None = None) -> dict[str, dict]:
     """Every primary question read (:func:`read`), its p-values adjusted over the family
-    (:func:`holm`), its adjusted state and its prediction's outcome."""
+    (:func:`holm`), its adjusted state and its prediction's outcome.
+
+    A question is decided only once its reserved seeds have all landed (:func:`complete`); before
+    that its adjusted state is ``pending`` and it enters Holm's correction with a p-value of 1, so
+    that a question decided while others are still running keeps its verdict when they land (a
+    later p-value can only loosen the threshold of one already rejected). The interim estimate,
+    interval and unadjusted p are shown for a pending question, never a verdict."""
     questions = registry.primary() if questions is None else questions
     done: dict[str, dict] = {}
     for q in sorted(questions, key=lambda q: q["test"] == "interaction"):   # interactions read others
         done[q["id"]] = read(q, load, done)
+        done[q["id"]]["complete"] = complete(q, done[q["id"]], done)
     ids = [q["id"] for q in questions]
-    p_holm = holm([done[i]["p"] for i in ids])
-    p_equiv_holm = holm([done[i]["p_equiv"] for i in ids])
+    decided = lambda key: [done[i][key] if done[i]["complete"] and np.isfinite(done[i][key])  # noqa: E731
+                           else (np.nan if key == "p_equiv" and done[i]["margin"] is None else 1.0)
+                           for i in ids]
+    p_holm, p_equiv_holm = holm(decided("p")), holm(decided("p_equiv"))
     out = {}
     for q, ph, peh in zip(questions, p_holm, p_equiv_holm):
-        entry = {**done[q["id"]], "p_holm": ph, "p_equiv_holm": peh, "family_size": len(ids),
-                 "state_adjusted": adjusted_state(ph, peh)}
+        entry = {**done[q["id"]], "p_holm": ph, "p_equiv_holm": peh, "family_size": len(ids)}
+        entry["state_adjusted"] = adjusted_state(ph, peh) if entry["complete"] else "pending"
         entry["outcome"] = outcome(entry, q["expect"])
         out[q["id"]] = entry
     return out

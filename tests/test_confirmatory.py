@@ -61,3 +61,16 @@ def test_pitman_morgan_finds_a_smaller_spread_in_paired_samples():
     assert pm["ratio"] < 1 and pm["high"] < 1 and pm["p"] < 0.01
     same = confirmatory.pitman_morgan(base, base + rng.normal(0, 0.01, 40))
     assert same["low"] < 1 < same["high"] and same["p"] > 0.05
+
+
+def test_a_question_is_pending_until_its_seeds_land_and_counts_as_p_one_in_the_correction():
+    rng = np.random.default_rng(2)
+    base = {s: 90 + rng.normal(0, 0.3) for s in range(6)}
+    worse = {s: v - 2 + rng.normal(0, 0.1) for s, v in base.items()}
+    data = {"done": pd.concat([runs("done", "bn-relu", base), runs("done", "relu-bn", worse)]),
+            "early": pd.concat([runs("early", "bn-relu", base), runs("early", "relu-bn", worse)])}
+    qs = [question("done", seeds=(0, 1, 2, 4, 5)), question("early", seeds=range(100, 130))]
+    out = confirmatory.decide(data.__getitem__, qs)
+    assert out["early"]["state_adjusted"] == "pending" and out["early"]["outcome"] == "unresolved"
+    assert out["done"]["p_holm"] == pytest.approx(min(1, 2 * out["done"]["p"]))   # Holm over two, one at p = 1
+    assert out["done"]["state_adjusted"] == "resolved"

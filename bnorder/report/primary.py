@@ -27,6 +27,8 @@ def _finite(x) -> bool:
 def verdict_words(f: dict) -> str:
     """The adjusted state in words, with the direction of a resolved effect."""
     state = f.get("state_adjusted", "unresolved")
+    if state == "pending":
+        return f"pending: decided at {f['seeds_planned']} seeds" if f.get("seeds_planned") else "pending"
     if state != "resolved":
         return state
     if f.get("test") == "spread-ratio":
@@ -92,7 +94,8 @@ def family_table(found: dict[str, dict]) -> pd.DataFrame:
                      "estimate (95% interval)": estimate(f),
                      "p": p("p"), "p, Holm": p("p_holm"), "p equiv.": p("p_equiv"),
                      "p equiv., Holm": p("p_equiv_holm"),
-                     "state": f.get("state", NONE), "state, Holm": f.get("state_adjusted", NONE),
+                     "state": f.get("state", NONE) if f.get("complete") else "pending",
+                     "state, Holm": f.get("state_adjusted", NONE),
                      "outcome": f.get("outcome", NONE)})
     return pd.DataFrame(rows).set_index("question")
 
