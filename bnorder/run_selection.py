@@ -81,15 +81,26 @@ def configuration_key(config: dict) -> str:
     return json.dumps(d, sort_keys=True, default=str)
 
 
+def primary_profiles() -> set[str]:
+    """The profiles whose seeds the primary family reserves (``book/predictions.yml``)."""
+    from . import registry
+
+    return {q[side]["profile"] for q in registry.primary() for side in ("arm", "base") if side in q}
+
+
 def pooled_runs(every: pd.DataFrame, profile: str, arch: str, block: str) -> pd.DataFrame:
     """Every completed run, wherever it was filed, of the configuration that ``profile`` trains
     for ``arch`` and ``block``: one per seed (the first by path when a seed was filed twice),
     indexed by seed. Empty when the profile has no such run; an error when the profile's runs
-    of that block are not one configuration. (A prediction reads only the profiles it names,
+    of that block are not one configuration. The primary family's profiles are left out: their
+    fresh seeds answer the confirmatory questions, not the exploratory ones. (A prediction reads
+    only the profiles it names,
     :func:`bnorder.predictions.pooled`, which says why the two rules stay apart.)"""
     from .config import RunConfig
 
     ok = completed(every)
+    if len(ok):   # the primary family's fresh seeds stay its own (bnorder.confirmatory)
+        ok = ok[~ok["profile"].isin(primary_profiles() - {profile})]
     if not len(ok):
         return ok
     knobs = list(RunConfig().as_dict())
