@@ -4,11 +4,12 @@ The book is built in a temporary copy of the repository's book files (``_config.
 ``_toc.yml``, ``references.bib``, ``book/``, ``notebooks/``), never in the repository itself:
 
 1. the smoke sweep writes its records to ``<tmp>/results`` and its executed notebooks to
-   ``<tmp>/book/runs/smoke``; the smoke-factorial sweep does the same for the analysis chapters;
+   ``<tmp>/book/runs/smoke``; the smoke-factorial profile's runs, trained in the test's process,
+   write the records the analysis chapters read;
 2. ``jupyter-book build . -W -n --keep-going`` runs with ``BNORDER_BOOK_PROFILE=smoke`` and
    ``BNORDER_FACTORIAL_PROFILE=smoke-factorial``;
 3. the Replication page must hold a table with every smoke record's accuracy, and the analysis
-   chapters (factorial design, mechanisms, robustness, statistics, conclusion) their computed
+   chapters (factorial design, mechanisms, robustness, statistics) their computed
    tables, with the variant profiles, which have no records, listed as not run.
 
 An incremental build after one smoke-factorial record changed checks that the chapters reading
@@ -41,7 +42,8 @@ def IGNORE_RUNS(folder: str, names: list[str]) -> set[str]:
     return skip | ({"runs"} if Path(folder).name == "book" else set())
 
 FACTORIAL = "smoke-factorial"
-ANALYSIS_PAGES = ("factorial", "mechanisms", "robustness", "statistics", "conclusion")
+ANALYSIS_PAGES = ("factorial", "mechanisms", "robustness", "statistics")   # they read the factorial profile
+ANSWER_PAGES = ("intro", "confirmatory", "conclusion")   # they show the primary family's answer
 
 pytestmark = pytest.mark.slow
 
@@ -102,18 +104,18 @@ def tree(tmp_path_factory) -> Path:
         cwd=tree, env=env_for(tree / "results"), capture_output=True, text=True, timeout=1800)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
 
-    # The analysis chapters' records: the factorial design on synthetic data, in seconds a run.
-    from bnorder.backends import LocalBackend
-    from bnorder.sweep import sweep
+    # The analysis chapters' records: the factorial design on synthetic data, trained in this
+    # process (the chapters read its records, no page shows its notebooks; the notebook path is
+    # the smoke sweep's above), a fraction of a second a run.
+    from bnorder.config import make_config
+    from bnorder.run import run_and_record
+    from bnorder.sweep import plan
 
     with pytest.MonkeyPatch.context() as mp:
         mp.chdir(tree)
-        mp.setenv("OMP_NUM_THREADS", "1")
-        for key, value in env_for(tree / "results").items():
-            mp.setenv(key, value)
-        result = sweep(FACTORIAL, LocalBackend(jobs=2), results_dir=str(tree / "results"),
-                       runs_dir=tree / "book" / "runs", progress=False)
-    assert not result.failed, result.failed
+        for params in plan(FACTORIAL, results_dir=str(tree / "results")):
+            record, _ = run_and_record(make_config(**params), progress=False)
+            assert record["status"] == "ok", params
     return tree
 
 
@@ -170,6 +172,9 @@ def test_analysis_chapters_show_the_factorial_records(tree):
         assert FACTORIAL in text, page
         if page in ("factorial", "mechanisms", "statistics"):
             assert "has not been run yet" not in text, page
+    for page in ANSWER_PAGES:   # the smoke records hold no primary question's runs
+        text = text_of(tree, page)
+        assert "relu-bn − bn-relu (95% interval)" in text and "not run yet" in text, page
 
     # factorial: the effects figure first, the per-block table (each block's mean at the final
     # epoch), every contrast in a verdict table with its state, and the learning curves
@@ -221,11 +226,9 @@ def test_analysis_chapters_show_the_factorial_records(tree):
         assert phrase in stext, phrase
     assert "no detectable effect" not in stext and "Holm" not in stext and "Welch p" not in stext
 
-    # conclusion: where the numbers come from, the reductions, and the full-size rerun
-    ctext = texts["conclusion"]
-    assert "synthetic images" in ctext and "tiny networks" in ctext
-    assert "python -m bnorder sweep --profile factorial-gpu" in ctext
-    assert "not run yet" in ctext        # the full-size editions whose records are absent
+    # conclusion: the answer's records, and the full-size study as one command
+    ctext = text_of(tree, "conclusion")
+    assert "results/confirm-*" in ctext and "python -m bnorder full-size" in ctext
 
 
 def executed(log: str) -> set[str]:
@@ -279,3 +282,5 @@ def test_every_chapter_says_so_when_there_are_no_records(tree, tmp_path):
     for page in ANALYSIS_PAGES:
         text = text_of(tree, page)
         assert f"The profile {FACTORIAL}" in text and "has not been run yet" in text, page
+    for page in ANSWER_PAGES:
+        assert "not run yet" in text_of(tree, page), page
