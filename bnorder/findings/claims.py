@@ -77,22 +77,16 @@ def check(findings: dict[str, dict], book=BOOK) -> list[str]:
     problems = []
     for chapter, line, role, text in roles(book):
         where = f"{chapter}:{line}"
-        if role == "finding" and ":" not in text:    # renders a finding, asserts nothing
-            try:
-                finding, _ = parse_finding(text)
-            except ValueError as e:
-                problems.append(f"{where}: {e}")
-                continue
-            if finding not in findings:
-                problems.append(f"{where}: finding {finding} names no finding")
-            continue
-        try:
-            finding, asserted = parse_claim(text)
+        try:   # a {finding} role without a state renders a finding and asserts nothing
+            finding, asserted = (parse_finding(text)[0], None) if role == "finding" and ":" not in text \
+                else parse_claim(text)
         except ValueError as e:
             problems.append(f"{where}: {e}")
             continue
         if finding not in findings:
-            problems.append(f"{where}: claim {finding}:{asserted} names no finding")
+            problems.append(f"{where}: {role} {text} names no finding")
+            continue
+        if asserted is None:
             continue
         now = claim_state(findings[finding])
         if now != asserted:
