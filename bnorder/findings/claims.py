@@ -84,7 +84,7 @@ def check(findings: dict[str, dict], book=BOOK) -> list[str]:
             problems.append(f"{where}: {e}")
             continue
         if finding not in findings:
-            problems.append(f"{where}: {role} {text} names no finding")
+            problems.append(f"{where}: {'finding ' + finding if asserted is None else 'claim ' + text} names no finding")
             continue
         if asserted is None:
             continue
