@@ -38,6 +38,11 @@ def run_title(params: dict) -> str:
             f"{canonical_block(params['block'])} · {seed}")
 
 
+# Seconds a kernel may take to start. papermill's default (60 s) is too short on a loaded
+# two-core machine (a parallel test suite, several sweeps), where a start can take over a minute.
+KERNEL_START_TIMEOUT = 600
+
+
 def kernel_manager_with(env: dict):
     """A kernel manager class whose kernels get ``env`` on top of this process's environment
     (e.g. ``CUDA_VISIBLE_DEVICES``): threads of one sweep cannot each set ``os.environ``."""
@@ -66,7 +71,7 @@ def execute(params: dict, runs_dir: str | Path = "book/runs", notebook: Path = N
     try:
         pm.execute_notebook(str(notebook), str(tmp), parameters={**params, "progress": False},
                             progress_bar=False, cwd=str(cwd or os.getcwd()), kernel_name="python3",
-                            **extra)
+                            start_timeout=KERNEL_START_TIMEOUT, **extra)
         nb = nbformat.read(tmp, as_version=4)
         nb.cells[0].source = nb.cells[0].source.replace("# Training run", "# " + run_title(params), 1)
         nbformat.write(nb, tmp)

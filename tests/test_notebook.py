@@ -5,6 +5,8 @@ import json
 import papermill as pm
 import pytest
 
+from bnorder.execute import KERNEL_START_TIMEOUT
+
 pytestmark = pytest.mark.slow
 
 SMOKE = dict(dataset="synthetic", arch="mlp", width=8, depth=2, epochs=1, profile="nbtest", progress=False)
@@ -14,7 +16,7 @@ def execute(repo_root, tmp_path, **params):
     out = tmp_path / "out.ipynb"
     pm.execute_notebook(str(repo_root / "notebooks" / "train.ipynb"), str(out), kernel_name="python3",
                         parameters={"results_dir": str(tmp_path / "results"), **params},
-                        progress_bar=False, cwd=str(tmp_path))
+                        progress_bar=False, cwd=str(tmp_path), start_timeout=KERNEL_START_TIMEOUT)
     return out
 
 
@@ -81,7 +83,7 @@ def papermill_cli(repo_root, cwd, *args):
     import sys
 
     return subprocess.run([sys.executable, "-m", "papermill", str(repo_root / "notebooks" / "train.ipynb"),
-                           "out.ipynb", *args], cwd=cwd, capture_output=True, text=True, timeout=600)
+                           "out.ipynb", "--start-timeout", str(KERNEL_START_TIMEOUT), *args], cwd=cwd, capture_output=True, text=True, timeout=600)
 
 
 @pytest.fixture(scope="module")
