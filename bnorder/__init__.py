@@ -3,19 +3,19 @@
 Reading the records and building the book needs no PyTorch (the base install); training does
 (the ``train`` extra): :func:`require_torch` says so in one line where training starts.
 
-The analysis has two layers; the lower one never imports the upper one.
+The package is in layers, one folder each; a layer imports only the ones listed before it
+(``tests/test_layers.py``), and only :mod:`.train` imports PyTorch.
 
-    computing   from run records to numbers: :mod:`.records` (load), :mod:`.run_selection`
-                (which runs a finding reads), :mod:`.contrasts` (the factorial's effects per
-                seed), :mod:`.stats` and :mod:`.power` (intervals, power, seeds needed),
-                :mod:`.verdicts` (the state an interval gives), :mod:`.predictions` (the
-                predictions judged), :mod:`.robustness`, :mod:`.replication`,
-                :mod:`.order_readings`, :mod:`.run_measures`, :mod:`.reference` (the original
-                study), and :mod:`.findings`, which gathers every number the prose cites into
-                ``book/findings.json``
-    report      :mod:`.report`: one module per chapter drawing its figures and tables from
-                those numbers; :mod:`.report.style` holds the one format of a number and an
-                interval, the blocks' order and colours
+    orders      :mod:`.orders`: what a block's order is (BatchNorm and the activation, which first)
+    runs        what a run is and how the study's runs execute: configs, profiles, the registry
+                of questions, records, sweeps (a sweep executes the notebook in a kernel)
+    train       PyTorch: blocks, networks, data, the training loops, BatchNorm readings
+    analysis    from run records to numbers: pooling, intervals, verdicts, the predictions and
+                the primary family judged
+    findings    every number the prose cites, gathered into ``book/findings.json``
+    report      one module per chapter drawing its figures and tables from those numbers;
+                :mod:`.report.style` holds the one format of a number and an interval and the
+                one palette
 """
 
 __version__ = "0.1.0"

@@ -1,7 +1,7 @@
 """Command line: ``python -m bnorder sweep --profile cpu [--jobs N] [--only key=value ...]
 [--backend local|ray [--address HOST:PORT]]`` and ``python -m bnorder bench``. Both train, so
 both need PyTorch (the ``train`` extra); without it they stop with one line saying what to install.
-``python -m bnorder full-size`` trains the full-size study on one GPU (:mod:`bnorder.full_size`).
+``python -m bnorder full-size`` trains the full-size study on one GPU (:mod:`bnorder.runs.full_size`).
 ``python -m bnorder coverage`` writes the interval-coverage simulation's record and ``python -m
 bnorder findings [--check]`` the findings the chapters cite; ``python -m bnorder figure NAME
 [--out FILE]`` draws a figure of the book from the records (``--list`` names them); none of the
@@ -13,15 +13,15 @@ import argparse
 import sys
 
 from . import require_torch
-from .profiles import PROFILES
+from .runs.profiles import PROFILES
 
 TRAINING_COMMANDS = ("sweep", "bench", "full-size")
 
 
 def _sweep(args) -> int:
-    from .backends import make_backend
-    from .profiles import match_profiles
-    from .sweep import parse_filters, sweep
+    from .runs.backends import make_backend
+    from .runs.profiles import match_profiles
+    from .runs.sweep import parse_filters, sweep
 
     # Check every argument before any run starts or any record is touched.
     profiles = match_profiles(args.profile)
@@ -98,7 +98,7 @@ def main(argv: list[str] | None = None) -> int:
     be = sub.add_parser("bench", help="images/s of the original study's loop against bnorder's "
                                       "single and fused paths")
     if not no_torch:  # its options are defined next to the benchmark, which imports torch
-        from .bench import add_arguments as _bench_arguments
+        from .train.bench import add_arguments as _bench_arguments
         _bench_arguments(be)
     cv = sub.add_parser("coverage", help="simulate how often 95%% intervals cover the mean and "
                                          "write results/coverage/interval-coverage.json (no torch)")
@@ -123,20 +123,20 @@ def main(argv: list[str] | None = None) -> int:
             from .findings import main as findings_main
             return findings_main(args.results_dir, check_only=args.check)
         if args.command == "coverage":
-            from .interval_coverage import write
+            from .analysis.interval_coverage import write
             print(f"wrote {write(args.results_dir, args.reps)}")
             return 0
         if args.command == "sweep":
             return _sweep(args)
         if args.command == "full-size":
-            from .full_size import run as full_size
-            from .profiles import get_profile
+            from .runs.full_size import run as full_size
+            from .runs.profiles import get_profile
 
             get_profile(args.profile)   # an unknown profile stops here, naming the valid ones
             out = full_size(args.profile, args.budget_minutes, args.pack, args.results_dir, args.runs_dir)
             return 1 if out["failed"] else 0
         if args.command == "bench":
-            from .bench import main_from_args
+            from .train.bench import main_from_args
             return main_from_args(args)
     except (ValueError, FileNotFoundError) as e:
         print(f"error: {e}", file=sys.stderr)

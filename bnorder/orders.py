@@ -3,7 +3,7 @@
 A block is one layer (a 3x3 convolution with padding 1, or a linear map) followed by
 BatchNorm and an activation in a named order. ``ORDERS`` below is the single source of
 truth: every network, test and chapter reads the order from here. The blocks themselves, as
-torch modules built from these names, are in :mod:`bnorder.blocks`.
+torch modules built from these names, are in :mod:`bnorder.train.blocks`.
 
     name        what the block computes              the original study's name
     bn-relu     layer -> BatchNorm -> ReLU            case1
@@ -13,7 +13,7 @@ torch modules built from these names, are in :mod:`bnorder.blocks`.
     relu        layer -> ReLU (no BatchNorm)          (baseline)
 
 ``CAUSE_BLOCKS`` adds blocks that take one suspected cause out of (or into) a study block; the
-experiments that train them are interventions (:mod:`bnorder.profiles`).
+experiments that train them are interventions (:mod:`bnorder.runs.profiles`).
 """
 
 from __future__ import annotations

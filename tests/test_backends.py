@@ -19,9 +19,9 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from bnorder import backends
-from bnorder.backends import LocalBackend, RayBackend, make_backend, task_name, visible_gpus
-from bnorder.sweep import is_done, plan
+from bnorder.runs import backends
+from bnorder.runs.backends import LocalBackend, RayBackend, make_backend, task_name, visible_gpus
+from bnorder.runs.sweep import is_done, plan
 
 ROOT = Path(__file__).resolve().parent.parent
 SWEEP = [sys.executable, "-m", "bnorder", "sweep", "--profile", "smoke", "--only", "arch=mlp",
@@ -134,9 +134,9 @@ def test_local_backend_gives_each_concurrent_run_its_own_gpu_round_robin(monkeyp
 
 
 def test_backends_do_not_import_the_sweep():
-    """The sweep is handed a backend; a backend executes notebooks (bnorder.execute), so the two
+    """The sweep is handed a backend; a backend executes notebooks (bnorder.runs.execute), so the two
     modules import each other in one direction only."""
-    code = "import sys, bnorder.backends; assert 'bnorder.sweep' not in sys.modules, sorted(sys.modules)"
+    code = "import sys, bnorder.runs.backends; assert 'bnorder.runs.sweep' not in sys.modules, sorted(sys.modules)"
     subprocess.run([sys.executable, "-c", code], env=env_for_cli(), check=True, timeout=120)
 
 

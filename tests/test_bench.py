@@ -10,10 +10,14 @@ import pytest
 import torch
 
 from bnorder.__main__ import main
-from bnorder.bench import (OriginalStyleDataset, original_transform, raw_train_arrays,
-                           train_flops_per_image)
-from bnorder.config import make_config
-from bnorder.data import load_dataset
+from bnorder.runs.config import make_config
+from bnorder.train.bench import (
+    OriginalStyleDataset,
+    original_transform,
+    raw_train_arrays,
+    train_flops_per_image,
+)
+from bnorder.train.data import load_dataset
 
 
 @pytest.fixture(autouse=True)
@@ -100,7 +104,7 @@ def test_flop_count_of_an_mlp_training_image():
 def parsed(argv):
     import argparse
 
-    from bnorder.bench import add_arguments, resolve_defaults
+    from bnorder.train.bench import add_arguments, resolve_defaults
 
     parser = argparse.ArgumentParser()
     add_arguments(parser)
@@ -110,7 +114,7 @@ def parsed(argv):
 def test_full_is_the_measurement_of_the_committed_record(repo_root):
     """``bench --full`` spells out to the command that wrote results/bench/ (the README's
     measurement); without it only the number of timings differs (3 instead of 7)."""
-    from bnorder.bench import command_of
+    from bnorder.train.bench import command_of
 
     rec = json.loads((repo_root / "results" / "bench" / "mlp-fashion-mnist-cpu.json").read_text())
     assert command_of(parsed(["--full", "--out", rec["path"]])) == rec["command"]
@@ -145,8 +149,8 @@ def test_the_cnn_bench_breaks_a_whole_run_down_for_the_eager_and_the_fast_path(t
 def test_a_confirmatory_run_is_projected_without_the_per_epoch_readings_and_the_hessian():
     from types import SimpleNamespace
 
-    from bnorder.config import make_config
-    from bnorder.run_breakdown import projected
+    from bnorder.runs.config import make_config
+    from bnorder.train.breakdown import projected
 
     unit = {"train_step": 0.1, "eval_image": 1e-4, "precise_pass": 2.0, "precise_image": 1e-4,
             "batch_image": 2e-4, "diagnostics": 1.0, "hessian": 50.0}

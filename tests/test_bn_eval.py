@@ -3,10 +3,10 @@
 import pytest
 import torch
 
-from bnorder import bn_eval
-from bnorder.config import make_config
-from bnorder.networks import build_network
-from bnorder.train import train_run
+from bnorder.runs.config import make_config
+from bnorder.train import bn_eval
+from bnorder.train.networks import build_network
+from bnorder.train.single import train_run
 
 
 def trained_cnn(block="bn-relu"):
@@ -68,9 +68,9 @@ def test_runs_record_the_readings_every_epoch_and_the_training_fit_at_the_end():
 
 
 def test_final_readings_read_both_splits_with_precise_statistics_on_both_paths():
-    from bnorder.config import make_config
-    from bnorder.fused import train_fused
-    from bnorder.train import train_run
+    from bnorder.runs.config import make_config
+    from bnorder.train.fused import train_fused
+    from bnorder.train.single import train_run
 
     cfg = make_config(dataset="synthetic", arch="mlp", width=8, depth=2, epochs=1,
                       final_readings=True, device="cpu")

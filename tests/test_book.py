@@ -107,9 +107,9 @@ def tree(tmp_path_factory) -> Path:
     # The analysis chapters' records: the factorial design on synthetic data, trained in this
     # process (the chapters read its records, no page shows its notebooks; the notebook path is
     # the smoke sweep's above), a fraction of a second a run.
-    from bnorder.config import make_config
-    from bnorder.run import run_and_record
-    from bnorder.sweep import plan
+    from bnorder.runs.config import make_config
+    from bnorder.runs.sweep import plan
+    from bnorder.train.run import run_and_record
 
     with pytest.MonkeyPatch.context() as mp:
         mp.chdir(tree)
@@ -124,7 +124,7 @@ def html_of(tree: Path, page: str) -> str:
 
 
 def test_book_builds_and_shows_the_smoke_records(tree):
-    from bnorder.records import load_records
+    from bnorder.runs.records import load_records
 
     build(tree, tree / "results")
     runs = load_records(tree / "results", "smoke")
@@ -161,8 +161,8 @@ def text_of(tree: Path, page: str) -> str:
 
 def test_analysis_chapters_show_the_factorial_records(tree):
     """Runs after the build of the first test (same module-scoped tree)."""
-    from bnorder.profiles import VARIANTS
-    from bnorder.records import load_records
+    from bnorder.runs.profiles import VARIANTS
+    from bnorder.runs.records import load_records
 
     runs = load_records(tree / "results", FACTORIAL)
     assert len(runs) == 30 and (runs["status"] == "ok").all()
@@ -194,7 +194,7 @@ def test_analysis_chapters_show_the_factorial_records(tree):
     # mechanisms: every prediction with its date and its outcome (no intervention runs in this
     # tree, so each says how to run it), the forest plot, the per-layer units and the probe
     mtext = texts["mechanisms"]
-    from bnorder.predictions import load_predictions
+    from bnorder.analysis.predictions import load_predictions
     for p in load_predictions():
         profiles = p["arm"]["profile"]
         for profile in [profiles] if isinstance(profiles, str) else profiles:
@@ -211,7 +211,7 @@ def test_analysis_chapters_show_the_factorial_records(tree):
     for profile in (f"{FACTORIAL}-{name}" for name in VARIANTS):
         assert f"{profile}" in rtext
     assert rtext.count("not run yet") >= len(VARIANTS)
-    assert "not defined in bnorder.profiles" in rtext
+    assert "not defined in bnorder.runs.profiles" in rtext
     assert "The base is the mlp of profile smoke-factorial" in rtext
     assert "no detectable effect" not in rtext
 
@@ -238,7 +238,7 @@ def executed(log: str) -> set[str]:
 
 def test_a_changed_record_reexecutes_exactly_the_chapters_that_read_it(tree):
     """Runs after the first build (same tree): ``make book`` after one record changed."""
-    from bnorder.records import load_records
+    from bnorder.runs.records import load_records
 
     results = tree / "results"
     built = (tree / "_build" / "html" / "book" / "factorial.html").exists()

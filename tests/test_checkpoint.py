@@ -11,11 +11,11 @@ import textwrap
 import pytest
 import torch
 
-from bnorder import checkpoint as ckpt
-from bnorder import train as train_mod
-from bnorder.config import make_config
-from bnorder.fused import run_and_record_fused
-from bnorder.run import run_and_record
+from bnorder.runs.config import make_config
+from bnorder.train import checkpoint as ckpt
+from bnorder.train import single as train_mod
+from bnorder.train.fused import run_and_record_fused
+from bnorder.train.run import run_and_record
 
 # A cnn with the probe on: diagnostics and BatchNorm's three readings are checkpointed too.
 RUN = dict(dataset="synthetic", arch="cnn", width=4, depth=2, epochs=4, batch_size=64, probe=32,
@@ -88,7 +88,7 @@ def test_a_fused_group_resumes_too(tmp_path, monkeypatch):
     whole = run_and_record_fused(make_config(**base, results_dir=str(tmp_path / "a" / "results")), 2,
                                  progress=False)
     cfg = make_config(**base, results_dir=str(tmp_path / "b" / "results"))
-    import bnorder.fused as fused_mod
+    import bnorder.train.fused as fused_mod
 
     real, calls = fused_mod.fused_train_epoch, []
 
@@ -110,9 +110,9 @@ def test_a_fused_group_resumes_too(tmp_path, monkeypatch):
 
 KILLED_CHILD = textwrap.dedent("""
     import os, signal, sys
-    from bnorder import train
-    from bnorder.config import make_config
-    from bnorder.run import run_and_record
+    from bnorder.train import single as train
+    from bnorder.runs.config import make_config
+    from bnorder.train.run import run_and_record
 
     real, calls = train.train_epoch, []
 
@@ -141,7 +141,7 @@ def test_a_run_killed_mid_epoch_resumes_in_a_new_process(tmp_path, repo_root):
     assert child.returncode == -signal.SIGKILL, child.stderr
     cfg = make_config(**params)
     assert torch.load(ckpt.checkpoint_path(cfg), weights_only=False)["epoch"] == 2
-    resume = ("import sys; from bnorder.config import make_config; from bnorder.run import "
+    resume = ("import sys; from bnorder.runs.config import make_config; from bnorder.train.run import "
               "run_and_record; run_and_record(make_config(**eval(sys.argv[1])), progress=False)")
     subprocess.run([sys.executable, "-c", resume, repr(params)], env=env, check=True, timeout=300)
     whole_params = {**params, "results_dir": str(tmp_path / "whole" / "results")}

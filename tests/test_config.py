@@ -2,7 +2,7 @@
 
 import pytest
 
-from bnorder.config import config_hash, make_config
+from bnorder.runs.config import config_hash, make_config
 
 
 @pytest.mark.parametrize("params,message", [
@@ -50,7 +50,8 @@ def test_config_hash_depends_on_what_changes_numbers_only():
 
 def test_a_knob_added_later_keeps_old_records_hashes_at_its_default(repo_root):
     import json
-    from bnorder.config import config_hash
+
+    from bnorder.runs.config import config_hash
     path = next((repo_root / "results" / "factorial").rglob("seed0.json"))
     record = json.loads(path.read_text())
     params = {k: v for k, v in record["config"].items() if k not in ("first_block", "center_inputs")}

@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from bnorder import confirmatory
+from bnorder.analysis import confirmatory
 
 
 def runs(profile, block, values, device="cpu A"):

@@ -3,7 +3,14 @@
 import pandas as pd
 import pytest
 
-from bnorder.contrasts import ACTIVATION, INTERACTION, MIXED, POSITION, by_seed, factorial_contrasts
+from bnorder.analysis.contrasts import (
+    ACTIVATION,
+    INTERACTION,
+    MIXED,
+    POSITION,
+    by_seed,
+    factorial_contrasts,
+)
 
 CELL = {"bn-relu": 80.0, "relu-bn": 82.0, "bn-lrelu": 81.0, "lrelu-bn": 83.0, "relu": 70.0}
 
@@ -38,7 +45,7 @@ def test_failed_runs_and_incomplete_seeds_are_left_out_of_contrasts():
 
 
 def test_each_contrast_gets_the_verdict_of_its_per_seed_values():
-    from bnorder.contrasts import contrast_verdicts
+    from bnorder.analysis.contrasts import contrast_verdicts
 
     df = runs()
     wobble = {0: 0.2, 1: -0.1, 2: 0.1, 3: -0.2, 4: 0.0, 5: 0.05}   # relu-bn alone moves per seed

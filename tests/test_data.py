@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 import torch
 
-from bnorder import data
-from bnorder.data import load_dataset, read_idx
+from bnorder.train import data
+from bnorder.train.data import load_dataset, read_idx
 
 
 def write_cifar(root, n_per_batch=6, seed=0):

@@ -5,10 +5,10 @@ import torch
 import torch.nn.functional as F
 from torch.func import functional_call
 
-from bnorder import diagnostics as diag
-from bnorder.config import make_config
-from bnorder.networks import blocks_of, build_network
-from bnorder.train import train_run
+from bnorder.runs.config import make_config
+from bnorder.train import diagnostics as diag
+from bnorder.train.networks import blocks_of, build_network
+from bnorder.train.single import train_run
 
 
 def cnn(block, width=8, depth=3):

@@ -8,8 +8,14 @@ import os
 import nbformat
 import pytest
 
-from bnorder.execute import error_message, execute, notebook_path, remove_stale_temporaries, run_title
-from bnorder.sweep import plan
+from bnorder.runs.execute import (
+    error_message,
+    execute,
+    notebook_path,
+    remove_stale_temporaries,
+    run_title,
+)
+from bnorder.runs.sweep import plan
 
 
 def test_notebook_path_names_the_run_and_its_fused_seeds():

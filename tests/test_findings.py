@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from bnorder import findings
-from bnorder.config import RunConfig
+from bnorder.runs.config import RunConfig
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -222,8 +222,8 @@ def test_the_cosine_schedules_change_of_the_order_effect_is_paired_on_the_seeds_
 
 
 def test_an_early_contrast_is_read_on_the_seeds_its_hypothesis_was_built_on_alone():
-    from bnorder import predictions
-    from bnorder.records import load_records
+    from bnorder.analysis import predictions
+    from bnorder.runs.records import load_records
 
     found = findings.compute(ROOT / "results")
 
@@ -247,8 +247,8 @@ def test_an_early_contrast_is_read_on_the_seeds_its_hypothesis_was_built_on_alon
 
 
 def test_the_replication_findings_are_what_the_records_and_the_studys_data_give():
-    from bnorder import reference
-    from bnorder.records import load_records
+    from bnorder.analysis import original_study as reference
+    from bnorder.runs.records import load_records
 
     found = findings.read()
     entry = found["replication-cnn-case2-vs-case1"]
@@ -283,7 +283,7 @@ def mlp_cells(folder: Path, profile: str, seed: int, position: float, **knobs) -
 
 
 def test_the_robustness_findings_pair_each_variant_with_the_base_by_seed(tmp_path):
-    from bnorder import robustness as rb
+    from bnorder.analysis import robustness as rb
 
     base = {s: -1.0 - 0.1 * s for s in range(6)}           # the base's position effect per seed
     nobias = {s: -0.5 + 0.05 * s for s in (1, 2, 3, 7)}   # seed 7: no base run to pair with

@@ -4,7 +4,7 @@ import tarfile
 
 import pytest
 
-from bnorder import full_size
+from bnorder.runs import full_size
 
 
 def test_a_group_that_would_not_fit_the_budget_is_not_started():

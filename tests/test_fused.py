@@ -9,14 +9,22 @@ import pytest
 import torch
 import torch.nn as nn
 
-import bnorder.fused as fused_mod
-from bnorder.blocks import ORDERS
-from bnorder.config import make_config
-from bnorder.data import load_dataset
-from bnorder.fused import (SpeedFlags, _autocast, broadcast_batch, build_fused, fuse_models,
-                           run_and_record_fused, train_fused, unfuse_state)
-from bnorder.networks import blocks_of, build_network
-from bnorder.train import train_run
+import bnorder.train.fused as fused_mod
+from bnorder.runs.config import make_config
+from bnorder.train.blocks import ORDERS
+from bnorder.train.data import load_dataset
+from bnorder.train.fused import (
+    SpeedFlags,
+    _autocast,
+    broadcast_batch,
+    build_fused,
+    fuse_models,
+    run_and_record_fused,
+    train_fused,
+    unfuse_state,
+)
+from bnorder.train.networks import blocks_of, build_network
+from bnorder.train.single import train_run
 
 SIZES = {"mlp": dict(width=16, depth=2), "cnn": dict(width=4, depth=2), "seed-mlp": {}}
 METRICS = ("train_loss", "train_acc", "val_loss", "val_acc", "test_loss", "test_acc")

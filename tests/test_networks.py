@@ -2,11 +2,11 @@
 
 import pytest
 import torch
-
-from bnorder.blocks import ORDERS
-from bnorder.networks import ARCHS, blocks_of, build_network
 from original_code import CNNNetwork, MLPNetwork
 from test_blocks import executed_ops
+
+from bnorder.train.blocks import ORDERS
+from bnorder.train.networks import ARCHS, blocks_of, build_network
 
 CIFAR = (3, 32, 32)
 
@@ -80,9 +80,9 @@ def test_first_block_order_applies_to_the_first_block_only_with_the_same_initial
 
 
 def test_every_normalization_layer_has_the_momentum_the_run_names():
-    from bnorder.blocks import Center
-    from bnorder.config import make_config
-    from bnorder.networks import build_for
+    from bnorder.runs.config import make_config
+    from bnorder.train.blocks import Center
+    from bnorder.train.networks import build_for
 
     for arch, block, head in (("cnn", "relu-bn", "bn-linear"), ("mlp", "bn-relu-center", "linear"),
                               ("seed-mlp", "bn-relu", "linear")):

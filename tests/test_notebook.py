@@ -5,7 +5,7 @@ import json
 import papermill as pm
 import pytest
 
-from bnorder.execute import KERNEL_START_TIMEOUT
+from bnorder.runs.execute import KERNEL_START_TIMEOUT
 
 pytestmark = pytest.mark.slow
 
@@ -62,7 +62,7 @@ def test_the_parameters_cell_declares_every_knob_of_the_config_with_its_default(
     import ast
     from dataclasses import fields
 
-    from bnorder.config import RunConfig
+    from bnorder.runs.config import RunConfig
     nb = json.loads((repo_root / "notebooks" / "train.ipynb").read_text())
     cell = next(c for c in nb["cells"] if "parameters" in c["metadata"].get("tags", []))
     declared = {node.targets[0].id: ast.literal_eval(node.value)

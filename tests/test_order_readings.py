@@ -4,7 +4,7 @@ converged CNN at a constant learning rate against the cosine schedule, on the se
 import pandas as pd
 import pytest
 
-from bnorder import order_readings
+from bnorder.analysis import order_readings
 
 
 def run(block, seed, train_acc, test_acc, arch="mlp", precise=None):

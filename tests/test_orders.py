@@ -4,8 +4,16 @@ import math
 
 import pytest
 
-from bnorder.orders import (ALIASES, CAUSE_BLOCKS, ORDERS, RECTIFIED_NORMAL_MEAN, activation_then_bn,
-                            canonical_block, has_batchnorm, ops_of)
+from bnorder.orders import (
+    ALIASES,
+    CAUSE_BLOCKS,
+    ORDERS,
+    RECTIFIED_NORMAL_MEAN,
+    activation_then_bn,
+    canonical_block,
+    has_batchnorm,
+    ops_of,
+)
 
 
 @pytest.mark.parametrize("alias,name", [("case1", "bn-relu"), ("case2", "relu-bn"), ("case3", "lrelu-bn")])
@@ -31,7 +39,7 @@ def test_rectified_normal_mean_is_one_over_root_two_pi():
 
 
 def test_blocks_reexports_the_same_table():
-    from bnorder import blocks
+    from bnorder.train import blocks
 
     assert blocks.ORDERS is ORDERS and blocks.canonical_block is canonical_block
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from scipy import stats as sps
 
-from bnorder import power as S
+from bnorder.analysis import power as S
 
 
 def test_seeds_for_power_paired_medium_effect_needs_34_pairs():

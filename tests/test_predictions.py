@@ -3,7 +3,7 @@
 import pandas as pd
 import pytest
 
-from bnorder import predictions
+from bnorder.analysis import predictions
 
 
 def runs(profile, block, values, first_block=None, bn=None, arch="mlp"):
@@ -96,8 +96,8 @@ def test_a_prediction_naming_its_seeds_is_judged_on_those_seeds_only():
 
 
 def configured(profile, block, values, **knobs):
-    """Runs as bnorder.records.load_records gives them: every knob of the configuration."""
-    from bnorder.config import RunConfig
+    """Runs as bnorder.runs.records.load_records gives them: every knob of the configuration."""
+    from bnorder.runs.config import RunConfig
 
     frame = runs(profile, block, values)
     for knob, default in {**RunConfig(dataset="fashion-mnist").as_dict(), **knobs}.items():

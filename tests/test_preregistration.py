@@ -4,8 +4,8 @@ seed it did not reserve, or from uncommitted code; and accepts one run after it.
 import json
 import subprocess
 
-from bnorder import preregistration
-from bnorder.config import make_config
+from bnorder.analysis import preregistration
+from bnorder.runs.config import make_config
 
 QUESTION = """margin: 0.5
 selection: {seeds: [0], candidates: []}

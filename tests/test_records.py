@@ -4,9 +4,9 @@ import json
 
 import pytest
 
-from bnorder.config import make_config
-from bnorder.records import load_record, load_records, record_path, write_json_atomic
-from bnorder.run import run_and_record
+from bnorder.runs.config import make_config
+from bnorder.runs.records import load_record, load_records, record_path, write_json_atomic
+from bnorder.train.run import run_and_record
 
 
 @pytest.fixture
@@ -69,7 +69,7 @@ def test_record_path_uses_the_canonical_block_name():
 
 
 def test_runs_that_differ_in_more_than_the_seed_are_not_pooled(tmp_path):
-    from bnorder.records import check_poolable
+    from bnorder.runs.records import check_poolable
 
     base = dict(dataset="synthetic", arch="mlp", width=8, depth=2, epochs=1, profile="t",
                 results_dir=str(tmp_path), device="cpu")
@@ -92,7 +92,11 @@ def test_records_written_before_a_knob_existed_load_with_its_default(record, tmp
 # ~20 s, and installing it ~4 GB. This script runs where torch cannot be imported.
 WITHOUT_TORCH = """
 
-from bnorder import config, contrasts, orders, predictions, profiles, records, reference, sizes, stats, verdicts
+from bnorder.runs import config, profiles, records
+
+from bnorder.analysis import contrasts, predictions, original_study as reference, parameter_counts as sizes, stats, verdicts
+
+from bnorder import orders
 from bnorder.report import conclusion, factorial, intro, mechanisms, replication, reproducibility
 from bnorder.report import robustness, statistics
 
@@ -126,10 +130,10 @@ def test_provenance_says_whether_a_gpu_run_used_tf32_and_a_cpu_run_has_no_such_c
 
     import torch
 
-    from bnorder.records import provenance
+    from bnorder.runs.records import provenance
     now = dt.datetime.now(dt.timezone.utc)
     assert "tf32_convolutions" not in provenance("cpu", 1.0, now)
-    monkeypatch.setattr("bnorder.records.device_name", lambda d: "a GPU")
+    monkeypatch.setattr("bnorder.runs.records.device_name", lambda d: "a GPU")
     prov = provenance("cuda", 1.0, now)
     assert prov["tf32_convolutions"] == torch.backends.cudnn.allow_tf32
     assert prov["tf32_matmul"] == torch.backends.cuda.matmul.allow_tf32

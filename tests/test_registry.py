@@ -2,8 +2,8 @@
 
 import pytest
 
-from bnorder import registry
-from bnorder.profiles import PROFILES
+from bnorder.runs import registry
+from bnorder.runs.profiles import PROFILES
 
 
 def test_seed_ranges_include_both_ends():

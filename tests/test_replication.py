@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from scipy import stats as sps
 
-from bnorder import replication
+from bnorder.analysis import replication
 
 
 def test_sd_ratio_intervals_unpaired_f_and_paired_pitman_morgan():

@@ -37,7 +37,7 @@ def test_the_rerun_table_says_whether_each_full_size_edition_has_records(tmp_pat
     assert set(cc.rerun_table(tmp_path / "none")["records"]) == {"not run yet"}
     record = tmp_path / "factorial-gpu" / "cifar10" / "cnn" / "bn-relu" / "seed0.json"
     record.parent.mkdir(parents=True)
-    from bnorder.config import RunConfig
+    from bnorder.runs.config import RunConfig
     record.write_text(json.dumps({"schema": 1, "status": "ok", "failure": None, "config_hash": "x",
                                   "config": {**RunConfig().as_dict(), "profile": "factorial-gpu"},
                                   "n_params": 1, "epochs": [], "summary": {"final_test_acc": 1.0},

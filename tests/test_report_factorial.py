@@ -8,11 +8,11 @@ import pytest
 
 matplotlib.use("Agg")
 
-from bnorder.contrasts import FACTORIAL_CELLS  # noqa: E402
+from bnorder import findings, report
+from bnorder.analysis.contrasts import FACTORIAL_CELLS  # noqa: E402
 from bnorder.orders import AFTER  # noqa: E402
-from bnorder.report.style import fmt  # noqa: E402
-from bnorder import findings, report  # noqa: E402
 from bnorder.report import factorial as fx  # noqa: E402
+from bnorder.report.style import fmt  # noqa: E402
 
 
 def write_records(root, profile="factorial", arch="mlp", seeds=range(4), position=-1.0,
@@ -20,7 +20,7 @@ def write_records(root, profile="factorial", arch="mlp", seeds=range(4), positio
     """Completed records of one network's five blocks: BatchNorm after the activation is
     ``position`` points ahead at the last epoch (``best_val_position`` at the best-validation
     epoch, default the same), with a seed-dependent wobble so that intervals have a width."""
-    from bnorder.config import make_config
+    from bnorder.runs.config import make_config
 
     best = position if best_val_position is None else best_val_position
     for s in seeds:

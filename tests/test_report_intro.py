@@ -2,7 +2,7 @@
 
 import pytest
 
-from bnorder.reference import load_original_runs, original_final
+from bnorder.analysis.original_study import load_original_runs, original_final
 from bnorder.report import intro
 
 

@@ -146,7 +146,7 @@ def test_an_outcome_that_fresh_seeds_changed_is_named(monkeypatch):
 def test_an_equivalence_interval_across_its_margin_is_not_drawn_as_refuted():
     from matplotlib.colors import to_hex
 
-    from bnorder import predictions
+    from bnorder.analysis import predictions
 
     # seed differences whose 95% interval (about -0.39 to -0.01) crosses the -0.35 edge
     diffs = [-0.05, -0.35, -0.10, -0.30, -0.20]
@@ -165,7 +165,7 @@ def test_an_equivalence_interval_across_its_margin_is_not_drawn_as_refuted():
 
 
 def test_the_ledger_lists_every_prediction_with_its_finding_and_an_unrun_one_as_not_run_yet():
-    from bnorder import predictions
+    from bnorder.analysis import predictions
     from bnorder.report import findings
 
     predictions, found = predictions.load_predictions(), findings()

@@ -1,8 +1,8 @@
 """The Methods chapter's tables come from the order table, the sizes and the profiles."""
 
 from bnorder.orders import ORDERS
-from bnorder.profiles import PROFILES
 from bnorder.report import methods
+from bnorder.runs.profiles import PROFILES
 
 
 def test_the_blocks_table_and_figure_have_one_row_per_order():

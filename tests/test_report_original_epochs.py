@@ -4,7 +4,8 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-from bnorder import findings, replication  # noqa: E402
+from bnorder import findings
+from bnorder.analysis import replication
 from bnorder.report import original_epochs  # noqa: E402
 
 

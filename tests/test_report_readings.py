@@ -1,8 +1,8 @@
 """The CNN's per-seed curves read two ways pool every seed of the configuration."""
 
-from bnorder.config import make_config
-from bnorder.records import make_record, save_record
 from bnorder.report import readings
+from bnorder.runs.config import make_config
+from bnorder.runs.records import make_record, save_record
 
 
 def write(results, profile, block, seed, precise=True):

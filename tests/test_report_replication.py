@@ -9,8 +9,9 @@ from scipy import stats as sps
 
 matplotlib.use("Agg")
 
-from bnorder import findings  # noqa: E402
-from bnorder import replication, verdicts  # noqa: E402
+from bnorder import findings
+from bnorder.analysis import replication, verdicts
+from bnorder.runs.records import configuration_key
 from bnorder.report import replication as rp  # noqa: E402
 
 CPU_CNN = dict(width=16, depth=8, train_subset=4000, epochs=5)
@@ -201,11 +202,11 @@ def test_the_rerun_mlp_is_the_network_the_factorial_design_and_the_conclusion_tr
     """The chapter sets the rerun's mlp beside the factorial design's and the Conclusion's MLP."""
     import json
 
-    from bnorder.config import RunConfig
+    from bnorder.runs.config import RunConfig
 
     def key(profile):
         path = findings.ROOT / "results" / profile / "fashion-mnist" / "mlp" / "bn-relu" / "seed0.json"
-        return findings.configuration_key({**RunConfig().as_dict(), **json.loads(path.read_text())["config"]})
+        return configuration_key({**RunConfig().as_dict(), **json.loads(path.read_text())["config"]})
 
     assert key("cpu") == key("factorial") == key("why-bn-eval")
 

@@ -4,10 +4,11 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-from bnorder import robustness  # noqa: E402
-from bnorder.profiles import VARIANTS  # noqa: E402
-from bnorder.report import robustness as rb  # noqa: E402
 from test_robustness import write_variant_records as write_records  # noqa: E402
+
+from bnorder.analysis import robustness
+from bnorder.report import robustness as rb  # noqa: E402
+from bnorder.runs.profiles import VARIANTS  # noqa: E402
 
 
 def test_a_variant_with_no_runs_shows_not_run_yet_in_the_tables(tmp_path):
@@ -34,7 +35,7 @@ def test_the_waiting_note_gives_the_command_for_each_variant_not_run(tmp_path):
     assert "python -m bnorder sweep --profile factorial-head-bn,factorial-nobias" in waiting
     # variants of a base with no defined variants: named, and said to be undefined
     smoke = rb.waiting_text(robustness.variant_table(tmp_path, "smoke-factorial"), "smoke-factorial")
-    assert "not defined in `bnorder.profiles`" in smoke and "`smoke-factorial-depth16`" in smoke
+    assert "not defined in `bnorder.runs.profiles`" in smoke and "`smoke-factorial-depth16`" in smoke
 
 
 def test_a_missing_base_is_said_plainly(tmp_path):

@@ -35,7 +35,7 @@ def original(final=None):
             rows.append(("exp2", "cnn", case, run, 3, level + noise))
             rows.append(("exp2", "mlp", case, run, 3, 55.0 + noise * (1 + len(rows) % 3)))
     frame = pd.DataFrame(rows, columns=["experiment", "arch", "case", "run", "epoch", "test_acc"])
-    from bnorder.reference import _named
+    from bnorder.analysis.original_study import _named
 
     return _named(frame)
 
@@ -66,8 +66,9 @@ def test_seeds_figure_draws_one_row_per_effect_and_says_so_when_empty():
 
 
 def test_coverage_is_read_from_its_record_with_one_value_per_population_seeds_and_method(tmp_path):
-    from bnorder import interval_coverage as coverage_record
     import pytest
+
+    from bnorder.analysis import interval_coverage as coverage_record
     with pytest.raises(FileNotFoundError, match="python -m bnorder coverage"):
         st.coverage(tmp_path)
     coverage_record.write(tmp_path, reps=20)
@@ -160,7 +161,7 @@ def test_the_original_protocol_is_read_from_the_runs():
 
 
 def test_replication_and_statistics_count_the_same_runs_needed_for_the_same_original_contrasts():
-    from bnorder.reference import load_original_runs
+    from bnorder.analysis.original_study import load_original_runs
     from bnorder.report import replication as rp
 
     orig = load_original_runs()

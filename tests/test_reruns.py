@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from bnorder.reruns import rerun_noise, rerun_pairs
+from bnorder.analysis.reruns import rerun_noise, rerun_pairs
 
 
 def run(profile, block, seed, acc, started, status="ok"):

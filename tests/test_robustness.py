@@ -6,10 +6,10 @@ import json
 import pandas as pd
 import pytest
 
-from bnorder import robustness
-from bnorder.contrasts import FACTORIAL_CELLS
+from bnorder.analysis import robustness
+from bnorder.analysis.contrasts import FACTORIAL_CELLS
 from bnorder.orders import AFTER
-from bnorder.profiles import VARIANTS
+from bnorder.runs.profiles import VARIANTS
 
 
 def test_ranking_agreement():
@@ -22,7 +22,7 @@ def test_ranking_agreement():
 
 def write_records(root, profile, shift, seeds=range(5), **knobs):
     """Minimal records of the 2x2 cells: BN after the activation is ``shift`` points better."""
-    from bnorder.config import make_config
+    from bnorder.runs.config import make_config
 
     for s in seeds:
         for b in FACTORIAL_CELLS:
@@ -61,7 +61,7 @@ def write_variant_records(root, profile, shift, seeds=range(5), jitter=0.0, nois
     better, plus ``jitter`` times a seed-dependent wobble of the position effect, plus ``noise``
     times a second wobble of this profile's own (zero mean over seeds 0-4), so that two profiles'
     effects differ by a different amount on each seed, as real ones do."""
-    from bnorder.config import make_config
+    from bnorder.runs.config import make_config
 
     for s in seeds:
         for b in FACTORIAL_CELLS:
@@ -109,6 +109,6 @@ def test_a_change_within_the_margin_is_equivalent(tmp_path):
 
 
 def test_the_margin_is_the_registrys_one_margin():
-    from bnorder import registry
+    from bnorder.runs import registry
 
     assert robustness.MARGIN == registry.margin()

@@ -7,11 +7,16 @@ import sys
 
 import pytest
 
-from bnorder import run as run_mod
-from bnorder.config import (ADHOC_RESULTS_DIR, check_parameter_names, config_hash, injected_names,
-                            make_config)
-from bnorder.records import RecordExistsError, record_path, write_json_atomic
-from bnorder.run import run_and_record, to_terminal
+from bnorder.runs.config import (
+    ADHOC_RESULTS_DIR,
+    check_parameter_names,
+    config_hash,
+    injected_names,
+    make_config,
+)
+from bnorder.runs.records import RecordExistsError, record_path, write_json_atomic
+from bnorder.train import run as run_mod
+from bnorder.train.run import run_and_record, to_terminal
 
 TINY = dict(dataset="synthetic", arch="mlp", width=8, depth=2, epochs=1, device="cpu")
 
@@ -69,7 +74,7 @@ def test_the_same_configuration_and_a_failed_record_are_replaced(tmp_path):
 
 
 def test_a_missing_data_set_renders_as_one_line_saying_how_to_get_it(tmp_path):
-    from bnorder.data import load_dataset
+    from bnorder.train.data import load_dataset
 
     with pytest.raises(FileNotFoundError) as e:
         load_dataset("cifar10", tmp_path / "empty", download=False)

@@ -1,4 +1,4 @@
-"""Tests of bnorder.stats against scipy and hand-computed cases."""
+"""Tests of bnorder.analysis.stats against scipy and hand-computed cases."""
 
 import warnings
 from math import gamma, pi, sqrt
@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from scipy import stats as sps
 
-from bnorder import stats as S
+from bnorder.analysis import stats as S
 
 REFERENCE_CSV = Path("/work/shared/reference/original-study-runs.csv")
 
@@ -323,7 +323,8 @@ def test_original_consistency_reproduces_the_studys_experiment1_table_with_ddof0
 
 def test_pairing_is_one_when_the_seed_sets_every_block_and_zero_for_independent_blocks():
     import pandas as pd
-    from bnorder.stats import pairing
+
+    from bnorder.analysis.stats import pairing
     seed_effect = np.array([1.0, 3.0, 2.0, 5.0, 4.0])
     shared = pd.DataFrame({"a": 80 + seed_effect, "b": 79 + seed_effect, "c": 81 + seed_effect})
     assert pairing(shared)["shared"] == pytest.approx(1.0)

@@ -10,9 +10,9 @@ import time
 import nbformat
 import pytest
 
-from bnorder.profiles import PROFILES, get_profile, match_profiles
-from bnorder.selection import SelectionPending
-from bnorder.sweep import parse_filters, plan, sweep
+from bnorder.runs.profiles import PROFILES, get_profile, match_profiles
+from bnorder.runs.sweep import parse_filters, plan, sweep
+from bnorder.runs.tuning import SelectionPending
 
 pytestmark = pytest.mark.slow
 
@@ -58,7 +58,7 @@ def test_profile_patterns_select_several_profiles():
 
 
 def test_variants_group_names_every_confound_and_robustness_profile_and_nothing_else():
-    from bnorder.profiles import VARIANTS
+    from bnorder.runs.profiles import VARIANTS
 
     names = match_profiles("variants")
     assert names == [f"factorial-{v}" for v in VARIANTS]
@@ -135,8 +135,8 @@ def test_sweep_killed_mid_run_resumes_without_redoing_finished_runs(tmp_path, re
 
 
 def test_a_run_that_raises_is_recorded_as_failed_and_the_sweep_carries_on(tmp_path, monkeypatch):
-    from bnorder import profiles
-    from bnorder.records import load_record
+    from bnorder.runs import profiles
+    from bnorder.runs.records import load_record
 
     broken = profiles.Profile(
         name="broken", description="one run cannot find its data", common=dict(epochs=1, download=False),
@@ -207,8 +207,8 @@ def test_bad_sweep_arguments_get_one_line_naming_problem_and_fix_and_touch_nothi
 
 
 def test_fuse_seeds_trains_each_configuration_once_and_writes_one_record_per_seed(tmp_path, monkeypatch):
-    from bnorder import profiles
-    from bnorder.records import load_records
+    from bnorder.runs import profiles
+    from bnorder.runs.records import load_records
 
     two_seeds = profiles.Profile(name="fused", description="two seeds of two blocks",
                                  common=dict(dataset="synthetic", epochs=1, width=8, depth=2),
@@ -227,6 +227,6 @@ def test_fuse_seeds_trains_each_configuration_once_and_writes_one_record_per_see
 
 
 def test_fuse_seeds_groups_profiles_with_a_probe_too():
-    from bnorder.sweep import fuse, plan
+    from bnorder.runs.sweep import fuse, plan
     groups = fuse(plan("smoke-factorial", only=["arch=mlp"]))
     assert {g["n_seeds"] for g in groups} == {3} and all(g["probe"] for g in groups)

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from scipy import stats as sps
 
-from bnorder import verdicts
+from bnorder.analysis import verdicts
 
 
 def test_an_interval_that_excludes_zero_is_resolved_with_its_direction():
@@ -28,7 +28,7 @@ def test_a_wide_interval_is_unresolved_with_the_lean_the_seeds_and_the_seeds_nee
     assert v.state == "unresolved" and v.direction == 1 and v.agree == 3
     d_z = np.mean([2.0, -1.0, 3.0, 1.0, -0.5]) / np.std([2.0, -1.0, 3.0, 1.0, -0.5], ddof=1)
     assert v.seeds_needed > 5
-    from bnorder.power import power
+    from bnorder.analysis.power import power
     assert power(int(v.seeds_needed), d_z) >= 0.8 > power(int(v.seeds_needed) - 1, d_z)
     assert verdicts.seeds_to_decide(v) == (v.seeds_needed, False)   # the estimate lies outside ±0.5
 

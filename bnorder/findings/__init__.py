@@ -8,11 +8,11 @@ always give the same bytes). The kinds of finding, and the module that computes 
 
     factorial         (:mod:`.factorial`) a contrast of the 2x2 design per network (position,
                       activation, interaction, case3-vs-case1), paired by seed, from the network's
-                      edition (:func:`bnorder.run_selection.factorial_runs`): ``factorial-<arch>-<contrast>``; the position
+                      edition (:func:`bnorder.analysis.pooling.factorial_runs`): ``factorial-<arch>-<contrast>``; the position
                       at the best-validation epoch: ``factorial-<arch>-position-best-val``
     order             (:mod:`.orders`) relu-bn − bn-relu of one configuration, pooling every
                       record of that configuration wherever it was filed
-                      (:func:`bnorder.run_selection.pooled_runs`), for the
+                      (:func:`bnorder.analysis.pooling.pooled_runs`), for the
                       converged CNN and the MLP of ``why-bn-eval`` (:data:`HEADLINES`):
                       ``<arch>-order`` (running statistics), ``<arch>-order-precise``, and the
                       same for the training split's fit, the generalization gap and late-epoch
@@ -23,19 +23,19 @@ always give the same bytes). The kinds of finding, and the module that computes 
                       ``cnn-width32-pooled-running-cost-bn-relu``, ...); the converged CNN with the cosine
                       schedule: ``cnn-cosine-order``, ``-precise``, ``cnn-order-cosine-change``
     robustness        (:mod:`.factorial`) the factorial MLP with one knob changed (the one-knob variants
-                      ``<base>-<variant>`` of :data:`bnorder.profiles.VARIANTS`, the Robustness
-                      chapter's :func:`bnorder.robustness.variant_table`): the position
+                      ``<base>-<variant>`` of :data:`bnorder.runs.profiles.VARIANTS`, the Robustness
+                      chapter's :func:`bnorder.analysis.robustness.variant_table`): the position
                       effect within the variant, ``robustness-<variant>-position``, and its
                       change from the base's, variant minus base paired by seed with the
                       chapter's equivalence margin, ``robustness-<variant>-change``
     prediction        (:mod:`.predictions`) a prediction of ``book/predictions.yml`` judged,
                       under its own id
     primary           (:mod:`.primary`) a question of the registry's primary family, decided
-                      with the family (:mod:`bnorder.confirmatory`): its unadjusted interval and
+                      with the family (:mod:`bnorder.analysis.confirmatory`): its unadjusted interval and
                       state, its p-values before and after Holm, its adjusted state
                       (``state_adjusted``) and its prediction's ``outcome``
     selection         (:mod:`.primary`) the tuned protocol's choice per network
-                      (:mod:`bnorder.selection`): ``selection-<arch>``, every candidate's
+                      (:mod:`bnorder.runs.tuning`): ``selection-<arch>``, every candidate's
                       validation score per order and the ``choice`` (null while pending)
     early, contrast   (:mod:`.predictions`) a contrast of the registry that is no prediction
                       (``contrasts`` in ``book/predictions.yml``): on the seeds a later
@@ -61,10 +61,10 @@ always give the same bytes). The kinds of finding, and the module that computes 
                       ``…-final``), and a rerun of the same configuration and seed minus its
                       first run (``rerun-noise-<arch>``)
 
-Every entry with a verdict has ``n``, ``mean``, ``low``, ``high`` (:func:`bnorder.stats.
+Every entry with a verdict has ``n``, ``mean``, ``low``, ``high`` (:func:`bnorder.analysis.stats.
 mean_interval` for paired seeds, Welch for unpaired runs), ``margin``, ``state``
-(:func:`bnorder.verdicts.interval_state`), ``direction``, ``agree``, ``seeds_needed`` (what would
-decide it: :func:`bnorder.verdicts.seeds_to_decide`), and a prediction its ``expect`` and
+(:func:`bnorder.analysis.verdicts.interval_state`), ``direction``, ``agree``, ``seeds_needed`` (what would
+decide it: :func:`bnorder.analysis.verdicts.seeds_to_decide`), and a prediction its ``expect`` and
 ``outcome``; every entry names what it was computed from in ``records`` (``{folder under the
 results root: [seeds]}``, each record being ``<folder>/seed<k>.json``) or ``data``
 (:mod:`.entries`).
@@ -86,19 +86,38 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .. import preregistration
-from ..records import load_records
-from ..run_selection import (  # noqa: F401  (the public names other modules read from findings)
-    CNN_EDITIONS, completed, configuration_key, edition_runs, factorial_complete_seeds, factorial_runs,
-    loader, pooled_runs)
+from ..analysis import preregistration
+from ..analysis.pooling import (  # noqa: F401  (the public names other modules read from findings)
+    CNN_EDITIONS,
+    edition_runs,
+    factorial_complete_seeds,
+    factorial_runs,
+    loader,
+    pooled_runs,
+)
+from ..runs.records import load_records
 from .claims import BOOK, CLAIM, CLAIM_STATES, check, claims, parse_claim  # noqa: F401
 from .entries import ORIGINAL_DATA, claim_state  # noqa: F401
 from .factorial import factorial_findings, robustness_findings, robustness_id  # noqa: F401
-from .orders import (HEADLINES, POOLED_BLOCKS, POOLED_MEASURES, SCHEDULES, headline_runs,  # noqa: F401
-                     last_epoch_train_gain, measure_reader, order_findings, rerun_findings,
-                     schedule_findings)
-from .original import (ORIGINAL_DIFFERENCES, REPLICATION_BASE, original_epoch_findings,  # noqa: F401
-                       original_findings, replication_findings)
+from .orders import (  # noqa: F401
+    HEADLINES,
+    POOLED_BLOCKS,
+    POOLED_MEASURES,
+    SCHEDULES,
+    headline_runs,
+    last_epoch_train_gain,
+    measure_reader,
+    order_findings,
+    rerun_findings,
+    schedule_findings,
+)
+from .original import (  # noqa: F401
+    ORIGINAL_DIFFERENCES,
+    REPLICATION_BASE,
+    original_epoch_findings,
+    original_findings,
+    replication_findings,
+)
 from .predictions import early_findings, prediction_findings  # noqa: F401
 from .primary import primary_findings, selection_findings
 
@@ -190,7 +209,7 @@ def main(results="results", out=FINDINGS, check_only: bool = False, book=BOOK, *
     for p in problems:
         print(p)
     # (the preregistration problems above: a primary question's record run before it was written,
-    # outside its seeds or from uncommitted code, bnorder.preregistration)
+    # outside its seeds or from uncommitted code, bnorder.analysis.preregistration)
     stale = not Path(out).exists() or Path(out).read_text(encoding="utf-8") != text
     if stale:
         print(f"{out} is not what the records give: run python -m bnorder findings and commit it")

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .. import stats, verdicts
+from ..analysis import stats, verdicts
 
 ORIGINAL_DATA = "book/reference/original-study-runs.csv"
 

@@ -1,14 +1,15 @@
 """The factorial design's findings: its contrasts per network, per block the late-epoch volatility,
 the fit of the training split and the generalization gap; and the one-knob variants of its MLP
-(:mod:`bnorder.robustness`)."""
+(:mod:`bnorder.analysis.robustness`)."""
 
 from __future__ import annotations
 
 import pandas as pd
 
-from .. import predictions, verdicts
-from ..contrasts import CONTRAST_IDS, POSITION, factorial_contrasts
-from ..run_selection import completed, factorial_runs, loader
+from ..analysis import predictions, verdicts
+from ..analysis.contrasts import CONTRAST_IDS, POSITION, factorial_contrasts
+from ..analysis.pooling import factorial_runs, loader
+from ..runs.records import completed
 from .entries import describe_entry, records_of, verdict_entry
 
 
@@ -58,12 +59,12 @@ def robustness_id(variant: str, what: str) -> str:
 
 def robustness_findings(results, base: str = "factorial", load=None) -> dict[str, dict]:
     """Per one-knob variant of the base's MLP with at least two seeds holding all four cells,
-    computed by :func:`bnorder.robustness.variant_table`: its
+    computed by :func:`bnorder.analysis.robustness.variant_table`: its
     position effect (BatchNorm after − before the activation, per seed;
     ``robustness-<variant>-position``) and the change of that effect from the base's, variant
     minus base on the seeds both hold, with the chapter's equivalence margin
     (``robustness-<variant>-change``, when they share two seeds)."""
-    from .. import robustness as rb
+    from ..analysis import robustness as rb
 
     load = load or loader(results)
     table = rb.variant_table(results, base)

@@ -1,5 +1,5 @@
 """The order of one configuration, relu-bn − bn-relu, pooling every record of it wherever it was
-filed (:func:`bnorder.run_selection.pooled_runs`): the book's headline configurations
+filed (:func:`bnorder.analysis.pooling.pooled_runs`): the book's headline configurations
 (:data:`HEADLINES`), each measure per block, the cosine schedule against the constant one, and
 how much a rerun of the same seed differs."""
 
@@ -8,11 +8,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..profiles import CNN_CONVERGED_PROFILE
-from .. import predictions, verdicts
-from ..order_readings import SCHEDULES
-from ..records import load_records
-from ..run_selection import completed, pooled_runs
+from ..analysis import predictions, verdicts
+from ..analysis.order_readings import SCHEDULES
+from ..analysis.pooling import pooled_runs
+from ..runs.profiles import CNN_CONVERGED_PROFILE
+from ..runs.records import completed, load_records
 from .entries import describe_entry, records_of, verdict_entry
 
 # The configurations whose order the book's answer reports, and the two blocks it compares: the
@@ -51,7 +51,7 @@ POOLED_MEASURES = {"accuracy": "final_test_acc", "accuracy-precise": "final_test
 
 
 def measure_reader(metric: str):
-    """``read(run)``: a run's value of ``metric`` (:data:`bnorder.predictions.METRICS`)."""
+    """``read(run)``: a run's value of ``metric`` (:data:`bnorder.analysis.predictions.METRICS`)."""
     return last_epoch_train_gain if metric == "train_acc_last_epoch_gain" else predictions.METRICS[metric]
 
 
@@ -157,9 +157,9 @@ def schedule_findings(results, every: pd.DataFrame | None = None) -> dict[str, d
 
 def rerun_findings(results, every: pd.DataFrame) -> dict[str, dict]:
     """``rerun-noise-<arch>``: one configuration and seed trained twice, in two sessions
-    (:mod:`bnorder.reruns`): the later run's final test accuracy minus the earlier's, its mean
+    (:mod:`bnorder.analysis.reruns`): the later run's final test accuracy minus the earlier's, its mean
     with a 95% interval, ``sd`` the spread of such differences, ``sd_run`` that of one run."""
-    from .. import reruns
+    from ..analysis import reruns
 
     pairs = reruns.rerun_pairs(every) if len(every) else pd.DataFrame()
     out = {}

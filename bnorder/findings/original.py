@@ -1,11 +1,12 @@
 """The original study's findings from its data (unpaired runs, Welch), and the Replication
-chapter's rerun of its comparisons, paired by seed (:mod:`bnorder.replication`)."""
+chapter's rerun of its comparisons, paired by seed (:mod:`bnorder.analysis.replication`)."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from .. import reference, stats, verdicts
+from ..analysis import original_study as reference
+from ..analysis import stats, verdicts
 from .entries import ORIGINAL_DATA, describe_entry, records_of, verdict_entry
 
 # The original study's differences: (experiment, arch, a, b) as a − b of the final epoch.
@@ -67,8 +68,8 @@ def original_findings(original=None) -> dict[str, dict]:
 def _stratified(final, data) -> dict[str, dict]:
     """The study's CNN read over both experiments, which ran the same configurations, with the
     experiment as a stratum: each case's difference from case 1 (a fixed effect of the experiment,
-    :func:`bnorder.stats.stratified_difference`) and its spread over runs relative to case 1's
-    (variances pooled within experiments, :func:`bnorder.stats.pooled_spread_ratio`):
+    :func:`bnorder.analysis.stats.stratified_difference`) and its spread over runs relative to case 1's
+    (variances pooled within experiments, :func:`bnorder.analysis.stats.pooled_spread_ratio`):
     ``original-cnn-<case>-vs-case1-stratified`` and ``…-spread-stratified``."""
     cnn = final[final["arch"] == "cnn"]
     if cnn["experiment"].nunique() < 2:
@@ -110,16 +111,16 @@ def _ratio_entry(ratio: float, low: float, high: float, n: int) -> dict:
 
 def replication_findings(results, base: str = REPLICATION_BASE, load=None, original=None) -> dict[str, dict]:
     """The Replication chapter's rerun of the original study's comparisons
-    (:mod:`bnorder.replication`), from the book profile ``base`` and its CNN edition:
+    (:mod:`bnorder.analysis.replication`), from the book profile ``base`` and its CNN edition:
 
     - ``replication-<arch>-<a>-vs-<b>`` and ``…-best-val``: case a − case b at the last and at
       the best-validation epoch, paired by seed, with the chapter's margin in the MLPs
-      (:func:`~bnorder.replication.paired`, :func:`~bnorder.replication.margin_for`);
+      (:func:`~bnorder.analysis.replication.paired`, :func:`~bnorder.analysis.replication.margin_for`);
     - ``replication-<arch>-<case>-vs-case1-spread`` and, from the study's unpaired runs,
       ``original-<exp>-<arch>-<case>-vs-case1-spread``: the ratio of that case's standard
       deviation over seeds (runs) to case 1's, with its 95% interval
-      (:func:`~bnorder.replication.spread_rows`); negative: less spread than case 1."""
-    from .. import replication as rp
+      (:func:`~bnorder.analysis.replication.spread_rows`); negative: less spread than case 1."""
+    from ..analysis import replication as rp
 
     runs, editions = rp.replication_runs(results, base, load)
     out = {}
@@ -158,14 +159,14 @@ def original_epoch_findings(original=None) -> dict[str, dict]:
 
     - ``original-exp1-cnn-<a>-vs-<b>-<score>``: the differences of
       :data:`ORIGINAL_DIFFERENCES` in Experiment 1 with every run scored by its best epoch, the
-      mean of its last three epochs, or its late volatility (:func:`bnorder.reference.run_scores`;
+      mean of its last three epochs, or its late volatility (:func:`bnorder.analysis.original_study.run_scores`;
       the final epoch is ``original-exp1-cnn-<a>-vs-<b>``);
     - ``original-exp2-<arch>-deficit-final``: case 1 − mean(case 2, case 3) in Experiment 2;
     - ``original-cnn-<case>-exp2-vs-exp1``: a case's mean in Experiment 2 − in Experiment 1,
       for cases 2 and 3 (case 1: :func:`original_findings`);
     - ``original-cnn-deficit-exp2-vs-exp1`` and ``…-<score>``: the case 1 deficit of
       Experiment 2 − that of Experiment 1, scored at its final epoch, its last three epochs
-      or its best epoch (:func:`bnorder.reference.table_consistency`)."""
+      or its best epoch (:func:`bnorder.analysis.original_study.table_consistency`)."""
     runs = reference.load_original_runs() if original is None else original
     data = {"data": [ORIGINAL_DATA]}
     out = {}

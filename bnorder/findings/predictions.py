@@ -1,18 +1,19 @@
-"""The predictions of ``book/predictions.yml`` judged (:mod:`bnorder.predictions`), and the
-registry's contrasts that are no prediction (:func:`bnorder.registry.contrasts`)."""
+"""The predictions of ``book/predictions.yml`` judged (:mod:`bnorder.analysis.predictions`), and the
+registry's contrasts that are no prediction (:func:`bnorder.runs.registry.contrasts`)."""
 
 from __future__ import annotations
 
 import pandas as pd
 
-from .. import predictions as prediction_book
-from .. import registry, verdicts
-from ..run_selection import loader
+from ..analysis import predictions as prediction_book
+from ..analysis import verdicts
+from ..analysis.pooling import loader
+from ..runs import registry
 from .entries import records_of, verdict_entry
 
 
 def prediction_findings(results, predictions=None, load=None) -> dict[str, dict]:
-    """Every prediction judged (:func:`bnorder.predictions.judge`), under its own id."""
+    """Every prediction judged (:func:`bnorder.analysis.predictions.judge`), under its own id."""
     load = load or loader(results)
     entries = prediction_book.load_predictions(predictions or prediction_book.PREDICTIONS)
     out = {}
@@ -38,7 +39,7 @@ def _contrast_records(spec: dict, seeds, load, results) -> dict[str, list[int]]:
 
 
 def early_findings(results, load=None) -> dict[str, dict]:
-    """Each contrast of the registry (:func:`bnorder.registry.contrasts`) on its seeds, paired,
+    """Each contrast of the registry (:func:`bnorder.runs.registry.contrasts`) on its seeds, paired,
     with its verdict, under its own id and kind (``early``: on the seeds a later prediction's
     reasoning was read from; ``contrast``: one the chapters cite)."""
     load = load or loader(results)

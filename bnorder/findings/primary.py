@@ -1,13 +1,14 @@
-"""The primary family's findings (:mod:`bnorder.confirmatory`), one per question, under its id."""
+"""The primary family's findings (:mod:`bnorder.analysis.confirmatory`), one per question, under its id."""
 
 from __future__ import annotations
 
 import pandas as pd
 
-from .. import registry, selection
-from ..confirmatory import decide
-from ..records import load_records
-from ..run_selection import loader
+from ..analysis.confirmatory import decide
+from ..analysis.pooling import loader
+from ..runs import registry
+from ..runs import tuning as selection
+from ..runs.records import load_records
 from .entries import records_of
 
 
@@ -32,9 +33,9 @@ def _seed(path: str) -> int:
 
 
 def selection_findings(results, every=None) -> dict[str, dict]:
-    """The tuned protocol's choice per network (:mod:`bnorder.selection`): every candidate's
+    """The tuned protocol's choice per network (:mod:`bnorder.runs.tuning`): every candidate's
     validation score per order, and the choice (None while a candidate lacks a selection seed)."""
-    from ..profiles import CONFIRM_NETWORKS
+    from ..runs.profiles import CONFIRM_NETWORKS
 
     every = load_records(results) if every is None else every
     out = {}

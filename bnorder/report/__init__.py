@@ -1,6 +1,6 @@
 """What the book's chapters show: one module per chapter (or per part of one), tested without a
 build. These modules draw figures and tables; what they show is computed below them, in the
-computing layer (:mod:`bnorder.findings`, :mod:`bnorder.robustness`, ...), which never imports
+computing layer (:mod:`bnorder.findings`, :mod:`bnorder.analysis.robustness`, ...), which never imports
 them. A number is written with :mod:`.style`.
 
 A chapter calls its module in short cells and glues the facts it returns; the setup every

@@ -11,14 +11,14 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from ..contrasts import POSITION
-from ..robustness import robustness_table
-from .style import ARCH_ORDER, STATE_COLOURS
-from .. import verdicts
+from ..analysis import verdicts
+from ..analysis.contrasts import POSITION
+from ..analysis.robustness import robustness_table
 from ..findings import factorial_runs, loader
-from ..profiles import PROFILES
+from ..runs.profiles import PROFILES
 from . import factorial as fx
 from .replication import edition_label
+from .style import ARCH_ORDER, STATE_COLOURS
 
 
 def answer_rows(results, base: str) -> pd.DataFrame:
@@ -65,7 +65,7 @@ def cnn_readings(results, headline: str = "cnn") -> pd.DataFrame:
     :data:`bnorder.findings.HEADLINES`: ``cnn`` pools every record of each block's configuration,
     as ``cnn-pooled-*`` do; ``cnn-width32`` and the momentum arms read their profile's own)."""
     from ..findings import HEADLINES, POOLED_MEASURES, headline_runs, measure_reader
-    from ..records import load_records
+    from ..runs.records import load_records
 
     h = next(x for x in HEADLINES if x.get("id", x["arch"]) == headline)
     every = load_records(results) if Path(results).is_dir() else pd.DataFrame()

@@ -13,14 +13,30 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 
-from ..contrasts import (ACTIVATION, CONTRAST_IDS, FACTORIAL_CELLS, INTERACTION, MIXED, POSITION, by_seed,
-                         contrast_verdicts)
+from ..analysis import pooling as run_selection
+from ..analysis import stats, verdicts
+from ..analysis.contrasts import (
+    ACTIVATION,
+    CONTRAST_IDS,
+    FACTORIAL_CELLS,
+    INTERACTION,
+    MIXED,
+    POSITION,
+    by_seed,
+    contrast_verdicts,
+)
+from ..analysis.pooling import factorial_complete_seeds, loader
+from ..runs.records import epochs_frame
 from .missing_runs import not_run_sentence
-from .style import (ARCH_ORDER, BLOCK_ORDER, DATASET_NAMES, STATE_COLOURS, block_palette, interval,
-                    ordered)
-from .. import run_selection, stats, verdicts
-from ..records import epochs_frame
-from ..run_selection import factorial_complete_seeds, loader
+from .style import (
+    ARCH_ORDER,
+    BLOCK_ORDER,
+    DATASET_NAMES,
+    STATE_COLOURS,
+    block_palette,
+    interval,
+    ordered,
+)
 
 CONTRAST_LABELS = {POSITION: "position", ACTIVATION: "activation",
                    INTERACTION: "interaction", MIXED: "case 3 − case 1"}
@@ -61,7 +77,7 @@ def setting(runs: pd.DataFrame, editions: dict[str, str]) -> str:
 # ------------------------------------------------------------------ effects
 
 def effects(runs: pd.DataFrame, value: str = "final_test_acc") -> pd.DataFrame:
-    """:func:`bnorder.contrasts.contrast_verdicts` with each contrast's ``label`` in the tables."""
+    """:func:`bnorder.analysis.contrasts.contrast_verdicts` with each contrast's ``label`` in the tables."""
     eff = contrast_verdicts(runs, value)
     eff.insert(2, "label", eff["contrast"].map(CONTRAST_LABELS))
     return eff
@@ -126,7 +142,7 @@ def accuracy_table(runs: pd.DataFrame, value: str = "final_test_acc") -> pd.Data
 
 
 def pairing_table(runs: pd.DataFrame, value: str = "final_test_acc") -> pd.DataFrame:
-    """How much the seeds share across blocks, per network (:func:`bnorder.stats.pairing`)."""
+    """How much the seeds share across blocks, per network (:func:`bnorder.analysis.stats.pairing`)."""
     rows = []
     for arch in archs_of(runs):
         wide = by_seed(runs, value, arch)[[b for b in FACTORIAL_CELLS if b in set(runs["block"])]]

@@ -118,7 +118,7 @@ def _blocks():
 # ------------------------------------------------------------------ Replication
 
 def _rerun_runs():
-    from .. import replication
+    from ..analysis import replication
     from . import replication as rp
     return replication.replication_runs(_results(), rp.book_profile())[0]
 
@@ -163,7 +163,7 @@ def _curves():
 @_figure("fig_answer", "robustness", "the MLP's position effect under every one-knob variant, and its change",
          "`results/factorial/` and `results/factorial-*/`")
 def _answer():
-    from .. import robustness
+    from ..analysis import robustness
     from . import robustness as rb
     return rb.answer_figure(robustness.variant_table(_results(), _base()))
 

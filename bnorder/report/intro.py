@@ -7,8 +7,8 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 
-from .. import stats, verdicts
-from ..reference import load_original_runs, original_final, original_summary
+from ..analysis import stats, verdicts
+from ..analysis.original_study import load_original_runs, original_final, original_summary
 from .style import interval
 
 # The comparisons behind the original study's conclusions: (runs, difference, a, b), each a

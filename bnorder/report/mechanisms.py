@@ -12,14 +12,14 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from ..profiles import CNN_CONVERGED_PROFILE
-from ..robustness import robustness_table
-from ..run_measures import run_measures
+from ..analysis import predictions
+from ..analysis.measures import run_measures
+from ..analysis.pooling import loader
+from ..analysis.robustness import robustness_table
+from ..runs.profiles import CNN_CONVERGED_PROFILE, match_profiles
+from ..runs.records import completed
 from .missing_runs import not_run_sentence, sweep_command
 from .style import ARCH_ORDER, BLOCK_ORDER, STATE_COLOURS, block_palette, ordered
-from .. import predictions
-from ..profiles import match_profiles
-from ..run_selection import completed, loader
 
 LR_VARIANTS = {"lr1e-4": 1e-4, "lr3e-4": 3e-4, "(base)": 1e-3, "lr3e-3": 3e-3}
 
@@ -73,7 +73,8 @@ def ledger(predictions: list[dict], found: dict[str, dict] | None = None) -> pd.
     the paired seeds; the difference arm − base in its unit with the 95% interval; the outcome
     ('not run yet' before its first paired seed); the seeds whose difference has the mean's sign;
     and about how many paired seeds would decide it."""
-    from . import findings as committed, verdict_table
+    from . import findings as committed
+    from . import verdict_table
 
     found = committed() if found is None else found
     table = verdict_table({p["id"]: p["id"] for p in predictions}, found)
@@ -93,7 +94,7 @@ def seed_counts(table: pd.DataFrame) -> dict[str, int]:
             "between": int(((n > 5) & (n < 10)).sum()), "many": int((n >= 10).sum())}
 
 
-# The unit of each metric of bnorder.predictions ("" for a loss).
+# The unit of each metric of bnorder.analysis.predictions ("" for a loss).
 METRIC_UNITS = {"final_test_acc": "points", "final_test_acc_precise": "points",
                 "final_test_acc_batch": "points", "running_statistics_cost": "points",
                 "train_eval_acc": "points", "train_eval_loss": "", "generalization_gap": "points",
@@ -377,7 +378,7 @@ CNN_STEP_PROFILES = {f"{CNN_CONVERGED_PROFILE}-lr3e-4": 3e-4, CNN_CONVERGED_PROF
 
 def cnn_dose_response(results) -> pd.DataFrame:
     """The converged CNN's order effect (relu-bn − bn-relu, paired by seed as every prediction
-    is, :func:`bnorder.predictions.contrast`) per learning rate (``lr`` None: the cosine schedule
+    is, :func:`bnorder.analysis.predictions.contrast`) per learning rate (``lr`` None: the cosine schedule
     from 10⁻³); profiles without two paired seeds are left out."""
     rows = []
     for profile, lr in CNN_STEP_PROFILES.items():
@@ -448,7 +449,7 @@ def dose_figure(table: pd.DataFrame, cnn: pd.DataFrame | None = None):
 
 def late_volatility(runs: pd.DataFrame) -> pd.DataFrame:
     """Per completed run: late-epoch volatility of test accuracy
-    (:func:`bnorder.predictions.late_volatility`), with BatchNorm's running statistics and,
+    (:func:`bnorder.analysis.predictions.late_volatility`), with BatchNorm's running statistics and,
     where the run recorded it, with precise statistics."""
     running, precise = predictions.late_volatility(), predictions.late_volatility("test_acc_precise")
     rows = [{**{k: r[k] for k in ("arch", "block", "seed")}, "volatility": running(r),

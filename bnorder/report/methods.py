@@ -9,11 +9,11 @@ import matplotlib.pyplot as plt
 import pandas as pd
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
 
-from ..config import ARCHS, DEFAULT_DEPTH, DEFAULT_WIDTH, SPLIT_SEED, RunConfig
+from ..analysis.parameter_counts import n_params, order_blocks
 from ..orders import ALIASES, LEAKY_SLOPE, ORDERS, activation_then_bn, has_batchnorm
-from ..profiles import PROFILES
-from ..selection import SelectionPending
-from ..sizes import n_params, order_blocks
+from ..runs.config import ARCHS, DEFAULT_DEPTH, DEFAULT_WIDTH, SPLIT_SEED, RunConfig
+from ..runs.profiles import PROFILES
+from ..runs.tuning import SelectionPending
 
 DEFAULTS = {f.name: f.default for f in fields(RunConfig)}
 CASE_OF = {block: case for case, block in ALIASES.items()}

@@ -3,7 +3,7 @@ command that runs it."""
 
 from __future__ import annotations
 
-from ..profiles import PROFILES
+from ..runs.profiles import PROFILES
 from .style import ARCH_ORDER, ordered
 
 
@@ -21,7 +21,7 @@ def not_run_sentence(profile: str, what: str = "") -> str:
     """A plain sentence (MyST markdown) for a profile without completed runs."""
     subject = f"The profile `{profile}`" + (f" ({what})" if what else "")
     if profile not in PROFILES:
-        return (f"{subject} has not been run yet, and it is not defined in `bnorder.profiles`, "
+        return (f"{subject} has not been run yet, and it is not defined in `bnorder.runs.profiles`, "
                 f"so there is nothing to run: no numbers are shown for it.")
     return (f"{subject} has not been run yet: no completed run records were found, so no "
             f"numbers are shown for it. Run it with `{sweep_command(profile)}` and build the "

@@ -2,7 +2,7 @@
 
 The cost of a run is its final test accuracy read with statistics re-estimated for its final
 weights minus the one read with the running statistics training left
-(:func:`bnorder.predictions.running_statistics_cost`). The momentum sets how far back the running
+(:func:`bnorder.analysis.predictions.running_statistics_cost`). The momentum sets how far back the running
 statistics remember and enters no training step, so a seed's weights are the same at every
 momentum and only this cost can move. The runs are the ones the findings read
 (:func:`bnorder.findings.orders.headline_runs`), so the figure's means are the glued numbers.
@@ -14,11 +14,11 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from ..profiles import CNN_CONVERGED_PROFILE
-from .. import predictions, stats
-from ..config import LATER_KNOBS
+from ..analysis import predictions, stats
 from ..findings import HEADLINES, headline_runs
-from ..records import load_records
+from ..runs.config import LATER_KNOBS
+from ..runs.profiles import CNN_CONVERGED_PROFILE
+from ..runs.records import load_records
 from .style import block_palette
 
 # The converged CNN's profiles that differ in BatchNorm's momentum only.

@@ -9,12 +9,11 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import pandas as pd
 
-from .. import reference
-from ..stats import late_start
-from ..replication import COMPARISONS, finding_id, original_runs
+from ..analysis import original_study as reference
+from ..analysis.replication import COMPARISONS, finding_id, original_runs
+from ..analysis.stats import late_start
 from .replication import comparison_label
 from .style import NONE, block_palette, fmt
-
 
 EP_SCORES = {"final": "final epoch", "best": "best epoch", "last3": "last three epochs",
              "late_volatility": "late volatility"}

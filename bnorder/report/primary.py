@@ -1,6 +1,6 @@
 """The confirmatory answer as the introduction and the Confirmatory chapter show it: tables drawn
 from the primary family's findings (``kind: primary`` in ``book/findings.json``, computed by
-:mod:`bnorder.confirmatory`). Nothing is computed here but the words of a cell."""
+:mod:`bnorder.analysis.confirmatory`). Nothing is computed here but the words of a cell."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import math
 
 import pandas as pd
 
-from .. import registry
+from ..runs import registry
 from .style import NONE, fmt, interval
 
 NETWORKS = {"mlp": "MLP", "cnn": "CNN"}

@@ -1,7 +1,7 @@
 """The converged CNN's test accuracy epoch by epoch, read two ways, one line per seed.
 
     running   BatchNorm's running statistics as training left them (what the original read)
-    precise   statistics re-estimated for that epoch's weights (:mod:`bnorder.bn_eval`)
+    precise   statistics re-estimated for that epoch's weights (:mod:`bnorder.train.bn_eval`)
 
 Every seed of the configuration counts, wherever it was filed (:func:`bnorder.findings.
 pooled_runs`): the same weights read two ways show whether an order's jumps and its deficit sit in
@@ -13,10 +13,10 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import pandas as pd
 
-from ..profiles import CNN_CONVERGED_PROFILE
-from .style import block_palette
 from ..findings import pooled_runs
-from ..records import load_records
+from ..runs.profiles import CNN_CONVERGED_PROFILE
+from ..runs.records import load_records
+from .style import block_palette
 
 READINGS = {"running": "test_acc", "precise": "test_acc_precise"}
 

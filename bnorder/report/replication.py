@@ -1,15 +1,15 @@
 """The Replication chapter: the original study's claims against our rerun of its protocol.
 
-The study's numbers are data (``book/reference/``, :mod:`bnorder.reference`). Its runs are
-unpaired, so its comparisons use Welch intervals (:func:`bnorder.stats.contrast_interval`); ours
-are paired by seed, so they use :func:`bnorder.verdicts.verdict` on the per-seed differences.
-Both end in the three verdict states of :mod:`bnorder.verdicts`, and each comparison is a finding
+The study's numbers are data (``book/reference/``, :mod:`bnorder.analysis.original_study`). Its runs are
+unpaired, so its comparisons use Welch intervals (:func:`bnorder.analysis.stats.contrast_interval`); ours
+are paired by seed, so they use :func:`bnorder.analysis.verdicts.verdict` on the per-seed differences.
+Both end in the three verdict states of :mod:`bnorder.analysis.verdicts`, and each comparison is a finding
 of :mod:`bnorder.findings` (:func:`finding_id`), which the chapter shows with
 :func:`bnorder.report.verdict_table` and reads in its own words.
 
 The seed-mlp and the mlp come from the book's profile (``$BNORDER_BOOK_PROFILE``, default
 ``cpu``). The CNN comes from the strongest edition that trained the study's three cases with at
-least two complete seeds (:data:`bnorder.run_selection.CNN_EDITIONS`): ``factorial-gpu``, then
+least two complete seeds (:data:`bnorder.analysis.pooling.CNN_EDITIONS`): ``factorial-gpu``, then
 ``cnn-converged``, and only when neither has, the book profile's own CNN (in ``cpu``: 4,000
 images and 5 epochs, early training only).
 """
@@ -23,13 +23,26 @@ import numpy as np
 import pandas as pd
 from scipy import stats as sps
 
+from ..analysis import original_study as reference
+from ..analysis import verdicts
+from ..analysis.pooling import loader
+from ..analysis.replication import (
+    ARCHS,
+    CASE,
+    CASES,
+    COMPARISONS,
+    VALUES,
+    complete_seeds,
+    finding_id,
+    margin_for,
+    original_runs,
+    paired,
+    spread_id,
+)
+from ..runs.profiles import PROFILES
+from ..runs.records import completed
 from .missing_runs import planned_archs, sweep_command
 from .style import DATASET_NAMES, STATE_COLOURS, block_palette, fmt, ordered
-from .. import reference, verdicts
-from ..profiles import PROFILES
-from ..replication import (ARCHS, CASE, CASES, COMPARISONS, VALUES, complete_seeds, finding_id,
-                           margin_for, original_runs, paired, spread_id)
-from ..run_selection import completed, loader
 
 SOURCES = {"exp1": "the study, Experiment 1", "exp2": "the study, Experiment 2", "here": "here"}
 MARKERS = {"exp1": "s", "exp2": "D", "here": "o"}
@@ -134,7 +147,7 @@ def status_note(records: pd.DataFrame, base: str, results):
     that mix configurations (else None)."""
     from IPython.display import Markdown
 
-    from ..records import check_poolable, load_record
+    from ..runs.records import check_poolable, load_record
 
     if not len(completed(records)):
         return Markdown(
@@ -355,7 +368,7 @@ def curves_figure(runs: pd.DataFrame):
     over seeds, by network (columns, the chapter's order) and case."""
     import seaborn as sns
 
-    from ..records import epochs_frame
+    from ..runs.records import epochs_frame
 
     ep, archs = epochs_frame(runs), archs_of(runs)
     fig, axes = plt.subplots(2, len(archs), figsize=(2.4 * len(archs), 5), squeeze=False, sharex="col")

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..records import load_records
+from ..runs.records import load_records
 
 
 def edition_times(results) -> pd.DataFrame:
@@ -120,7 +120,7 @@ def bench_settings(results) -> pd.DataFrame:
 
 
 def run_breakdown_table(results) -> pd.DataFrame:
-    """Per benchmark record with a breakdown of a whole run (:mod:`bnorder.run_breakdown`) and
+    """Per benchmark record with a breakdown of a whole run (:mod:`bnorder.train.breakdown`) and
     per part of the run: the projected seconds on each path (eager, fast) and each part's share
     of that path's whole run (%); the row ``whole run`` holds the totals."""
     rows = []
@@ -140,7 +140,7 @@ def run_breakdown_table(results) -> pd.DataFrame:
 
 def step_operations_table(results) -> pd.DataFrame:
     """Per benchmark record with a breakdown: the share (%) of one eager training step that each
-    kind of operation takes (:func:`bnorder.run_breakdown.step_operations`), and how many times
+    kind of operation takes (:func:`bnorder.train.breakdown.step_operations`), and how many times
     as fast the fast path runs a whole run as the eager one."""
     rows = []
     for b in bench_records(results):

@@ -1,7 +1,7 @@
 """The Robustness chapter's figure and tables: the factorial MLP with one knob changed at a time,
-against its base. What they show is computed in :mod:`bnorder.robustness` (the verdicts of each
-variant, :func:`~bnorder.robustness.variant_table`, and its ranking of the four cells,
-:func:`~bnorder.robustness.robustness_table`); the verdict tables read the findings
+against its base. What they show is computed in :mod:`bnorder.analysis.robustness` (the verdicts of each
+variant, :func:`~bnorder.analysis.robustness.variant_table`, and its ranking of the four cells,
+:func:`~bnorder.analysis.robustness.robustness_table`); the verdict tables read the findings
 ``robustness-<variant>-position`` and ``robustness-<variant>-change`` (:func:`verdict_rows`).
 """
 
@@ -11,15 +11,14 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from ..profiles import PROFILES, VARIANTS
-from ..robustness import ARCH, MARGIN
-from ..run_selection import completed, loader
+from ..analysis.pooling import loader
+from ..analysis.robustness import ARCH, MARGIN
 from ..findings import robustness_id
+from ..runs.profiles import PROFILES, VARIANTS
+from ..runs.records import completed
 from . import factorial as fx
 from .missing_runs import not_run_sentence, sweep_command
 from .style import DATASET_NAMES, NONE, STATE_COLOURS, fmt, interval
-
-
 
 # ------------------------------------------------------------------ the answer figure
 
@@ -116,7 +115,7 @@ def _ranking_row(r: dict) -> dict:
 
 
 def ranking_table(rob: pd.DataFrame) -> pd.DataFrame:
-    """From :func:`bnorder.robustness.robustness_table`: each variant's order of the four cells
+    """From :func:`bnorder.analysis.robustness.robustness_table`: each variant's order of the four cells
     (best first), whether its best cell is the base's, Kendall's τ with the base's order, and the
     pairs of cells whose order is resolved in both and opposite."""
     if "ranking" not in rob:
@@ -125,7 +124,7 @@ def ranking_table(rob: pd.DataFrame) -> pd.DataFrame:
 
 
 def ranking_counts(rob: pd.DataFrame) -> dict[str, int]:
-    """Counts over the variants run (:func:`bnorder.robustness.robustness_table`): ``run``, those
+    """Counts over the variants run (:func:`bnorder.analysis.robustness.robustness_table`): ``run``, those
     that keep the base's ranking of the four cells exactly (``same``), keep its best cell
     (``top_same``), and reverse a pair of cells whose order is resolved in both (``reversed``)."""
     ran = rob[(rob["variant"] != "(base)") & (rob["status"] == "ok")] if "status" in rob else rob.iloc[:0]
@@ -174,7 +173,7 @@ def waiting_text(table: pd.DataFrame, base: str) -> str:
     if len(defined) > 1:
         lines.append(f"All of them in one go: `{sweep_command(','.join(defined))}`.")
     if undefined:
-        lines.append("Not run yet and not defined in `bnorder.profiles` (one-knob variants are "
+        lines.append("Not run yet and not defined in `bnorder.runs.profiles` (one-knob variants are "
                      "defined for the `factorial` profile), so there is nothing to run: "
                      + ", ".join(f"`{p}`" for p in undefined) + ".")
     return "\n\n".join(lines)

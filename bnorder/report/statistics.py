@@ -2,8 +2,8 @@
 needs, what pairing buys, and the original study's numbers rechecked.
 
 The factorial numbers are those of the Factorial chapter (:func:`bnorder.report.factorial.
-factorial_runs`); every verdict uses :mod:`bnorder.verdicts`, every spread across blocks
-:func:`bnorder.stats.pairing`. No p-value is shown: with a handful of seeds the permutation
+factorial_runs`); every verdict uses :mod:`bnorder.analysis.verdicts`, every spread across blocks
+:func:`bnorder.analysis.stats.pairing`. No p-value is shown: with a handful of seeds the permutation
 p-value can take only a few values, and the intervals carry the same information.
 """
 
@@ -14,16 +14,16 @@ import matplotlib.ticker
 import numpy as np
 import pandas as pd
 
-from ..contrasts import ACTIVATION, POSITION, by_seed
+from ..analysis import interval_coverage, power, stats, verdicts
+from ..analysis import original_study as reference
+from ..analysis.contrasts import ACTIVATION, POSITION, by_seed
+from ..analysis.power import MAX_SEEDS, detectable_effect
 from ..findings.original import INTERPRETED_DIFFERENCES
-from ..power import MAX_SEEDS, detectable_effect
-from .style import STATE_COLOURS, fmt, interval, seeds_needed_text
-from .. import interval_coverage
-from .. import power, reference, stats, verdicts
 from . import factorial as fx
+from .style import STATE_COLOURS, fmt, interval, seeds_needed_text
 
 VALUE = "final_test_acc"
-COVERAGE_SEEDS = interval_coverage.SEEDS      # the simulation's settings (bnorder.interval_coverage)
+COVERAGE_SEEDS = interval_coverage.SEEDS      # the simulation's settings (bnorder.analysis.interval_coverage)
 FEW_SEEDS = 5                                  # the coverage the text quotes first
 COVERAGE_METHODS = interval_coverage.METHODS
 COVERAGE_REPS = interval_coverage.REPS
@@ -122,8 +122,8 @@ def permutation_floor(n: int) -> str:
 def coverage(results) -> tuple[pd.DataFrame, int]:
     """How often a nominal 95% interval contains the true mean, and the number of simulated
     studies per point: the coverage record (``python -m bnorder coverage``,
-    :mod:`bnorder.interval_coverage`). Raises ``FileNotFoundError`` naming the command without one."""
-    from ..interval_coverage import load, record_path
+    :mod:`bnorder.analysis.interval_coverage`). Raises ``FileNotFoundError`` naming the command without one."""
+    from ..analysis.interval_coverage import load, record_path
 
     record = load(results)
     if record is None:
@@ -231,7 +231,7 @@ def improvement_counts(table: pd.DataFrame) -> tuple[int, int]:
 # ------------------------------------------------------------------ pairing
 
 def pairing_table(runs: pd.DataFrame) -> pd.DataFrame:
-    """Per network, what pairing by seed removes (:func:`bnorder.stats.pairing` via
+    """Per network, what pairing by seed removes (:func:`bnorder.analysis.stats.pairing` via
     :func:`bnorder.report.factorial.pairing_table`): the spread of one block over seeds, that of
     a paired difference, the share of a difference's variance pairing removes, and the seeds a
     paired comparison needs per seed of an unpaired one at the same power (1 − that share)."""
@@ -265,7 +265,7 @@ def _half_unit(text: str) -> float:
 
 
 def consistency(orig: pd.DataFrame, printed: pd.DataFrame | None = None) -> pd.DataFrame:
-    """The study's printed tables against its own runs (:func:`bnorder.stats.
+    """The study's printed tables against its own runs (:func:`bnorder.analysis.stats.
     original_consistency`), with whether the mean and each standard deviation match the printed
     numbers within their rounding (``mean_matches``, ``ddof0_matches``, ``ddof1_matches``)."""
     printed = reference.load_original_printed() if printed is None else printed
@@ -301,7 +301,7 @@ def consistency_facts(cons: pd.DataFrame) -> dict:
 def ranking_table(orig: pd.DataFrame, arch: str = "cnn") -> pd.DataFrame:
     """Experiment 1 scored three ways (:data:`SCORE_NAMES`): the order of the case means, whether
     it is the order of the reported final epoch, and how many of its two steps a 95% Welch
-    interval over the unpaired runs resolves (:func:`bnorder.reference.case_ranking`)."""
+    interval over the unpaired runs resolves (:func:`bnorder.analysis.original_study.case_ranking`)."""
     rk = reference.case_ranking(orig, "exp1", scores=tuple(SCORE_NAMES))
     rk = rk[rk["arch"] == arch].set_index("score").reindex(list(SCORE_NAMES))
     return pd.DataFrame({
@@ -336,7 +336,7 @@ def _original_difference(final: pd.DataFrame, exp: str, arch: str, a: str, b: st
 
 def original_power(orig: pd.DataFrame) -> pd.DataFrame:
     """The differences the study interpreted, at the final epoch: each with its Welch interval
-    and verdict, its standardized size d (:func:`bnorder.power.standardized_difference`), the
+    and verdict, its standardized size d (:func:`bnorder.analysis.power.standardized_difference`), the
     power its runs had, and the runs per case
     80% power would take (unpaired two-sample t-test)."""
     final = reference.original_final(orig)

@@ -7,7 +7,7 @@ import math
 
 import pandas as pd
 
-from .. import power
+from ..analysis import power
 
 BLOCK_ORDER = ["bn-relu", "relu-bn", "bn-lrelu", "lrelu-bn", "relu"]
 ARCH_ORDER = ["mlp", "cnn", "seed-mlp"]
@@ -64,8 +64,8 @@ def ci_text(low, high, digits: int = 2, n: int | None = None) -> str:
 
 
 def seeds_needed_text(needed: float) -> str:
-    """A count of :func:`bnorder.power.seeds_needed` for a table: the number, 'more than …' past
-    :data:`bnorder.power.MAX_SEEDS`, '—' where nothing can be planned."""
+    """A count of :func:`bnorder.analysis.power.seeds_needed` for a table: the number, 'more than …' past
+    :data:`bnorder.analysis.power.MAX_SEEDS`, '—' where nothing can be planned."""
     if _missing(needed):
         return NONE
     if not math.isfinite(needed):

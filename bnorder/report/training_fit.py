@@ -1,6 +1,6 @@
 """Fitting or generalizing (the Mechanisms chapter): per network and block, the training split
 measured at the end of training in eval mode, exactly as the test split is (``train_eval_loss``,
-``train_eval_acc``; :mod:`bnorder.bn_eval`), so the gap compares like with like. Only runs that
+``train_eval_acc``; :mod:`bnorder.train.bn_eval`), so the gap compares like with like. Only runs that
 recorded it count.
 """
 
@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .. import stats
-from ..order_readings import NETWORKS, per_seed
-from ..run_selection import loader
+from ..analysis import stats
+from ..analysis.order_readings import NETWORKS, per_seed
+from ..analysis.pooling import loader
 from .style import BLOCK_ORDER, NONE, fmt, interval, ordered
 
-# Column -> (metric of bnorder.predictions.METRICS, digits).
+# Column -> (metric of bnorder.analysis.predictions.METRICS, digits).
 MEASURES = {
     "training loss": ("train_eval_loss", 3),
     "training accuracy": ("train_eval_acc", 2),
