@@ -106,3 +106,12 @@ def test_the_modules_import_one_another_without_a_cycle():
 
     for m in sorted(graph):
         visit(m, [])
+
+
+def test_no_function_is_longer_than_a_screen():
+    """A function a reader takes in at once: at most 60 lines, its docstring included."""
+    long = sorted(f"{p.relative_to(PACKAGE)}: {n.name} ({n.end_lineno - n.lineno + 1} lines)"
+                  for p in PACKAGE.rglob("*.py") for n in ast.walk(ast.parse(p.read_text()))
+                  if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))
+                  and n.end_lineno - n.lineno + 1 > 60)
+    assert not long, long

@@ -280,31 +280,37 @@ def bench(dataset: str = "fashion-mnist", arch: str = "mlp", block: str = "bn-re
         f"{epochs} epoch(s) x {n} images, batch {batch_size}, median of {repeats}, on {dev} "
         f"({torch.get_num_threads()} torch threads); {flops / 1e6:.2f} MFLOP per training image")
     _print_table(results, cuda, peak_tflops, log)
-    record = {
-        "kind": "bench", "command": command,
-        "settings": {"dataset": dataset, "arch": arch, "block": cfg.block, "width": cfg.width,
-                     "depth": cfg.depth, "seeds": seeds, "epochs": epochs, "max_batches": max_batches,
-                     "images_per_epoch": n, "batch_size": batch_size, "lr": cfg.lr,
-                     "num_workers": num_workers, "warmup_batches": warmup_batches, "repeats": repeats,
-                     "paths": list(paths), "torch_threads": torch.get_num_threads(),
-                     "fused_flags": flags.as_dict(), "fused_seeds": seeds},
-        "train_flops_per_image": flops, "peak_tflops": peak_tflops if cuda else None,
-        "results": results,
-        "load_average": list(os.getloadavg()) if hasattr(os, "getloadavg") else None,
-    }
+    settings = {"dataset": dataset, "arch": arch, "block": cfg.block, "width": cfg.width,
+                "depth": cfg.depth, "seeds": seeds, "epochs": epochs, "max_batches": max_batches,
+                "images_per_epoch": n, "batch_size": batch_size, "lr": cfg.lr,
+                "num_workers": num_workers, "warmup_batches": warmup_batches, "repeats": repeats,
+                "paths": list(paths), "torch_threads": torch.get_num_threads(),
+                "fused_flags": flags.as_dict(), "fused_seeds": seeds}
+    record = {"kind": "bench", "command": command, "settings": settings, "train_flops_per_image": flops,
+              "peak_tflops": peak_tflops if cuda else None, "results": results,
+              "load_average": list(os.getloadavg()) if hasattr(os, "getloadavg") else None}
     if run_breakdown:
-        from .breakdown import breakdown
-        from .data import load_for
-
         run_cfg = make_config(dataset=dataset, arch=arch, block=block, batch_size=batch_size,
                               width=width, depth=depth, probe=512, data_root=data_root,
                               download=download, device=device)
-        record["run_breakdown"] = breakdown(run_cfg, load_for(run_cfg).to(dev), repeats=repeats, log=log)
+        record["run_breakdown"] = _breakdown(run_cfg, dev, repeats, log)
     record["provenance"] = provenance(str(dev), time.perf_counter() - t_start, started)
     if out is None:
         out = Path("results") / "bench" / f"{dataset}-{arch}-{dev.type}-{started.strftime('%Y%m%dT%H%M%SZ')}.json"
+    return _save(record, Path(out), log)
+
+
+def _breakdown(run_cfg, dev, repeats: int, log) -> dict:
+    """Where one whole run's time goes (:mod:`.breakdown`), the eager path against the fast one."""
+    from .breakdown import breakdown
+    from .data import load_for
+
+    return breakdown(run_cfg, load_for(run_cfg).to(dev), repeats=repeats, log=log)
+
+
+def _save(record: dict, out: Path, log) -> dict:
     record["path"] = str(out)
-    write_json_atomic(Path(out), record)
+    write_json_atomic(out, record)
     log(f"wrote {out}")
     return record
 

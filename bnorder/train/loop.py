@@ -81,6 +81,35 @@ def first_non_finite(losses: torch.Tensor, epoch: int, status: list[str], failur
                           "error": f"non-finite loss at epoch {epoch}, step {step}"}
 
 
+def _restore(saved: dict, trainer: Trainer, sched) -> None:
+    """Put the models, the optimizer, the schedule and the random generators back as the
+    checkpoint ``saved`` left them."""
+    trainer.load_state_dict(saved["trainer"])
+    if sched is not None:
+        sched.load_state_dict(saved["schedule"])
+    ckpt.restore_random_states(saved["random"])
+
+
+def _train_one_epoch(trainer: Trainer, data, on_step, epoch: int, status: list, failure: list):
+    """Train every model one epoch and read it: one row per model, or ``None`` when no model is
+    left that has not diverged (``status`` and ``failure`` say which, and where)."""
+    t0 = time.perf_counter()
+    state = trainer.before_epoch()
+    losses, train_acc = trainer.train_epoch(on_step)
+    first_non_finite(losses, epoch, status, failure)
+    if "ok" not in status:
+        return None
+    val_loss, val_acc = trainer.evaluate(data.val_x, data.val_y)
+    test_loss, test_acc = trainer.evaluate(data.test_x, data.test_y)
+    extras = trainer.epoch_extras(state)
+    mean_loss = losses.mean(0).tolist()
+    seconds = time.perf_counter() - t0
+    return [{"epoch": epoch, "train_loss": mean_loss[j], "train_acc": train_acc[j],
+             "val_loss": val_loss[j], "val_acc": val_acc[j], "test_loss": test_loss[j],
+             "test_acc": test_acc[j], "lr": trainer.opt.param_groups[0]["lr"], "seconds": seconds,
+             **extras[j]} for j in range(trainer.k)]
+
+
 def run_epochs(cfg, trainer: Trainer, data, desc: str, progress: bool = True,
                checkpoint: tuple | None = None) -> list[dict]:
     """Train ``trainer``'s k models for ``cfg.epochs`` epochs on ``data``.
@@ -107,35 +136,21 @@ def run_epochs(cfg, trainer: Trainer, data, desc: str, progress: bool = True,
     saved = ckpt.load(path, ident)
     first, before = 1, 0.0
     if saved is not None:
-        trainer.load_state_dict(saved["trainer"])
-        if sched is not None:
-            sched.load_state_dict(saved["schedule"])
-        ckpt.restore_random_states(saved["random"])
+        _restore(saved, trainer, sched)
         epochs, status, failure = saved["epochs"], saved["status"], saved["failure"]
         first, before = saved["epoch"] + 1, saved["elapsed"]
         bar.update((first - 1) * steps_per_epoch)
         bar.write(f"resumed from the checkpoint of epoch {saved['epoch']} ({path})")
     t_start = time.perf_counter()
     for epoch in range(first, cfg.epochs + 1):
-        t0 = time.perf_counter()
-        state = trainer.before_epoch()
-        losses, train_acc = trainer.train_epoch(on_step)
-        first_non_finite(losses, epoch, status, failure)
-        if "ok" not in status:
+        rows = _train_one_epoch(trainer, data, on_step, epoch, status, failure)
+        if rows is None:
             break
-        val_loss, val_acc = trainer.evaluate(data.val_x, data.val_y)
-        test_loss, test_acc = trainer.evaluate(data.test_x, data.test_y)
-        extras = trainer.epoch_extras(state)
-        mean_loss = losses.mean(0).tolist()
-        seconds = time.perf_counter() - t0
         ok = [j for j in range(k) if status[j] == "ok"]
         for j in ok:
-            epochs[j].append({"epoch": epoch, "train_loss": mean_loss[j], "train_acc": train_acc[j],
-                              "val_loss": val_loss[j], "val_acc": val_acc[j],
-                              "test_loss": test_loss[j], "test_acc": test_acc[j],
-                              "lr": trainer.opt.param_groups[0]["lr"], "seconds": seconds, **extras[j]})
+            epochs[j].append(rows[j])
         bar.set_postfix(epoch=epoch, ok=f"{len(ok)}/{k}",
-                        test_acc=f"{sum(test_acc[j] for j in ok) / len(ok):.2f}")
+                        test_acc=f"{sum(rows[j]['test_acc'] for j in ok) / len(ok):.2f}")
         if path is not None:
             ckpt.save(path, {"identity": ident, "epoch": epoch, "trainer": trainer.state_dict(),
                              "schedule": sched.state_dict() if sched is not None else None,
