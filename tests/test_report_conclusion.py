@@ -6,13 +6,14 @@ import json
 import matplotlib
 import pytest
 
+from bnorder.findings.orders import cnn_readings
 from bnorder.report import conclusion as cc
 
 matplotlib.use("Agg")
 
 
 def test_the_cnn_is_read_twice_per_run_pooling_every_record_of_its_configuration():
-    table = cc.cnn_readings("results")
+    table = cnn_readings("results")
     from bnorder import findings
 
     found = findings.read()
@@ -28,7 +29,7 @@ def test_the_cnn_is_read_twice_per_run_pooling_every_record_of_its_configuration
 
 
 def test_no_records_give_an_empty_figure_not_an_error(tmp_path):
-    table = cc.cnn_readings(tmp_path)
+    table = cnn_readings(tmp_path)
     assert table.empty
     cc.cnn_readings_figure(table)
 
@@ -51,7 +52,7 @@ def test_a_one_knob_arm_is_read_from_its_own_profiles_runs(tmp_path):
     record(tmp_path, "cnn-converged", "bn-relu", 10, 90.0)
     record(tmp_path, "cnn-converged-width32", "bn-relu", 10, 80.0, width=32)
     record(tmp_path, "cnn-converged-width32", "relu-bn", 10, 81.0, width=32)
-    table = cc.cnn_readings(tmp_path, "cnn-width32")
+    table = cnn_readings(tmp_path, "cnn-width32")
     running = table[table["reading"] == "running"].set_index("block")["test_acc"].to_dict()
     assert running == {"bn-relu": 80.0, "relu-bn": 81.0}
-    assert set(cc.cnn_readings(tmp_path)["test_acc"]) == {90.0, 90.5}     # the base: its own runs
+    assert set(cnn_readings(tmp_path)["test_acc"]) == {90.0, 90.5}     # the base: its own runs

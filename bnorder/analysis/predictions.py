@@ -61,7 +61,7 @@ def running_statistics_cost(row) -> float:
     return last_bn_reading("test_acc_precise")(row) - row["final_test_acc"]
 
 
-def late_volatility(reading: str | None = None):
+def volatility_reader(reading: str | None = None):
     """Late-epoch volatility of test accuracy (:func:`bnorder.analysis.stats.late_volatility`), with the running statistics (``reading`` None) or a BatchNorm reading such as
     ``test_acc_precise`` (see :mod:`bnorder.train.bn_eval`)."""
     def get(row) -> float:
@@ -89,8 +89,8 @@ METRICS = {
     "generalization_gap_precise": generalization_gap_precise,
     "final_test_acc_batch": last_bn_reading("test_acc_batch"),
     "running_statistics_cost": running_statistics_cost,
-    "late_volatility": late_volatility(),
-    "late_volatility_precise": late_volatility("test_acc_precise"),
+    "late_volatility": volatility_reader(),
+    "late_volatility_precise": volatility_reader("test_acc_precise"),
     "first_block_always_negative": first_block_always_negative,
 }
 

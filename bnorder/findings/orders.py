@@ -5,6 +5,8 @@ how much a rerun of the same seed differs."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 
@@ -22,11 +24,11 @@ HEADLINES = [{"profile": CNN_CONVERGED_PROFILE, "arch": "cnn", "arm": "relu-bn",
              {"profile": "why-bn-eval", "arch": "mlp", "arm": "relu-bn", "base": "bn-relu", "pool": False},
              # The converged CNN's arms that change one knob (the momentum, the width), read the
              # same way under their own id: their runs are their profile's only.
-             {"id": "cnn-momentum0.01", "profile": "cnn-converged-momentum0.01", "arch": "cnn",
+             {"id": "cnn-momentum0.01", "profile": f"{CNN_CONVERGED_PROFILE}-momentum0.01", "arch": "cnn",
               "arm": "relu-bn", "base": "bn-relu", "pool": False},
-             {"id": "cnn-momentum0.3", "profile": "cnn-converged-momentum0.3", "arch": "cnn",
+             {"id": "cnn-momentum0.3", "profile": f"{CNN_CONVERGED_PROFILE}-momentum0.3", "arch": "cnn",
               "arm": "relu-bn", "base": "bn-relu", "pool": False},
-             {"id": "cnn-width32", "profile": "cnn-converged-width32", "arch": "cnn",
+             {"id": "cnn-width32", "profile": f"{CNN_CONVERGED_PROFILE}-width32", "arch": "cnn",
               "arm": "relu-bn", "base": "bn-relu", "pool": False}]
 # pool False: that profile's runs only. The MLP's seeds 0-9 were also filed by `factorial`, whose
 # runs read neither the precise statistics nor the training split, and a rerun of a seed does not
@@ -172,3 +174,24 @@ def rerun_findings(results, every: pd.DataFrame) -> dict[str, dict]:
             "n": noise["n"], "mean": noise["mean"], "low": noise["low"], "high": noise["high"],
             "sd": noise["sd_difference"], "sd_run": noise["sd_run"], "records": records_of(used, results)}
     return out
+
+
+# The converged CNN's blocks in the figure's order, BatchNorm before the activation first.
+CNN_BLOCKS = ("bn-relu", "relu-bn", "bn-lrelu", "lrelu-bn", "relu")
+
+
+def cnn_readings(results, headline: str = "cnn") -> pd.DataFrame:
+    """The converged CNN's final test accuracy per block and seed, read with BatchNorm's running
+    statistics and with precise ones, from the runs the findings of ``headline`` read (an id of
+    :data:`HEADLINES`: ``cnn`` pools every record of each block's configuration,
+    as ``cnn-pooled-*`` do; ``cnn-width32`` and the momentum arms read their profile's own)."""
+    h = next(x for x in HEADLINES if x.get("id", x["arch"]) == headline)
+    every = load_records(results) if Path(results).is_dir() else pd.DataFrame()
+    rows = []
+    for block in CNN_BLOCKS:
+        runs = headline_runs(every, h, block) if len(every) else every
+        for reading, measure in (("running", "accuracy"), ("precise", "accuracy-precise")):
+            read = measure_reader(POOLED_MEASURES[measure])
+            rows += [{"block": block, "seed": int(seed), "reading": reading, "test_acc": read(r)}
+                     for seed, r in runs.iterrows()]
+    return pd.DataFrame(rows, columns=["block", "seed", "reading", "test_acc"]).dropna()

@@ -5,8 +5,6 @@ and the full-size editions. The argument is the chapter's prose; its numbers are
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
@@ -15,6 +13,7 @@ from ..analysis import verdicts
 from ..analysis.contrasts import POSITION
 from ..analysis.robustness import robustness_table
 from ..findings import factorial_runs, loader
+from ..findings.orders import CNN_BLOCKS
 from ..runs.profiles import PROFILES
 from . import factorial as fx
 from .replication import edition_label
@@ -53,30 +52,6 @@ def answer_figure(rows: pd.DataFrame):
     ax.set_xlabel("BatchNorm after − before the activation (points of test accuracy)")
     fig.tight_layout()
     return fig
-
-
-# The converged CNN's blocks in the figure's order, BatchNorm before the activation first.
-CNN_BLOCKS = ("bn-relu", "relu-bn", "bn-lrelu", "lrelu-bn", "relu")
-
-
-def cnn_readings(results, headline: str = "cnn") -> pd.DataFrame:
-    """The converged CNN's final test accuracy per block and seed, read with BatchNorm's running
-    statistics and with precise ones, from the runs the findings of ``headline`` read (an id of
-    :data:`bnorder.findings.HEADLINES`: ``cnn`` pools every record of each block's configuration,
-    as ``cnn-pooled-*`` do; ``cnn-width32`` and the momentum arms read their profile's own)."""
-    from ..findings import HEADLINES, POOLED_MEASURES, headline_runs, measure_reader
-    from ..runs.records import load_records
-
-    h = next(x for x in HEADLINES if x.get("id", x["arch"]) == headline)
-    every = load_records(results) if Path(results).is_dir() else pd.DataFrame()
-    rows = []
-    for block in CNN_BLOCKS:
-        runs = headline_runs(every, h, block) if len(every) else every
-        for reading, measure in (("running", "accuracy"), ("precise", "accuracy-precise")):
-            read = measure_reader(POOLED_MEASURES[measure])
-            rows += [{"block": block, "seed": int(seed), "reading": reading, "test_acc": read(r)}
-                     for seed, r in runs.iterrows()]
-    return pd.DataFrame(rows, columns=["block", "seed", "reading", "test_acc"]).dropna()
 
 
 def cnn_readings_figure(table: pd.DataFrame):

@@ -196,7 +196,9 @@ def _forest():
          "`results/factorial/`")
 def _units():
     from . import mechanisms as mech
-    return mech.unit_states_figure(mech.unit_states(mech.loader(_results())(_base())))
+    from ..analysis.mechanisms import unit_states
+
+    return mech.unit_states_figure(unit_states(mech.loader(_results())(_base())))
 
 
 @_figure("fig_first_block", "mechanisms", "the MLP's first-block always-negative units over training, per arm",
@@ -226,7 +228,9 @@ def _cnn_momentum():
          "`results/cnn-converged-width32/`")
 def _cnn_width32_readings():
     from . import conclusion as cc
-    return cc.cnn_readings_figure(cc.cnn_readings(_results(), "cnn-width32"))
+    from ..findings.orders import cnn_readings
+
+    return cc.cnn_readings_figure(cnn_readings(_results(), "cnn-width32"))
 
 
 @_figure("fig_dose", "mechanisms", "the order effect against the learning rate, MLP and converged CNN",
@@ -250,4 +254,6 @@ def _probe():
          "the converged CNN's final test accuracy per block, running and precise statistics", _CONVERGED)
 def _cnn_readings():
     from . import conclusion as cc
-    return cc.cnn_readings_figure(cc.cnn_readings(_results()))
+    from ..findings.orders import cnn_readings
+
+    return cc.cnn_readings_figure(cnn_readings(_results()))

@@ -16,7 +16,7 @@ from ..analysis import predictions
 from ..analysis.measures import run_measures
 from ..analysis.pooling import loader
 from ..analysis.robustness import robustness_table
-from ..runs.profiles import CNN_CONVERGED_PROFILE, match_profiles
+from ..runs.profiles import CNN_CONVERGED_PROFILE
 from ..runs.records import completed
 from .missing_runs import not_run_sentence, sweep_command
 from .style import ARCH_ORDER, BLOCK_ORDER, STATE_COLOURS, block_palette, ordered
@@ -247,27 +247,6 @@ def _forest_axes(sub, heights: list[float], tallest: float) -> list:
 
 # ------------------------------------------------------------------ dead units, per layer
 
-def unit_states(runs: pd.DataFrame) -> pd.DataFrame:
-    """Per (arch, block, layer), over seeds: the share of units whose activation input is
-    negative for every probe image at the last epoch. For ReLU these units are dead (zero
-    output, zero gradient); LeakyReLU units in that state still pass 1% of the gradient, so
-    they are reported as ``always_negative`` and never as dead."""
-    rows = []
-    for _, r in completed(runs).iterrows():
-        diags = [e["diagnostics"] for e in r["history"] if e.get("diagnostics")]
-        if not diags:
-            continue
-        act = "lrelu" if "lrelu" in r["block"] else "relu"
-        for i, b in enumerate(diags[-1]["blocks"]):
-            rows.append({"arch": r["arch"], "block": r["block"], "seed": r["seed"], "layer": i + 1,
-                         "activation": act, "always_negative": b["dead_frac"],
-                         "dead": b["dead_frac"] if act == "relu" else 0.0})
-    frame = pd.DataFrame(rows, columns=["arch", "block", "seed", "layer", "activation",
-                                        "always_negative", "dead"])
-    return frame.groupby(["arch", "block", "layer", "activation"], as_index=False)[
-        ["always_negative", "dead"]].mean()
-
-
 def unit_states_figure(table: pd.DataFrame):
     """Small multiples, one per network: share of always-negative units per layer and block
     (solid: ReLU, dead; dashed: LeakyReLU, not dead)."""
@@ -335,31 +314,6 @@ def first_block_figure(table: pd.DataFrame, arms: dict[str, tuple[str, str]]):
     return fig
 
 
-CENTRING_ARMS = {"study's scaling": "why-bn-eval", "centred inputs": "why-centred-input"}
-READINGS = {"running statistics": "final_test_acc", "precise statistics": "final_test_acc_precise"}
-
-
-def centring_table(results, seeds=range(10), blocks=("bn-relu", "relu-bn")) -> pd.DataFrame:
-    """Test accuracy (mean over ``seeds``) of ``blocks`` with the study's input scaling and with
-    centred inputs, read with BatchNorm's running and with precise statistics: rows input x
-    reading, columns block, and the order effect (relu-bn − bn-relu)."""
-    rows = []
-    for inputs, profile in CENTRING_ARMS.items():
-        runs = completed(loader(results)(profile))
-        for reading, metric in READINGS.items():
-            row = {"inputs": inputs, "reading": reading}
-            for block in blocks:
-                values = predictions.arm_values(runs, {"block": block}, metric, "mlp") if len(runs) else pd.Series(dtype=float)
-                values = values[values.index.isin(list(seeds))]
-                row[block] = values.mean() if len(values) else np.nan
-                row[f"{block} seeds"] = int(values.notna().sum())
-            rows.append(row)
-    table = pd.DataFrame(rows).set_index(["inputs", "reading"])
-    if {"bn-relu", "relu-bn"} <= set(blocks):
-        table["relu-bn − bn-relu"] = table["relu-bn"] - table["bn-relu"]
-    return table
-
-
 # ------------------------------------------------------------------ step size
 
 def dose_response(results, base: str) -> pd.DataFrame:
@@ -372,8 +326,8 @@ def dose_response(results, base: str) -> pd.DataFrame:
     return keep.reindex(columns=columns)
 
 
-CNN_STEP_PROFILES = {f"{CNN_CONVERGED_PROFILE}-lr3e-4": 3e-4, CNN_CONVERGED_PROFILE: 1e-3, "cnn-converged-lr3e-3": 3e-3,
-                     "cnn-converged-cosine": None}
+CNN_STEP_PROFILES = {f"{CNN_CONVERGED_PROFILE}-lr3e-4": 3e-4, CNN_CONVERGED_PROFILE: 1e-3, f"{CNN_CONVERGED_PROFILE}-lr3e-3": 3e-3,
+                     f"{CNN_CONVERGED_PROFILE}-cosine": None}
 
 
 def cnn_dose_response(results) -> pd.DataFrame:
@@ -446,40 +400,6 @@ def dose_figure(table: pd.DataFrame, cnn: pd.DataFrame | None = None):
 
 
 # ------------------------------------------------------------------ stability
-
-def late_volatility(runs: pd.DataFrame) -> pd.DataFrame:
-    """Per completed run: late-epoch volatility of test accuracy
-    (:func:`bnorder.analysis.predictions.late_volatility`), with BatchNorm's running statistics and,
-    where the run recorded it, with precise statistics."""
-    running, precise = predictions.late_volatility(), predictions.late_volatility("test_acc_precise")
-    rows = [{**{k: r[k] for k in ("arch", "block", "seed")}, "volatility": running(r),
-             "volatility_precise": precise(r)} for _, r in completed(runs).iterrows()]
-    return pd.DataFrame(rows, columns=["arch", "block", "seed", "volatility", "volatility_precise"])
-
-
-# The profiles that read every epoch with running and precise statistics and change no block:
-# the MLP of why-bn-eval, and the converged CNN with each of its one-knob arms.
-STABILITY_PROFILES = ("why-bn-eval", *match_profiles("cnn-converged*"))
-
-
-def stability_table(results) -> pd.DataFrame:
-    """Per profile (the runs that recorded BatchNorm's readings every epoch) and block: the
-    late-epoch volatility of test accuracy with running and with precise statistics (points
-    per epoch, means over seeds)."""
-    parts = []
-    for profile in STABILITY_PROFILES:
-        runs = loader(results)(profile)
-        if not len(completed(runs)):
-            continue
-        vol = late_volatility(runs)
-        parts.append(vol.groupby(["arch", "block"], as_index=False).agg(
-            seeds=("seed", "nunique"), running=("volatility", "mean"),
-            precise=("volatility_precise", "mean")).assign(profile=profile))
-    if not parts:
-        return pd.DataFrame()
-    out = pd.concat(parts, ignore_index=True)
-    return out.set_index(["profile", "arch", "block"]).round(2)
-
 
 PROBE_MEASURES = {
     "out_mean": "mean of a block's output",
