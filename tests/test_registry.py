@@ -41,3 +41,10 @@ def test_a_confirmatory_run_measures_the_final_readings_and_no_probe():
         assert run["final_readings"] is True and run.get("probe", 0) == 0
     runs = PROFILES["confirm-mlp"].runs()
     assert [r["block"] for r in runs[:4]] == ["bn-relu", "relu-bn"] * 2   # a seed's pair together
+
+
+def test_a_question_or_contrast_is_found_by_its_id_and_an_unknown_id_is_named():
+    assert registry.entry("cnn-first-block")["arm"]["first_block"] == "relu-bn"
+    assert registry.entry("cnn-first-block-mirror")["kind"] == "contrast"
+    with pytest.raises(KeyError, match="no-such-entry"):
+        registry.entry("no-such-entry")

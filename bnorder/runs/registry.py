@@ -70,6 +70,14 @@ def contrasts(path: str | Path = REGISTRY) -> list[dict]:
     return out
 
 
+def entry(id_: str, path: str | Path = REGISTRY) -> dict:
+    """The question or contrast registered under ``id_``: its ``arm``, ``base``, ``metric``, ..."""
+    for e in [*questions(path), *contrasts(path)]:
+        if e["id"] == id_:
+            return e
+    raise KeyError(f"book/predictions.yml has no question or contrast {id_!r}")
+
+
 def margin(path: str | Path = REGISTRY) -> float:
     """The one equivalence margin (percentage points) of every question written since it was set."""
     return float(load(path)["margin"])
