@@ -56,7 +56,6 @@ ATTR = "bnorder_inputs"          # env attribute: {docname: fingerprint}
 
 _VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?\r?\n)---[ \t]*(\r?\n|\Z)", re.S)
-_IMPORT_LINE = re.compile(r"^\s*(?:from\s+(\S+)\s+import\s+(.+)|import\s+(.+))$", re.M)
 
 # Fingerprints of the current state, computed once per build in env-get-outdated and reused when
 # the documents are read (a forked parallel reader inherits them); the package's import graph.
@@ -141,14 +140,8 @@ class _Package:
             is_package = parts[-1] == "__init__"
             name = ".".join(parts[:-1] if is_package else parts)
             self.files[name] = path
-            self.texts[name] = text = path.read_text(encoding="utf-8", errors="replace")
-            try:
-                tree = ast.parse(text, filename=str(path))
-            except SyntaxError:
-                # unparseable: count every module name it mentions
-                self.imports[name] = set(re.findall(rf"\b{PACKAGE}(?:\.\w+)*", text))
-                continue
-            self.imports[name] = _imported(tree, name, is_package)
+            self.texts[name] = text = path.read_text(encoding="utf-8")
+            self.imports[name] = _imported(ast.parse(text, filename=str(path)), name, is_package)
 
     def module_of(self, name: str) -> str | None:
         """The module a dotted import name refers to (``bnorder.report.style.fmt`` → ``bnorder.report.style``)."""
@@ -194,36 +187,20 @@ def _front_matter(text: str) -> dict:
 
 def _code_cells(text: str) -> list[str]:
     """The sources of the chapter's code cells, as myst-nb reads them."""
-    try:
-        from myst_nb.core.read import read_myst_markdown_notebook
+    from myst_nb.core.read import read_myst_markdown_notebook
 
-        nb = read_myst_markdown_notebook(text)
-        return [cell.source for cell in nb.cells if cell.cell_type == "code"]
-    except Exception:  # noqa: BLE001 - fall back to the fences
-        cells = re.findall(r"^(`{3,}|~{3,})\{code-cell\}[^\n]*\n(.*?)^\1", text, re.M | re.S)
-        return [body for _, body in cells]
+    return [cell.source for cell in read_myst_markdown_notebook(text).cells if cell.cell_type == "code"]
 
 
 def _cell_imports(source: str) -> set[str]:
-    """The ``bnorder`` names a code cell imports (IPython magics tolerated)."""
-    try:
-        from IPython.core.inputtransformer2 import TransformerManager
+    """The ``bnorder`` names a code cell imports (IPython magics turned into Python first). A
+    cell that does not parse imports nothing here; executing it fails the build anyway."""
+    from IPython.core.inputtransformer2 import TransformerManager
 
-        source = TransformerManager().transform_cell(source)
-    except Exception:  # noqa: BLE001 - without IPython, drop the magic lines
-        source = "\n".join("" if line.lstrip().startswith(("%", "!")) else line
-                           for line in source.splitlines())
     try:
-        return _imported(ast.parse(source), None, False)
+        return _imported(ast.parse(TransformerManager().transform_cell(source)), None, False)
     except SyntaxError:
-        names = set()
-        for module, what, plain in _IMPORT_LINE.findall(source):
-            if module:
-                names.add(module)
-                names.update(f"{module}.{w.split(' as ')[0].strip()}" for w in what.strip("() ").split(","))
-            else:
-                names.update(w.split(" as ")[0].strip() for w in plain.split(","))
-        return {n for n in names if n == PACKAGE or n.startswith(PACKAGE + ".")}
+        return set()
 
 
 def _expand(pattern: str, used: dict) -> str:
