@@ -247,7 +247,7 @@ def test_an_early_contrast_is_read_on_the_seeds_its_hypothesis_was_built_on_alon
 
 
 def test_the_replication_findings_are_what_the_records_and_the_studys_data_give():
-    from bnorder.analysis import original_study as reference
+    from bnorder.analysis import original_study
     from bnorder.runs.records import load_records
 
     found = findings.read()
@@ -261,7 +261,7 @@ def test_the_replication_findings_are_what_the_records_and_the_studys_data_give(
     both = wide.loc[d.index]
     ratio = both["relu-bn"].std(ddof=1) / both["bn-relu"].std(ddof=1)
     assert found["replication-cnn-case2-vs-case1-spread"]["mean"] == pytest.approx(ratio, abs=1e-4)
-    best = reference.run_scores(None, "exp1").groupby("case")["best"].mean()
+    best = original_study.run_scores(None, "exp1").groupby("case")["best"].mean()
     assert found["original-exp1-cnn-case2-vs-case1-best"]["mean"] == pytest.approx(
         best["case2"] - best["case1"], abs=1e-4)
     assert found["original-exp1-cnn-case2-vs-case1-best"]["runs"] == [5, 5]

@@ -94,7 +94,7 @@ WITHOUT_TORCH = """
 
 from bnorder.runs import config, profiles, records
 
-from bnorder.analysis import contrasts, predictions, original_study as reference, parameter_counts as sizes, stats, verdicts
+from bnorder.analysis import contrasts, predictions, original_study, parameter_counts, stats, verdicts
 
 from bnorder import orders
 from bnorder.report import conclusion, factorial, intro, mechanisms, replication, reproducibility
@@ -106,8 +106,8 @@ runs = records.load_records("results", "factorial")
 ok = runs[runs["status"] == "ok"]
 print(len(runs), contrasts.factorial_contrasts(ok[ok["arch"] == "mlp"], "final_test_acc").shape)
 print(stats.mean_interval([1.0, 2.0, 4.0]))
-print(len(reference.load_original_runs()), len(profiles.PROFILES), orders.ORDERS["relu-bn"])
-print(config.make_config(block="case3").block, sizes.n_params("cnn", "bn-relu", (3, 32, 32), 10))
+print(len(original_study.load_original_runs()), len(profiles.PROFILES), orders.ORDERS["relu-bn"])
+print(config.make_config(block="case3").block, parameter_counts.n_params("cnn", "bn-relu", (3, 32, 32), 10))
 try:
     from bnorder import require_torch
     require_torch()

@@ -12,7 +12,7 @@ import pandas as pd
 from ..orders import ALIASES
 from ..runs.profiles import ORIGINAL_CASES
 from ..runs.records import completed
-from . import original_study as reference
+from . import original_study
 from . import stats
 from .contrasts import by_seed
 from .pooling import edition_runs, loader
@@ -24,16 +24,16 @@ ARCHS = ["cnn", "seed-mlp", "mlp"]                       # the chapter's order o
 COMPARISONS = [("relu-bn", "bn-relu"), ("lrelu-bn", "relu-bn"), ("lrelu-bn", "bn-relu")]
 HARDLY = 0.5   # points: our reading of the study's "the order hardly matters" (in the MLPs)
 VALUES = {"final_test_acc": "final epoch", "best_val_epoch_test_acc": "best-validation epoch"}
-ORIGINAL_ARCH = {ours: theirs for theirs, ours in reference.ARCH_NAMES.items()}   # seed-mlp: mlp
+ORIGINAL_ARCH = {ours: theirs for theirs, ours in original_study.ARCH_NAMES.items()}   # seed-mlp: mlp
 
 
 def original_runs(original=None) -> pd.DataFrame:
     """The study's runs (:func:`bnorder.analysis.original_study.load_original_runs`), or ``original``, a frame
     with the same columns, named as that function names them (``block``, ``our_arch``)."""
     if original is None:
-        return reference.load_original_runs()
+        return original_study.load_original_runs()
     return original.assign(block=original["case"].map(ALIASES),
-                           our_arch=original["arch"].map(reference.ARCH_NAMES))
+                           our_arch=original["arch"].map(original_study.ARCH_NAMES))
 
 
 def case_id(block: str) -> str:
@@ -106,7 +106,7 @@ def spread_rows(runs: pd.DataFrame, original=None) -> pd.DataFrame:
     """Per network, case 2 and 3 and source: the ratio of its spread over runs to case 1's,
     with its 95% interval (runs paired by seed here, unpaired in the study), over ``n`` seeds
     (``seeds``) or runs per case."""
-    final = reference.original_final(original_runs(original))
+    final = original_study.original_final(original_runs(original))
     rows = []
     for arch in ARCHS:
         for block in CASES[1:]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..analysis import original_study as reference
+from ..analysis import original_study
 from ..analysis import stats, verdicts
 from .entries import ORIGINAL_DATA, describe_entry, records_of, verdict_entry
 
@@ -27,8 +27,8 @@ def original_findings(original=None) -> dict[str, dict]:
     runs), the two runs of case 1 of its CNN against each other, Experiment 1's case1 deficit
     under each score, and per case of Experiment 1 its late volatility and the shortfall of its
     last epoch below its best."""
-    runs = reference.load_original_runs() if original is None else original
-    final = reference.original_final(runs)
+    runs = original_study.load_original_runs() if original is None else original
+    final = original_study.original_final(runs)
     data = {"data": [ORIGINAL_DATA]}
 
     def group(exp, arch, case):
@@ -47,15 +47,15 @@ def original_findings(original=None) -> dict[str, dict]:
                     "metric": "final_test_acc", "runs": [len(a), len(b)], **data, **verdict_entry(v)}
     out.update(_stratified(final, data))
     if (runs["experiment"] == "exp1").any():
-        con = reference.case_contrasts(runs, "exp1", contrasts={"deficit": reference.CONTRASTS[reference.DEFICIT[0]]})
+        con = original_study.case_contrasts(runs, "exp1", contrasts={"deficit": original_study.CONTRASTS[original_study.DEFICIT[0]]})
         for r in con.itertuples():
             v = verdicts.Verdict(r.n_runs, r.estimate, r.ci_low, r.ci_high,
                                  verdicts.interval_state(r.ci_low, r.ci_high),
                                  int(np.sign(r.estimate)), r.runs_agree, np.nan)
             out[f"original-exp1-{r.arch}-deficit-{r.score.replace('_', '-')}"] = {
-                "kind": "original", "what": reference.DEFICIT[0], "metric": r.score, **data,
+                "kind": "original", "what": original_study.DEFICIT[0], "metric": r.score, **data,
                 **verdict_entry(v)}
-        scores = reference.run_scores(runs, "exp1")
+        scores = original_study.run_scores(runs, "exp1")
         scores["shortfall"] = scores["best"] - scores["final"]
         for (arch, case), g in scores.groupby(["arch", "case"], sort=True):
             for name, col in (("late-volatility", "late_volatility"), ("shortfall", "shortfall"),
@@ -167,12 +167,12 @@ def original_epoch_findings(original=None) -> dict[str, dict]:
     - ``original-cnn-deficit-exp2-vs-exp1`` and ``…-<score>``: the case 1 deficit of
       Experiment 2 − that of Experiment 1, scored at its final epoch, its last three epochs
       or its best epoch (:func:`bnorder.analysis.original_study.table_consistency`)."""
-    runs = reference.load_original_runs() if original is None else original
+    runs = original_study.load_original_runs() if original is None else original
     data = {"data": [ORIGINAL_DATA]}
     out = {}
     if not (runs["experiment"] == "exp1").any():
         return out
-    scores = reference.run_scores(runs, "exp1")
+    scores = original_study.run_scores(runs, "exp1")
     for exp, arch, x, y in ORIGINAL_DIFFERENCES:
         for score in ("best", "last3", "late_volatility") if exp == "exp1" else ():
             a, b = (scores.loc[(scores["arch"] == arch) & (scores["case"] == c), score].dropna()
@@ -184,7 +184,7 @@ def original_epoch_findings(original=None) -> dict[str, dict]:
                 "runs": [len(a), len(b)], **data, **verdict_entry(verdicts.unpaired_verdict(a, b))}
     if not (runs["experiment"] == "exp2").any():
         return out
-    final = reference.original_final(runs)
+    final = original_study.original_final(runs)
     for case in ("case2", "case3"):
         a, b = (final.loc[(final["experiment"] == e) & (final["arch"] == "cnn") & (final["case"] == case),
                           "test_acc"].to_numpy(float) for e in ("exp2", "exp1"))
@@ -193,9 +193,9 @@ def original_epoch_findings(original=None) -> dict[str, dict]:
                 "kind": "original", "what": f"exp2 cnn {case} − exp1 cnn {case}",
                 "metric": "final_test_acc", "runs": [len(a), len(b)], **data,
                 **verdict_entry(verdicts.unpaired_verdict(a, b))}
-    deficit = reference.DEFICIT[0]
-    con = reference.case_contrasts(runs, "exp2", scores=("final",),
-                                   contrasts={"deficit": reference.CONTRASTS[deficit]})
+    deficit = original_study.DEFICIT[0]
+    con = original_study.case_contrasts(runs, "exp2", scores=("final",),
+                                   contrasts={"deficit": original_study.CONTRASTS[deficit]})
     for r in con.itertuples():
         v = verdicts.Verdict(r.n_runs, r.estimate, r.ci_low, r.ci_high,
                              verdicts.interval_state(r.ci_low, r.ci_high), int(np.sign(r.estimate)),
@@ -203,7 +203,7 @@ def original_epoch_findings(original=None) -> dict[str, dict]:
         out[f"original-exp2-{r.arch}-deficit-final"] = {
             "kind": "original", "what": deficit, "metric": "final", **data, **verdict_entry(v)}
     n = int(final.groupby(["experiment", "arch", "case"]).size().min())
-    tab = reference.table_consistency(runs)
+    tab = original_study.table_consistency(runs)
     for r in tab[tab["quantity"] == deficit].itertuples():
         v = verdicts.Verdict(n, r.difference, r.ci_low, r.ci_high,
                              verdicts.interval_state(r.ci_low, r.ci_high), int(np.sign(r.difference)),

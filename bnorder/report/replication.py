@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats as sps
 
-from ..analysis import original_study as reference
+from ..analysis import original_study
 from ..analysis import verdicts
 from ..analysis.pooling import loader
 from ..analysis.replication import (
@@ -65,7 +65,7 @@ def book_profile(env=None) -> str:
 def study_facts(original=None) -> dict[str, str]:
     """The study's protocol as its data show it: runs per case and epochs, and the 95%
     interval of a standard deviation from that many runs, as multiples of the estimate."""
-    final = reference.original_final(original_runs(original))
+    final = original_study.original_final(original_runs(original))
     n = int(final.groupby(["experiment", "arch", "case"]).size().min())
     low, high = (np.sqrt((n - 1) / sps.chi2.ppf(q, n - 1)) for q in (0.975, 0.025))
     return {"study_runs": str(n), "study_epochs": str(int(original_runs(original)["epoch"].max())),
@@ -174,7 +174,7 @@ def status_note(records: pd.DataFrame, base: str, results):
 def comparisons(runs: pd.DataFrame, value: str = "final_test_acc", original=None) -> pd.DataFrame:
     """Every comparison behind the study's claims, per network and source: the study's two
     experiments (unpaired, Welch) and ``here`` (paired by seed; ``values``: the seeds')."""
-    final = reference.original_final(original_runs(original))
+    final = original_study.original_final(original_runs(original))
     rows = []
     for arch in ARCHS:
         for block, ref in COMPARISONS:
@@ -235,7 +235,7 @@ def claims_figure(table: pd.DataFrame):
 
 def study_experiments(arch: str, original=None) -> list[str]:
     """The study's experiments that trained ``arch`` (ours: ``seed-mlp`` is its MLP)."""
-    final = reference.original_final(original_runs(original))
+    final = original_study.original_final(original_runs(original))
     return sorted(final.loc[final["our_arch"] == arch, "experiment"].unique())
 
 
@@ -294,7 +294,7 @@ def _mean_sd(values) -> str:
 def accuracy_table(runs: pd.DataFrame, original=None) -> pd.DataFrame:
     """Per network and case: test accuracy as mean ± sample sd (ddof=1) here at the final and
     best-validation epochs, and in the study's two experiments (CIFAR-10, final epoch)."""
-    final = reference.original_final(original_runs(original))
+    final = original_study.original_final(original_runs(original))
     rows = []
     for arch in ARCHS:
         for block in CASES:

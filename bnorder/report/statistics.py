@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from ..analysis import interval_coverage, power, stats, verdicts
-from ..analysis import original_study as reference
+from ..analysis import original_study
 from ..analysis.contrasts import ACTIVATION, POSITION, by_seed
 from ..analysis.power import MAX_SEEDS, detectable_effect
 from ..findings.original import INTERPRETED_DIFFERENCES
@@ -250,7 +250,7 @@ def pairing_table(runs: pd.DataFrame) -> pd.DataFrame:
 
 def original_runs() -> pd.DataFrame:
     """The original study's per-run (Experiment 1: per-epoch) test accuracies."""
-    return reference.load_original_runs()
+    return original_study.load_original_runs()
 
 
 def original_facts(orig: pd.DataFrame) -> dict:
@@ -268,7 +268,7 @@ def consistency(orig: pd.DataFrame, printed: pd.DataFrame | None = None) -> pd.D
     """The study's printed tables against its own runs (:func:`bnorder.analysis.stats.
     original_consistency`), with whether the mean and each standard deviation match the printed
     numbers within their rounding (``mean_matches``, ``ddof0_matches``, ``ddof1_matches``)."""
-    printed = reference.load_original_printed() if printed is None else printed
+    printed = original_study.load_original_printed() if printed is None else printed
     keys = ["experiment", "arch", "case"]
     reported = printed.assign(mean=printed["mean"].astype(float), std=printed["std"].astype(float))
     cons = stats.original_consistency(orig, reported).merge(
@@ -302,7 +302,7 @@ def ranking_table(orig: pd.DataFrame, arch: str = "cnn") -> pd.DataFrame:
     """Experiment 1 scored three ways (:data:`SCORE_NAMES`): the order of the case means, whether
     it is the order of the reported final epoch, and how many of its two steps a 95% Welch
     interval over the unpaired runs resolves (:func:`bnorder.analysis.original_study.case_ranking`)."""
-    rk = reference.case_ranking(orig, "exp1", scores=tuple(SCORE_NAMES))
+    rk = original_study.case_ranking(orig, "exp1", scores=tuple(SCORE_NAMES))
     rk = rk[rk["arch"] == arch].set_index("score").reindex(list(SCORE_NAMES))
     return pd.DataFrame({
         "score": list(SCORE_NAMES.values()), "cases, best first": rk["ranking"].to_numpy(),
@@ -315,7 +315,7 @@ def ranking_facts(orig: pd.DataFrame, arch: str = "cnn") -> dict:
     """The ranking the study reported (a label such as ``case3 > case2 > case1``), how much the
     best test epoch raises the case means, and the range of the case means of the best epoch."""
     rk = ranking_table(orig, arch).set_index("score")
-    sc = reference.case_scores(orig, "exp1", scores=("final", "best", "best_epoch"))
+    sc = original_study.case_scores(orig, "exp1", scores=("final", "best", "best_epoch"))
     sc = sc[sc["arch"] == arch].pivot(index="case", columns="score", values="mean")
     return {"final": rk.iloc[0]["cases, best first"],
             "optimism": fmt((sc["best"] - sc["final"]).mean()),
@@ -339,14 +339,14 @@ def original_power(orig: pd.DataFrame) -> pd.DataFrame:
     and verdict, its standardized size d (:func:`bnorder.analysis.power.standardized_difference`), the
     power its runs had, and the runs per case
     80% power would take (unpaired two-sample t-test)."""
-    final = reference.original_final(orig)
+    final = original_study.original_final(orig)
     return pd.DataFrame([_original_difference(final, *d) for d in INTERPRETED_DIFFERENCES])
 
 
 def original_detectable(orig: pd.DataFrame) -> dict:
     """The smallest effect the study's runs detect with 80% power (unpaired, 5% level): as a
     standardized size and, with each network's pooled spread, in points."""
-    final = reference.original_final(orig)
+    final = original_study.original_final(orig)
     n = int(final.groupby(["experiment", "arch", "case"])["run"].nunique().min())
     d80 = detectable_effect(n, paired=False)
     sd = {arch: float(np.sqrt((g.groupby(["experiment", "case"])["test_acc"].var(ddof=1)).mean()))
