@@ -7,7 +7,7 @@ import pandas as pd
 from ..analysis.confirmatory import decide
 from ..analysis.pooling import loader
 from ..runs import registry
-from ..runs import tuning as selection
+from ..runs import tuning
 from ..runs.records import load_records
 from .entries import records_of
 
@@ -40,10 +40,10 @@ def selection_findings(results, every=None) -> dict[str, dict]:
     every = load_records(results) if every is None else every
     out = {}
     for network, arm in CONFIRM_NETWORKS.items():
-        table = selection.scores(network, arm, results, every)
+        table = tuning.scores(network, arm, results, every)
         try:
-            choice = selection.choose(table)
-        except selection.SelectionPending:
+            choice = tuning.choose(table)
+        except tuning.SelectionPending:
             choice = None
         out[f"selection-{network}"] = {
             "kind": "selection", "what": f"the tuned protocol's step size and schedule per order ({network})",

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 
-from ..analysis import pooling as run_selection
+from ..analysis import pooling
 from ..analysis import stats, verdicts
 from ..analysis.contrasts import (
     ACTIVATION,
@@ -44,7 +44,7 @@ CONTRAST_LABELS = {POSITION: "position", ACTIVATION: "activation",
 
 def factorial_runs(results, base: str) -> tuple[pd.DataFrame, dict[str, str]]:
     """The completed runs the chapter analyses and, per network, the profile they come from."""
-    return run_selection.factorial_runs(results, base, loader(results))
+    return pooling.factorial_runs(results, base, loader(results))
 
 
 def archs_of(runs: pd.DataFrame) -> list[str]:
