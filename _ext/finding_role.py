@@ -245,8 +245,8 @@ class FindingRole(SphinxRole):
     its seeds; an error at the role's line for a malformed role, an unknown id or a stale state."""
 
     def run(self):
-        from bnorder.findings.claims import parse_finding
-        from bnorder.findings.entries import claim_state
+        from bnorder.findings.claims import parse_finding, states
+        from bnorder.findings.entries import claim_holds
 
         line = _line(self.inliner, self.lineno)
         app = self.env.app
@@ -262,10 +262,9 @@ class FindingRole(SphinxRole):
         if key not in contract:
             return self._error(f"finding {key} is not in {getattr(app.config, CONFIG)}", line)
         if asserted is not None:
-            now = claim_state(contract[key])
-            if now != asserted:
-                return self._error(f"finding {key} is asserted {asserted}; the findings give {now}",
-                                   line)
+            if not claim_holds(contract[key], asserted):
+                return self._error(f"finding {key} is asserted {asserted}; the findings give "
+                                   f"{states(contract[key])}", line)
         text = render((shown or {}).get(key) or {})
         node = nodes.inline(self.rawtext, text, classes=["finding"])
         return [node], []

@@ -249,3 +249,18 @@ def test_a_page_is_read_again_when_a_finding_it_cites_changes_and_only_then(tmp_
     assert "cited findings changed: page (a)" in status
     assert re.search(r"page\.md:3: ERROR: finding a is asserted negative; the findings give unresolved",
                      warnings), warnings
+
+
+def test_a_primary_question_may_be_claimed_by_its_outcome_or_by_its_verdict_after_holm(tmp_path):
+    (tmp_path / "chapter.md").write_text(
+        "Unresolved: {finding}`q:unresolved`; equivalent: {finding}`q:equivalent`.\n"
+        "Not so: {finding}`q:negative`, {finding}`q:confirmed`.\n")
+    found = {"q": {"kind": "primary", "state": "resolved", "direction": -1, "outcome": "unresolved",
+                   "state_adjusted": "equivalent"}}
+    assert claims.check(found, book=tmp_path) == [
+        "chapter.md:2: q was claimed negative; the records now give unresolved "
+        "(equivalent after Holm's correction)",
+        "chapter.md:2: q was claimed confirmed; the records now give unresolved "
+        "(equivalent after Holm's correction)"]
+    pending = {"q": {**found["q"], "state_adjusted": "pending"}}
+    assert len(claims.check(pending, book=tmp_path)) == 3   # pending: only its outcome holds

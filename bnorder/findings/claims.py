@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from .entries import claim_state
+from .entries import adjusted_state, claim_holds, claim_state
 
 BOOK = Path(__file__).resolve().parent.parent.parent / "book"
 CLAIM = re.compile(r"\{claim\}`([^`]*)`")
@@ -88,7 +88,14 @@ def check(findings: dict[str, dict], book=BOOK) -> list[str]:
             continue
         if asserted is None:
             continue
-        now = claim_state(findings[finding])
-        if now != asserted:
-            problems.append(f"{where}: {finding} was claimed {asserted}; the records now give {now}")
+        if not claim_holds(findings[finding], asserted):
+            problems.append(f"{where}: {finding} was claimed {asserted}; the records now give "
+                            f"{states(findings[finding])}")
     return problems
+
+
+def states(entry: dict) -> str:
+    """What the records give: the finding's state, and a primary question's adjusted verdict."""
+    adjusted = adjusted_state(entry)
+    now = claim_state(entry)
+    return now if adjusted in (None, now) else f"{now} ({adjusted} after Holm's correction)"

@@ -47,3 +47,22 @@ def claim_state(entry: dict) -> str | None:
     if entry["state"] == "resolved":
         return "positive" if entry["direction"] > 0 else "negative"
     return entry["state"]
+
+
+def adjusted_state(entry: dict) -> str | None:
+    """A primary question's verdict after Holm's correction over its family, in a claim's words
+    (``positive``/``negative`` when resolved, ``equivalent``, ``unresolved``); None for any
+    other finding and for a question still pending."""
+    state = entry.get("state_adjusted")
+    if state in (None, "pending"):
+        return None
+    if state == "resolved":
+        return "positive" if entry["direction"] > 0 else "negative"
+    return state
+
+
+def claim_holds(entry: dict, asserted: str) -> bool:
+    """Whether a sentence may assert ``asserted`` of ``entry``: the state :func:`claim_state`
+    gives, or for a primary question also its verdict after Holm's correction
+    (:func:`adjusted_state`), so that "equivalent within the margin" is checked as the outcome is."""
+    return asserted in (claim_state(entry), adjusted_state(entry))
