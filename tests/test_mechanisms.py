@@ -1,10 +1,11 @@
 """What the Mechanisms chapter measures: dead units per layer, the centred-input arms, late-epoch
-volatility per run."""
+volatility with both readings."""
 
 import pandas as pd
 import pytest
 
 from bnorder.analysis import mechanisms
+from bnorder.analysis.measures import volatility
 
 
 def run(block, seed, dead_by_layer, test_accs, arch="mlp"):
@@ -33,9 +34,9 @@ def test_unit_states_are_reported_per_layer_and_averaged_over_seeds_only():
 def test_volatility_counts_the_second_half_of_training_only():
     # Big learning jumps in epochs 1-3, then +-1 point: late volatility is 1, not the jumps.
     runs = pd.DataFrame([run("bn-relu", 0, [0.0], [10, 40, 70, 80, 81, 80, 81, 80])])
-    vol = mechanisms.volatility_by_run(runs).iloc[0]
-    assert vol["volatility"] == pytest.approx(1.0)
-    assert vol["volatility_precise"] == pytest.approx(1.0)
+    vol = volatility(runs).iloc[0]
+    assert vol["test_volatility"] == pytest.approx(1.0)
+    assert vol["test_volatility_precise"] == pytest.approx(1.0)
 
 
 def test_the_centring_table_reads_both_inputs_both_readings_and_only_the_seeds_asked_for(monkeypatch):

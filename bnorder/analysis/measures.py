@@ -10,16 +10,21 @@ from . import stats
 
 
 def volatility(runs: pd.DataFrame) -> pd.DataFrame:
-    """Per run: late-epoch volatility (:func:`bnorder.analysis.stats.late_volatility`) of validation and
-    test accuracy (points per epoch)."""
+    """Per completed run: late-epoch volatility (:func:`bnorder.analysis.stats.late_volatility`)
+    of validation and test accuracy read with BatchNorm's running statistics, and of test
+    accuracy read with precise statistics where the run recorded them (points per epoch)."""
     rows = []
     for _, r in runs[runs["status"] == "ok"].iterrows():
-        h = pd.DataFrame(r["history"])
+        history = r["history"] or []
+        epochs = [e["epoch"] for e in history]
         row = {k: r[k] for k in ("arch", "block", "seed")}
         for split in ("val", "test"):
-            row[f"{split}_volatility"] = stats.late_volatility(h["epoch"], h[f"{split}_acc"])
+            row[f"{split}_volatility"] = stats.late_volatility(epochs, [e.get(f"{split}_acc") for e in history])
+        row["test_volatility_precise"] = stats.late_volatility(
+            epochs, [e.get("bn_eval", {}).get("test_acc_precise") for e in history])
         rows.append(row)
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows, columns=["arch", "block", "seed", "val_volatility", "test_volatility",
+                                       "test_volatility_precise"])
 
 
 def run_measures(runs: pd.DataFrame) -> pd.DataFrame:

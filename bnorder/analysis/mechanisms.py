@@ -1,6 +1,6 @@
 """What the Mechanisms chapter measures, as tables: dead units per layer, the centred-input
-arms, and late-epoch volatility per run and per profile (:func:`bnorder.analysis.stats.late_volatility`
-is its one definition). :mod:`bnorder.report.mechanisms` draws them."""
+arms, and late-epoch volatility per profile (per run: :func:`bnorder.analysis.measures.volatility`;
+its one definition: :func:`bnorder.analysis.stats.late_volatility`). :mod:`bnorder.report.mechanisms` draws them."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import pandas as pd
 from ..runs.profiles import CNN_CONVERGED_PROFILE, match_profiles
 from ..runs.records import completed
 from . import predictions
+from .measures import volatility
 from .pooling import loader
 
 
@@ -61,16 +62,6 @@ def centring_table(results, seeds=range(10), blocks=("bn-relu", "relu-bn")) -> p
     return table
 
 
-def volatility_by_run(runs: pd.DataFrame) -> pd.DataFrame:
-    """Per completed run: late-epoch volatility of test accuracy
-    (:func:`bnorder.analysis.stats.late_volatility`), with BatchNorm's running statistics and,
-    where the run recorded it, with precise statistics."""
-    running, precise = predictions.volatility_reader(), predictions.volatility_reader("test_acc_precise")
-    rows = [{**{k: r[k] for k in ("arch", "block", "seed")}, "volatility": running(r),
-             "volatility_precise": precise(r)} for _, r in completed(runs).iterrows()]
-    return pd.DataFrame(rows, columns=["arch", "block", "seed", "volatility", "volatility_precise"])
-
-
 # The profiles that read every epoch with running and precise statistics and change no block:
 # the MLP of why-bn-eval, and the converged CNN with each of its one-knob arms.
 STABILITY_PROFILES = ("why-bn-eval", *match_profiles(f"{CNN_CONVERGED_PROFILE}*"))
@@ -85,10 +76,10 @@ def stability_table(results) -> pd.DataFrame:
         runs = loader(results)(profile)
         if not len(completed(runs)):
             continue
-        vol = volatility_by_run(runs)
+        vol = volatility(completed(runs))
         parts.append(vol.groupby(["arch", "block"], as_index=False).agg(
-            seeds=("seed", "nunique"), running=("volatility", "mean"),
-            precise=("volatility_precise", "mean")).assign(profile=profile))
+            seeds=("seed", "nunique"), running=("test_volatility", "mean"),
+            precise=("test_volatility_precise", "mean")).assign(profile=profile))
     if not parts:
         return pd.DataFrame()
     out = pd.concat(parts, ignore_index=True)
