@@ -7,6 +7,7 @@ import pytest
 
 matplotlib.use("Agg")
 
+from bnorder.analysis import mechanisms  # noqa: E402
 from bnorder.report import mechanisms as mech  # noqa: E402
 
 
@@ -32,8 +33,8 @@ def test_the_cnn_dose_response_pairs_seeds_per_learning_rate_and_skips_profiles_
                                            cnn("bn-relu", 1, 89.0), cnn("relu-bn", 1, 89.5),
                                            cnn("relu-bn", 2, 99.0)]),
             "cnn-converged-lr3e-3": pd.DataFrame([cnn("bn-relu", 0, 80.0), cnn("relu-bn", 0, 85.0)])}
-    monkeypatch.setattr(mech, "loader", lambda results: lambda p: data.get(p, pd.DataFrame()))
-    table = mech.cnn_dose_response("results")
+    monkeypatch.setattr(mechanisms, "loader", lambda results: lambda p: data.get(p, pd.DataFrame()))
+    table = mechanisms.cnn_dose_response("results")
     assert table["profile"].tolist() == ["cnn-converged"]
     row = table.iloc[0]
     assert row["lr"] == 1e-3 and row["n"] == 2 and row["position_mean"] == pytest.approx(0.75)

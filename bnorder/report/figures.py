@@ -206,7 +206,9 @@ def _units():
 def _first_block():
     from . import mechanisms as mech
     arms = mech.first_block_arms(_base())
-    return mech.first_block_figure(mech.first_block_over_training(mech.loader(_results()), arms), arms)
+    from ..analysis.mechanisms import first_block_over_training
+
+    return mech.first_block_figure(first_block_over_training(mech.loader(_results()), arms), arms)
 
 
 @_figure("fig_cnn_curves_two_readings", "mechanisms",
@@ -238,7 +240,9 @@ def _cnn_width32_readings():
          "`results/cnn-converged-lr*/` and `results/cnn-converged-cosine/`")
 def _dose():
     from . import mechanisms as mech
-    return mech.dose_figure(mech.dose_response(_results(), _base()), mech.cnn_dose_response(_results()))
+    from ..analysis.mechanisms import cnn_dose_response, dose_response
+
+    return mech.dose_figure(dose_response(_results(), _base()), cnn_dose_response(_results()))
 
 
 @_figure("fig_probe", "mechanisms", "the probe's measurements per network and block, one dot per seed",

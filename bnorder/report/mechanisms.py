@@ -15,14 +15,9 @@ import pandas as pd
 from ..analysis import predictions
 from ..analysis.measures import run_measures
 from ..analysis.pooling import loader
-from ..analysis.robustness import robustness_table
-from ..runs.profiles import CNN_CONVERGED_PROFILE
 from ..runs.records import completed
 from .missing_runs import not_run_sentence, sweep_command
 from .style import ARCH_ORDER, BLOCK_ORDER, STATE_COLOURS, block_palette, ordered
-
-LR_VARIANTS = {"lr1e-4": 1e-4, "lr3e-4": 3e-4, "(base)": 1e-3, "lr3e-3": 3e-3}
-
 
 def status_note(runs: pd.DataFrame, base: str):
     """A note when the factorial base has no completed runs (shown at the top), else nothing."""
@@ -266,26 +261,6 @@ def unit_states_figure(table: pd.DataFrame):
     return fig
 
 
-def first_block_over_training(load, arms: dict[str, tuple[str, str]], arch: str = "mlp") -> pd.DataFrame:
-    """Per arm (label -> (profile, block)) and epoch: the share of first-block units whose
-    activation input is negative for every probe image, mean and range over seeds (percent)."""
-    rows = []
-    for label, (profile, block) in arms.items():
-        runs = completed(load(profile))
-        if not len(runs):
-            continue
-        plain = runs["first_block"].fillna("") == "" if "first_block" in runs else True
-        for _, r in runs[(runs["arch"] == arch) & (runs["block"] == block) & plain].iterrows():
-            for e in r["history"] or []:
-                if e.get("diagnostics"):
-                    rows.append({"arm": label, "seed": r["seed"], "epoch": e["epoch"],
-                                 "percent": 100 * e["diagnostics"]["blocks"][0]["dead_frac"]})
-    frame = pd.DataFrame(rows, columns=["arm", "seed", "epoch", "percent"])
-    return frame.groupby(["arm", "epoch"], as_index=False).agg(
-        seeds=("seed", "nunique"), mean=("percent", "mean"), low=("percent", "min"),
-        high=("percent", "max"))
-
-
 def first_block_arms(base: str) -> dict[str, tuple[str, str]]:
     """The arms of the first-block figure (label -> (profile, block)): the factorial base's three
     orders and the two orders trained on centred inputs."""
@@ -315,35 +290,6 @@ def first_block_figure(table: pd.DataFrame, arms: dict[str, tuple[str, str]]):
 
 
 # ------------------------------------------------------------------ step size
-
-def dose_response(results, base: str) -> pd.DataFrame:
-    """The position effect (BatchNorm after − before, mlp) at each learning rate, and with the
-    cosine schedule, from the base profile and its one-knob variants."""
-    table = robustness_table(results, base, "final_test_acc", "mlp")
-    columns = ["variant", "lr", "n", "position_mean", "position_lo", "position_hi"]
-    keep = table[table["variant"].isin([*LR_VARIANTS, "cosine"]) & (table["status"] == "ok")].copy()
-    keep["lr"] = keep["variant"].map(LR_VARIANTS)
-    return keep.reindex(columns=columns)
-
-
-CNN_STEP_PROFILES = {f"{CNN_CONVERGED_PROFILE}-lr3e-4": 3e-4, CNN_CONVERGED_PROFILE: 1e-3, f"{CNN_CONVERGED_PROFILE}-lr3e-3": 3e-3,
-                     f"{CNN_CONVERGED_PROFILE}-cosine": None}
-
-
-def cnn_dose_response(results) -> pd.DataFrame:
-    """The converged CNN's order effect (relu-bn − bn-relu, paired by seed as every prediction
-    is, :func:`bnorder.analysis.predictions.contrast`) per learning rate (``lr`` None: the cosine schedule
-    from 10⁻³); profiles without two paired seeds are left out."""
-    rows = []
-    for profile, lr in CNN_STEP_PROFILES.items():
-        v = predictions.contrast({"metric": "final_test_acc", "arch": "cnn",
-                                    "arm": {"profile": profile, "block": "relu-bn"},
-                                    "base": {"profile": profile, "block": "bn-relu"}}, load=loader(results))
-        if v.n >= 2:
-            rows.append({"profile": profile, "lr": lr, "n": v.n, "position_mean": v.mean,
-                         "position_lo": v.low, "position_hi": v.high})
-    return pd.DataFrame(rows, columns=["profile", "lr", "n", "position_mean", "position_lo", "position_hi"])
-
 
 def _dose_points(ax, ax_cos, table: pd.DataFrame, cosine: pd.DataFrame, colour: str, label: str,
                  dx: float, limit: float):
@@ -376,7 +322,8 @@ def _dose_limit(tables) -> float:
 
 def dose_figure(table: pd.DataFrame, cnn: pd.DataFrame | None = None):
     """Position effect against the learning rate (log axis), constant schedule; cosine beside.
-    ``table``: the MLP (:func:`dose_response`); ``cnn``: the converged CNN (:func:`cnn_dose_response`),
+    ``table``: the MLP (:func:`bnorder.analysis.mechanisms.dose_response`); ``cnn``: the converged CNN
+    (:func:`bnorder.analysis.mechanisms.cnn_dose_response`),
     drawn beside it when it has points; its few-seed intervals are cut at the MLP's range."""
     fig, (ax, ax_cos) = plt.subplots(1, 2, figsize=(7.2, 3), gridspec_kw={"width_ratios": [4, 1]},
                                      sharey=True)
