@@ -4,6 +4,7 @@ at the momentum its record was trained with."""
 import pytest
 
 from bnorder import findings
+from bnorder.findings.orders import momentum_costs
 from bnorder.report import momentum
 from test_findings import record
 
@@ -15,7 +16,7 @@ def test_each_momentum_reads_its_profiles_runs_and_agrees_with_the_findings(tmp_
                90.0)                                   # the same configuration, pooled as in findings
         record(tmp_path, "cnn-converged-momentum0.01", "bn-relu", seed, 85.0, bn_momentum=0.01)
         record(tmp_path, "cnn-converged-momentum0.3", "relu-bn", seed, 80.0, bn_momentum=0.3)
-    frame = momentum.momentum_frame(tmp_path)
+    frame = momentum_costs(tmp_path)
     got = frame.groupby(["momentum", "block"])["seed"].apply(sorted).to_dict()
     assert got == {(0.01, "bn-relu"): [10, 11, 12], (0.1, "bn-relu"): [10, 11, 12],
                    (0.1, "relu-bn"): [10, 11, 12], (0.3, "relu-bn"): [10, 11, 12]}
@@ -27,6 +28,6 @@ def test_each_momentum_reads_its_profiles_runs_and_agrees_with_the_findings(tmp_
 
 
 def test_no_records_give_an_empty_frame_and_a_figure(tmp_path):
-    frame = momentum.momentum_frame(tmp_path)
+    frame = momentum_costs(tmp_path)
     assert frame.empty
     momentum.momentum_figure(frame)

@@ -1,5 +1,6 @@
 """The CNN's per-seed curves read two ways pool every seed of the configuration."""
 
+from bnorder.analysis.order_readings import epoch_readings
 from bnorder.report import readings
 from bnorder.runs.config import make_config
 from bnorder.runs.records import make_record, save_record
@@ -18,7 +19,7 @@ def test_seeds_filed_in_two_profiles_are_read_both_ways(tmp_path):
     write(tmp_path, "cnn-converged", "bn-relu", 0)
     write(tmp_path, "why-cnn-bn-eval", "bn-relu", 5)
     write(tmp_path, "cnn-converged", "relu-bn", 0, precise=False)
-    frame = readings.readings_frame(tmp_path)
+    frame = epoch_readings(tmp_path)
     bn_relu = frame[frame["block"] == "bn-relu"]
     assert sorted(bn_relu["seed"].unique()) == [0, 5]
     assert set(bn_relu["reading"]) == {"running", "precise"}
@@ -29,6 +30,6 @@ def test_seeds_filed_in_two_profiles_are_read_both_ways(tmp_path):
 
 
 def test_no_records_give_an_empty_frame_and_a_figure(tmp_path):
-    frame = readings.readings_frame(tmp_path)
+    frame = epoch_readings(tmp_path)
     assert frame.empty
     readings.readings_figure(frame)

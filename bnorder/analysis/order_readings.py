@@ -15,7 +15,8 @@ import pandas as pd
 
 from ..runs.profiles import CNN_CONVERGED_PROFILE
 from . import predictions, verdicts
-from .pooling import loader
+from ..runs.records import load_records
+from .pooling import loader, pooled_runs
 
 # Network label -> (profile whose runs measured the training split, arch).
 NETWORKS = {"MLP": ("why-bn-eval", "mlp"), "CNN": (CNN_CONVERGED_PROFILE, "cnn")}
@@ -112,3 +113,21 @@ def schedule_table(results, arm: str = "relu-bn", base: str = "bn-relu") -> pd.D
                 row[f"{block} volatility"] = round(vol[vol.index.isin(seeds)].mean(), 2)
             rows.append(row)
     return pd.DataFrame(rows).set_index(["schedule", "reading"])
+
+
+def epoch_readings(results, profile: str = CNN_CONVERGED_PROFILE, arch: str = "cnn",
+                   blocks=("bn-relu", "relu-bn")) -> pd.DataFrame:
+    """The converged CNN's test accuracy epoch by epoch, read with BatchNorm's running statistics
+    (``running``) and with statistics re-estimated for that epoch's weights (``precise``): one row
+    per (block, seed, epoch, reading), every seed of the configuration wherever it was filed
+    (:func:`bnorder.analysis.pooling.pooled_runs`)."""
+    every = load_records(results)
+    rows = []
+    for block in blocks:
+        runs = pooled_runs(every, profile, arch, block) if len(every) else every
+        for seed, run in runs.iterrows():
+            for e in run["history"]:
+                values = {"running": e["test_acc"], "precise": (e.get("bn_eval") or {}).get("test_acc_precise")}
+                rows += [{"block": block, "seed": int(seed), "epoch": e["epoch"], "reading": name,
+                          "test_acc": value} for name, value in values.items() if value is not None]
+    return pd.DataFrame(rows, columns=["block", "seed", "epoch", "reading", "test_acc"])

@@ -13,6 +13,7 @@ import pandas as pd
 from ..analysis import predictions, verdicts
 from ..analysis.order_readings import SCHEDULES
 from ..analysis.pooling import pooled_runs
+from ..runs.config import LATER_KNOBS
 from ..runs.profiles import CNN_CONVERGED_PROFILE
 from ..runs.records import completed, load_records
 from .entries import describe_entry, records_of, verdict_entry
@@ -195,3 +196,29 @@ def cnn_readings(results, headline: str = "cnn") -> pd.DataFrame:
             rows += [{"block": block, "seed": int(seed), "reading": reading, "test_acc": read(r)}
                      for seed, r in runs.iterrows()]
     return pd.DataFrame(rows, columns=["block", "seed", "reading", "test_acc"]).dropna()
+
+
+# The converged CNN's profiles that differ in BatchNorm's momentum only.
+MOMENTUM_PROFILES = (f"{CNN_CONVERGED_PROFILE}-momentum0.01", CNN_CONVERGED_PROFILE,
+                     f"{CNN_CONVERGED_PROFILE}-momentum0.3")
+
+
+MOMENTUM_BLOCKS = ("bn-relu", "relu-bn")
+
+
+def momentum_costs(results) -> pd.DataFrame:
+    """One row per (momentum, block, seed): what BatchNorm's running statistics cost the converged
+    CNN's final test accuracy, in points (:func:`bnorder.analysis.predictions.running_statistics_cost`),
+    from the runs its momentum arms' findings read (:func:`headline_runs`)."""
+    every = load_records(results)
+    rows = []
+    for profile in MOMENTUM_PROFILES:
+        headline = next(h for h in HEADLINES if h["profile"] == profile)
+        for block in MOMENTUM_BLOCKS:
+            runs = headline_runs(every, headline, block) if len(every) else every
+            for seed, run in runs.iterrows():
+                momentum = run.get("bn_momentum")
+                rows.append({"momentum": LATER_KNOBS["bn_momentum"] if pd.isna(momentum) else float(momentum),
+                             "block": block, "seed": int(seed),
+                             "cost": predictions.running_statistics_cost(run)})
+    return pd.DataFrame(rows, columns=["momentum", "block", "seed", "cost"]).dropna()

@@ -215,14 +215,18 @@ def _first_block():
          "the converged CNN's test accuracy per epoch, read with running and precise statistics", _CONVERGED)
 def _cnn_curves_two_readings():
     from . import readings
-    return readings.readings_figure(readings.readings_frame(_results()))
+    from ..analysis.order_readings import epoch_readings
+
+    return readings.readings_figure(epoch_readings(_results()))
 
 
 @_figure("fig_cnn_momentum", "mechanisms", "what the running statistics cost the converged CNN at each momentum",
          f"`results/cnn-converged-momentum0.01/`, `results/cnn-converged-momentum0.3/`; at 0.1, {_CONVERGED}")
 def _cnn_momentum():
     from . import momentum
-    return momentum.momentum_figure(momentum.momentum_frame(_results()))
+    from ..findings.orders import momentum_costs
+
+    return momentum.momentum_figure(momentum_costs(_results()))
 
 
 @_figure("fig_cnn_width32_readings", "mechanisms",

@@ -5,7 +5,7 @@ weights minus the one read with the running statistics training left
 (:func:`bnorder.analysis.predictions.running_statistics_cost`). The momentum sets how far back the running
 statistics remember and enters no training step, so a seed's weights are the same at every
 momentum and only this cost can move. The runs are the ones the findings read
-(:func:`bnorder.findings.orders.headline_runs`), so the figure's means are the glued numbers.
+(:func:`bnorder.findings.orders.momentum_costs`), so the figure's means are the glued numbers.
 """
 
 from __future__ import annotations
@@ -14,33 +14,9 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from ..analysis import predictions, stats
-from ..findings import HEADLINES, headline_runs
-from ..runs.config import LATER_KNOBS
-from ..runs.profiles import CNN_CONVERGED_PROFILE
-from ..runs.records import load_records
+from ..analysis import stats
+from ..findings.orders import MOMENTUM_BLOCKS
 from .style import block_palette
-
-# The converged CNN's profiles that differ in BatchNorm's momentum only.
-MOMENTUM_PROFILES = (f"{CNN_CONVERGED_PROFILE}-momentum0.01", CNN_CONVERGED_PROFILE,
-                     f"{CNN_CONVERGED_PROFILE}-momentum0.3")
-BLOCKS = ("bn-relu", "relu-bn")
-
-
-def momentum_frame(results) -> pd.DataFrame:
-    """One row per (momentum, block, seed): the running statistics' cost in points."""
-    every = load_records(results)
-    rows = []
-    for profile in MOMENTUM_PROFILES:
-        headline = next(h for h in HEADLINES if h["profile"] == profile)
-        for block in BLOCKS:
-            runs = headline_runs(every, headline, block) if len(every) else every
-            for seed, run in runs.iterrows():
-                momentum = run.get("bn_momentum")
-                rows.append({"momentum": LATER_KNOBS["bn_momentum"] if pd.isna(momentum) else float(momentum),
-                             "block": block, "seed": int(seed),
-                             "cost": predictions.running_statistics_cost(run)})
-    return pd.DataFrame(rows, columns=["momentum", "block", "seed", "cost"]).dropna()
 
 
 def momentum_figure(frame: pd.DataFrame):
@@ -48,7 +24,7 @@ def momentum_figure(frame: pd.DataFrame):
     95% interval per block, and a thin line joining a seed's runs of one block across momenta."""
     fig, ax = plt.subplots(figsize=(6, 3.4))
     palette = block_palette()
-    for i, block in enumerate(BLOCKS):
+    for i, block in enumerate(MOMENTUM_BLOCKS):
         sub = frame[frame["block"] == block]
         shift = 1.06 ** (i - 0.5)                       # side by side on the log axis
         for _, seed in sub.groupby("seed"):

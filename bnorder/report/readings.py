@@ -3,9 +3,9 @@
     running   BatchNorm's running statistics as training left them (what the original read)
     precise   statistics re-estimated for that epoch's weights (:mod:`bnorder.train.bn_eval`)
 
-Every seed of the configuration counts, wherever it was filed (:func:`bnorder.findings.
-pooled_runs`): the same weights read two ways show whether an order's jumps and its deficit sit in
-the weights or in the statistics.
+The frame is :func:`bnorder.analysis.order_readings.epoch_readings` (every seed of the
+configuration, wherever it was filed): the same weights read two ways show whether an order's jumps
+and its deficit sit in the weights or in the statistics.
 """
 
 from __future__ import annotations
@@ -13,27 +13,9 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import pandas as pd
 
-from ..findings import pooled_runs
-from ..runs.profiles import CNN_CONVERGED_PROFILE
-from ..runs.records import load_records
 from .style import block_palette
 
 READINGS = {"running": "test_acc", "precise": "test_acc_precise"}
-
-
-def readings_frame(results, profile: str = CNN_CONVERGED_PROFILE, arch: str = "cnn",
-                   blocks=("bn-relu", "relu-bn")) -> pd.DataFrame:
-    """One row per (block, seed, epoch, reading) with the test accuracy (percent)."""
-    every = load_records(results)
-    rows = []
-    for block in blocks:
-        runs = pooled_runs(every, profile, arch, block) if len(every) else every
-        for seed, run in runs.iterrows():
-            for e in run["history"]:
-                values = {"running": e["test_acc"], "precise": (e.get("bn_eval") or {}).get("test_acc_precise")}
-                rows += [{"block": block, "seed": int(seed), "epoch": e["epoch"], "reading": name,
-                          "test_acc": value} for name, value in values.items() if value is not None]
-    return pd.DataFrame(rows, columns=["block", "seed", "epoch", "reading", "test_acc"])
 
 
 def readings_figure(frame: pd.DataFrame):
