@@ -6,7 +6,7 @@ import json
 import matplotlib
 import pytest
 
-from bnorder.findings.orders import cnn_readings
+from bnorder.findings.order_effects import cnn_readings
 from bnorder.report import conclusion as cc
 
 matplotlib.use("Agg")

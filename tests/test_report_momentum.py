@@ -4,7 +4,7 @@ at the momentum its record was trained with."""
 import pytest
 
 from bnorder import findings
-from bnorder.findings.orders import momentum_costs
+from bnorder.findings.order_effects import momentum_costs
 from bnorder.report import momentum
 from test_findings import record
 

@@ -10,7 +10,7 @@ always give the same bytes). The kinds of finding, and the module that computes 
                       activation, interaction, case3-vs-case1), paired by seed, from the network's
                       edition (:func:`bnorder.analysis.pooling.factorial_runs`): ``factorial-<arch>-<contrast>``; the position
                       at the best-validation epoch: ``factorial-<arch>-position-best-val``
-    order             (:mod:`.orders`) relu-bn − bn-relu of one configuration, pooling every
+    order             (:mod:`.order_effects`) relu-bn − bn-relu of one configuration, pooling every
                       record of that configuration wherever it was filed
                       (:func:`bnorder.analysis.pooling.pooled_runs`), for the
                       converged CNN and the MLP of ``why-bn-eval`` (:data:`HEADLINES`):
@@ -51,7 +51,7 @@ always give the same bytes). The kinds of finding, and the module that computes 
                       ``…-best-val``), and each case's spread over seeds relative to case 1's, here
                       and in the study (``replication-<arch>-<case>-vs-case1-spread``,
                       ``original-<exp>-<arch>-<case>-vs-case1-spread``; :func:`replication_findings`)
-    describe          (:mod:`.factorial`, :mod:`.orders`, :mod:`.original`) a mean over seeds
+    describe          (:mod:`.factorial`, :mod:`.order_effects`, :mod:`.original`) a mean over seeds
                       (or runs) with its 95% interval: late-epoch volatility
                       (``late-volatility-<arch>-<block>``), fit of the training split
                       (``train-fit-<arch>-<block>``), generalization gap
@@ -99,7 +99,7 @@ from ..runs.records import load_records
 from .claims import BOOK, CLAIM, CLAIM_STATES, check, claims, parse_claim  # noqa: F401
 from .entries import ORIGINAL_DATA, claim_state  # noqa: F401
 from .factorial import factorial_findings, robustness_findings, robustness_id  # noqa: F401
-from .orders import (  # noqa: F401
+from .order_effects import (  # noqa: F401
     HEADLINES,
     POOLED_BLOCKS,
     POOLED_MEASURES,

@@ -13,7 +13,7 @@ from ..analysis import verdicts
 from ..analysis.contrasts import POSITION
 from ..analysis.robustness import robustness_table
 from ..findings import factorial_runs, loader
-from ..findings.orders import CNN_BLOCKS
+from ..findings.order_effects import CNN_BLOCKS
 from ..runs.profiles import PROFILES
 from . import factorial as fx
 from .replication import edition_label

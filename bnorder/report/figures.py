@@ -224,7 +224,7 @@ def _cnn_curves_two_readings():
          f"`results/cnn-converged-momentum0.01/`, `results/cnn-converged-momentum0.3/`; at 0.1, {_CONVERGED}")
 def _cnn_momentum():
     from . import momentum
-    from ..findings.orders import momentum_costs
+    from ..findings.order_effects import momentum_costs
 
     return momentum.momentum_figure(momentum_costs(_results()))
 
@@ -234,7 +234,7 @@ def _cnn_momentum():
          "`results/cnn-converged-width32/`")
 def _cnn_width32_readings():
     from . import conclusion as cc
-    from ..findings.orders import cnn_readings
+    from ..findings.order_effects import cnn_readings
 
     return cc.cnn_readings_figure(cnn_readings(_results(), "cnn-width32"))
 
@@ -262,6 +262,6 @@ def _probe():
          "the converged CNN's final test accuracy per block, running and precise statistics", _CONVERGED)
 def _cnn_readings():
     from . import conclusion as cc
-    from ..findings.orders import cnn_readings
+    from ..findings.order_effects import cnn_readings
 
     return cc.cnn_readings_figure(cnn_readings(_results()))

@@ -5,7 +5,7 @@ weights minus the one read with the running statistics training left
 (:func:`bnorder.analysis.predictions.running_statistics_cost`). The momentum sets how far back the running
 statistics remember and enters no training step, so a seed's weights are the same at every
 momentum and only this cost can move. The runs are the ones the findings read
-(:func:`bnorder.findings.orders.momentum_costs`), so the figure's means are the glued numbers.
+(:func:`bnorder.findings.order_effects.momentum_costs`), so the figure's means are the glued numbers.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from ..analysis import stats
-from ..findings.orders import MOMENTUM_BLOCKS
+from ..findings.order_effects import MOMENTUM_BLOCKS
 from .style import block_palette
 
 
