@@ -4,7 +4,8 @@ import pytest
 import torch
 import torch.nn as nn
 
-from bnorder.train.blocks import ORDERS, Block, canonical_block
+from bnorder.orders import ORDERS, canonical_block
+from bnorder.train.blocks import Block
 
 OP_OF = {nn.BatchNorm1d: "bn", nn.BatchNorm2d: "bn", nn.ReLU: "relu", nn.LeakyReLU: "lrelu",
          nn.Conv2d: "layer", nn.Linear: "layer"}
@@ -55,7 +56,8 @@ def test_layer_bias_can_be_switched_off():
 
 
 def test_intervention_blocks_run_the_study_order_then_their_one_addition():
-    from bnorder.train.blocks import CAUSE_BLOCKS, Center, Shift
+    from bnorder.orders import CAUSE_BLOCKS
+    from bnorder.train.blocks import Center, Shift
     ops = {**OP_OF, Center: "center", Shift: "shift"}
     for name, order in CAUSE_BLOCKS.items():
         for kind, x in [("conv", torch.randn(4, 3, 5, 5)), ("linear", torch.randn(4, 3))]:
@@ -80,7 +82,7 @@ def test_center_removes_the_mean_without_batch_statistics_or_a_gradient_of_its_o
 
 
 def test_bn_relu_center_has_zero_mean_output_where_bn_relu_has_the_rectified_normal_mean():
-    from bnorder.train.blocks import RECTIFIED_NORMAL_MEAN
+    from bnorder.orders import RECTIFIED_NORMAL_MEAN
     x = torch.randn(512, 16)
     torch.manual_seed(0)
     plain = Block("bn-relu", "linear", 16, 64)

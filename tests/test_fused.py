@@ -11,7 +11,7 @@ import torch.nn as nn
 
 import bnorder.train.fused as fused_mod
 from bnorder.runs.config import make_config
-from bnorder.train.blocks import ORDERS
+from bnorder.orders import ORDERS
 from bnorder.train.data import load_dataset
 from bnorder.train.fused import (
     SpeedFlags,

@@ -5,8 +5,9 @@ import torch
 from original_code import CNNNetwork, MLPNetwork
 from test_blocks import executed_ops
 
-from bnorder.train.blocks import ORDERS
-from bnorder.train.networks import ARCHS, blocks_of, build_network
+from bnorder.orders import ORDERS
+from bnorder.runs.config import ARCHS
+from bnorder.train.networks import blocks_of, build_network
 
 CIFAR = (3, 32, 32)
 

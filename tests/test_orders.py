@@ -38,12 +38,6 @@ def test_rectified_normal_mean_is_one_over_root_two_pi():
     assert RECTIFIED_NORMAL_MEAN == pytest.approx(1 / math.sqrt(2 * math.pi), rel=1e-15)
 
 
-def test_blocks_reexports_the_same_table():
-    from bnorder.train import blocks
-
-    assert blocks.ORDERS is ORDERS and blocks.canonical_block is canonical_block
-
-
 def test_the_two_by_two_design_is_read_off_the_order_table():
     from bnorder.orders import AFTER, BEFORE, FACTORIAL, ORDERS
     assert BEFORE == {"relu": "bn-relu", "lrelu": "bn-lrelu"}

@@ -4,7 +4,8 @@ import pytest
 
 from bnorder.analysis.parameter_counts import n_params, order_blocks
 from bnorder.orders import CAUSE_BLOCKS, ORDERS
-from bnorder.train.networks import ARCHS, blocks_of, build_network
+from bnorder.runs.config import ARCHS
+from bnorder.train.networks import blocks_of, build_network
 
 
 def count(model):

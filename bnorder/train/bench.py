@@ -48,11 +48,11 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from ..runs.config import make_config
+from ..runs.config import ARCHS, make_config
 from ..runs.records import provenance, write_json_atomic
 from .data import DATASETS, load_dataset, load_raw
 from .fused import SpeedFlags, build_fused, fused_train_epoch, make_adam
-from .networks import ARCHS, build_for
+from .networks import build_for
 from .single import pick_device, train_epoch
 
 H100_BF16_DENSE_TFLOPS = 989.0

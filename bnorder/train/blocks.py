@@ -1,9 +1,9 @@
 """The block as torch modules: a layer, then BatchNorm and the activation in a named order.
 
 The orders themselves (``ORDERS``, ``CAUSE_BLOCKS``, ``ALIASES`` and the functions that read
-them) are defined in :mod:`bnorder.orders`, which needs no torch; they are re-exported here, so
-``from bnorder.train.blocks import ORDERS`` keeps working. This module builds the blocks: ``Block``
-(the layer followed by ``NormAct``), and the operations ``Center`` and ``Shift`` of the cause blocks.
+them) are defined once, in :mod:`bnorder.orders`, which needs no torch. This module builds the
+blocks: ``Block`` (the layer followed by ``NormAct``), and the operations ``Center`` and ``Shift``
+of the cause blocks.
 """
 
 from __future__ import annotations
@@ -11,17 +11,7 @@ from __future__ import annotations
 import torch
 import torch.nn as nn
 
-from ..orders import (  # noqa: F401
-    ALIASES,
-    CAUSE_BLOCKS,
-    LEAKY_SLOPE,
-    ORDERS,
-    RECTIFIED_NORMAL_MEAN,
-    activation_then_bn,
-    canonical_block,
-    has_batchnorm,
-    ops_of,
-)
+from ..orders import LEAKY_SLOPE, RECTIFIED_NORMAL_MEAN, canonical_block, ops_of
 
 
 class Center(nn.Module):

@@ -17,8 +17,9 @@ import math
 
 import torch.nn as nn
 
-from ..runs.config import ARCHS, DEFAULT_DEPTH, DEFAULT_WIDTH, HEADS  # noqa: F401  (defined without torch)
-from .blocks import BN_MOMENTUM, LEAKY_SLOPE, Block
+from ..runs.config import ARCHS, DEFAULT_DEPTH, DEFAULT_WIDTH, HEADS
+from ..orders import LEAKY_SLOPE
+from .blocks import BN_MOMENTUM, Block
 
 
 def make_head(head: str, width: int, num_classes: int, bn_momentum: float = BN_MOMENTUM) -> nn.Module:
