@@ -56,3 +56,19 @@ def test_the_centring_table_reads_both_inputs_both_readings_and_only_the_seeds_a
     assert table.loc[("centred inputs", "precise statistics"), "bn-relu"] == pytest.approx(89.0)
     assert table.loc[("centred inputs", "precise statistics"), "relu-bn − bn-relu"] == pytest.approx(-1.0)
     assert table["bn-relu seeds"].tolist() == [2, 2, 2, 2]
+
+
+def test_an_outcome_that_fresh_seeds_changed_is_named(monkeypatch):
+    def frame(block, values):
+        return pd.DataFrame([{"arch": "mlp", "block": block, "seed": s, "status": "ok", "first_block": None,
+                              "final_test_acc": v, "history": []} for s, v in values.items()])
+    early = {s: 80.0 - 0.1 * s for s in range(10)}            # seeds 0-9: arm lower, resolved
+    late = {s: 80.0 + 3.0 + 0.1 * s for s in range(10, 20)}   # seeds 10-19 pull it up
+    data = {"a": frame("relu-bn", {**early, **late}), "b": frame("bn-relu", {s: 80.2 for s in range(20)})}
+    prediction = {"id": "p", "metric": "final_test_acc", "expect": "negative",
+                  "arm": {"profile": "a", "block": "relu-bn"}, "base": {"profile": "b", "block": "bn-relu"}}
+    monkeypatch.setattr(mechanisms, "loader", lambda results: data.__getitem__)
+    monkeypatch.setattr(mechanisms.predictions, "load_predictions", lambda: [prediction])
+    table = mechanisms.predictions.judge_all([prediction], load=data.__getitem__)
+    assert table.iloc[0]["outcome"] != "confirmed"
+    assert mechanisms.outcome_changes("results", table) == ["p"]

@@ -86,22 +86,6 @@ def test_the_forest_plot_draws_when_no_prediction_has_a_seed_or_a_margin():
     assert all(np.isfinite(fig.axes[0].get_xlim()))
 
 
-def test_an_outcome_that_fresh_seeds_changed_is_named(monkeypatch):
-    def frame(block, values):
-        return pd.DataFrame([{"arch": "mlp", "block": block, "seed": s, "status": "ok", "first_block": None,
-                              "final_test_acc": v, "history": []} for s, v in values.items()])
-    early = {s: 80.0 - 0.1 * s for s in range(10)}            # seeds 0-9: arm lower, resolved
-    late = {s: 80.0 + 3.0 + 0.1 * s for s in range(10, 20)}   # seeds 10-19 pull it up
-    data = {"a": frame("relu-bn", {**early, **late}), "b": frame("bn-relu", {s: 80.2 for s in range(20)})}
-    prediction = {"id": "p", "metric": "final_test_acc", "expect": "negative",
-                  "arm": {"profile": "a", "block": "relu-bn"}, "base": {"profile": "b", "block": "bn-relu"}}
-    monkeypatch.setattr(mech, "loader", lambda results: data.__getitem__)
-    monkeypatch.setattr(mech.predictions, "load_predictions", lambda: [prediction])
-    table = mech.predictions.judge_all([prediction], load=data.__getitem__)
-    assert table.iloc[0]["outcome"] != "confirmed"
-    assert mech.outcome_changes("results", table) == ["p"]
-
-
 def test_an_equivalence_interval_across_its_margin_is_not_drawn_as_refuted():
     from matplotlib.colors import to_hex
 

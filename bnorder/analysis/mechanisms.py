@@ -137,3 +137,24 @@ def cnn_dose_response(results) -> pd.DataFrame:
             rows.append({"profile": profile, "lr": lr, "n": v.n, "position_mean": v.mean,
                          "position_lo": v.low, "position_hi": v.high})
     return pd.DataFrame(rows, columns=["profile", "lr", "n", "position_mean", "position_lo", "position_hi"])
+
+
+# ------------------------------------------------------------------ predictions
+
+def outcome_changes(results, table: pd.DataFrame, first=range(10)) -> list[str]:
+    """The predictions without named seeds whose outcome on seeds ``first`` alone differs from
+    their outcome on every paired seed (the replication added seeds to some of their arms)."""
+    changed = []
+    for p in predictions.load_predictions():
+        if p.get("seeds") is not None:
+            continue
+        alone = predictions.judge({**p, "seeds": list(first)}, load=loader(results))
+        row = table[table["id"] == p["id"]]
+        if len(row) and alone["n"] >= 2 and alone["outcome"] != row.iloc[0]["outcome"]:
+            changed.append(p["id"])
+    return changed
+
+
+def judged(results) -> pd.DataFrame:
+    """Every prediction of ``book/predictions.yml`` judged on the records under ``results``."""
+    return predictions.judge_all(load=loader(results))

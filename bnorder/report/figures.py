@@ -188,27 +188,30 @@ def _coverage():
 @_figure("fig_forest", "mechanisms", "every intervention against its prediction: paired differences by outcome",
          "`book/predictions.yml` and the records of its arms under `results/`")
 def _forest():
+    from ..analysis.mechanisms import judged
     from . import mechanisms as mech
-    return mech.forest_figure(mech.judged(_results()))
+    return mech.forest_figure(judged(_results()))
 
 
 @_figure("fig_units", "mechanisms", "always-negative units per layer and block at the last epoch",
          "`results/factorial/`")
 def _units():
-    from . import mechanisms as mech
     from ..analysis.mechanisms import unit_states
+    from ..analysis.pooling import loader
+    from . import mechanisms as mech
 
-    return mech.unit_states_figure(unit_states(mech.loader(_results())(_base())))
+    return mech.unit_states_figure(unit_states(loader(_results())(_base())))
 
 
 @_figure("fig_first_block", "mechanisms", "the MLP's first-block always-negative units over training, per arm",
          "`results/factorial/` and `results/why-centred-input/`")
 def _first_block():
+    from ..analysis.mechanisms import first_block_over_training
+    from ..analysis.pooling import loader
     from . import mechanisms as mech
     arms = mech.first_block_arms(_base())
-    from ..analysis.mechanisms import first_block_over_training
 
-    return mech.first_block_figure(first_block_over_training(mech.loader(_results()), arms), arms)
+    return mech.first_block_figure(first_block_over_training(loader(_results()), arms), arms)
 
 
 @_figure("fig_cnn_curves_two_readings", "mechanisms",
@@ -252,8 +255,9 @@ def _dose():
 @_figure("fig_probe", "mechanisms", "the probe's measurements per network and block, one dot per seed",
          "`results/factorial/`")
 def _probe():
+    from ..analysis.pooling import loader
     from . import mechanisms as mech
-    return mech.probe_figure(mech.loader(_results())(_base()))
+    return mech.probe_figure(loader(_results())(_base()))
 
 
 # ------------------------------------------------------------------ Conclusion

@@ -12,9 +12,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from ..analysis import predictions
 from ..analysis.measures import run_measures
-from ..analysis.pooling import loader
 from ..runs.records import completed
 from .missing_runs import not_run_sentence, sweep_command
 from .style import ARCH_ORDER, BLOCK_ORDER, STATE_COLOURS, block_palette, ordered
@@ -41,25 +39,6 @@ def prediction_sentence(row) -> str:
     commands = ", ".join(f"`{sweep_command(p)}`" for p in ([profiles] if isinstance(profiles, str) else profiles))
     return (f"*Prediction, written {row['written']} before {runs}:* {' '.join(row['prediction'].split())}"
             f" (its runs: {commands})")
-
-
-def outcome_changes(results, table: pd.DataFrame, first=range(10)) -> list[str]:
-    """The predictions without named seeds whose outcome on seeds ``first`` alone differs from
-    their outcome on every paired seed (the replication added seeds to some of their arms)."""
-    changed = []
-    for p in predictions.load_predictions():
-        if p.get("seeds") is not None:
-            continue
-        alone = predictions.judge({**p, "seeds": list(first)}, load=loader(results))
-        row = table[table["id"] == p["id"]]
-        if len(row) and alone["n"] >= 2 and alone["outcome"] != row.iloc[0]["outcome"]:
-            changed.append(p["id"])
-    return changed
-
-
-def judged(results) -> pd.DataFrame:
-    """Every prediction of ``book/predictions.yml`` judged on the records under ``results``."""
-    return predictions.judge_all(load=loader(results))
 
 
 def ledger(predictions: list[dict], found: dict[str, dict] | None = None) -> pd.DataFrame:
