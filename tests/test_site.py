@@ -46,7 +46,8 @@ ARTIFACTS = ROOT / "_build" / "test-artifacts" / "site"
 BOOK_FILES = ("_config.yml", "_toc.yml", "references.bib")
 BOOK_DIRS = ("book", "notebooks", "_ext")
 IGNORE = shutil.ignore_patterns(".*", "_build", "__pycache__", ".ipynb_checkpoints")
-QUERY = "LeakyReLU"
+# Words a reader searches for: each must list the chapters that use it, a chapter first.
+QUERIES = ("LeakyReLU", "relu-bn", "momentum")
 # Console errors of the pinned theme stack that the book cannot avoid, with the reason; tolerated
 # and reported as a warning. Empty: _config.yml works around the two it had (duplicated body
 # scripts, a missing default theme mode), so every console error fails the test.
@@ -377,22 +378,26 @@ def chapters_mentioning(html: Path, tree: Path, word: str) -> set[str]:
     return found
 
 
-def test_search_finds_the_chapter_that_explains_leakyrelu(site, browser):
+@pytest.mark.parametrize("query", QUERIES)
+def test_search_lists_the_chapters_that_use_a_word_first(site, browser, query):
     base, html, tree = site
-    expected = chapters_mentioning(html, tree, QUERY)
-    assert expected, f"no chapter mentions {QUERY}"
+    expected = chapters_mentioning(html, tree, query)
+    assert expected, f"no chapter mentions {query}"
     reader = Reader(browser, base)
     try:
-        page = reader.open(f"search.html?q={QUERY}")
+        page = reader.open(f"search.html?q={query}")
         # Sphinx searches in JavaScript: wait for its result list and its summary line
         page.wait_for_selector("#search-results ul.search li a", timeout=60000)
         page.wait_for_function(
             "() => { const p = document.querySelector('#search-results p.search-summary');"
             " return p && !/Preparing|Searching/.test(p.textContent); }", timeout=60000)
-        found = {urldefrag(urljoin(page.url, a))[0].removeprefix(base) for a in page.eval_on_selector_all(
-            "#search-results ul.search li a", "as => as.map(a => a.getAttribute('href'))")}
-        page.screenshot(path=str(ARTIFACTS / "search-LeakyReLU.png"), full_page=True)
-        assert expected <= found, f"chapters mentioning {QUERY} missing from the results: {expected - found}"
+        found = [urldefrag(urljoin(page.url, a))[0].removeprefix(base) for a in page.eval_on_selector_all(
+            "#search-results ul.search li a", "as => as.map(a => a.getAttribute('href'))")]
+        page.screenshot(path=str(ARTIFACTS / f"search-{query}.png"), full_page=True)
+        assert expected <= set(found), f"chapters mentioning {query} missing from the results: {expected - set(found)}"
+        runs = [f for f in found if f.startswith("book/runs/")]
+        assert not runs, f"searching {query} lists {len(runs)} run notebooks, e.g. {runs[:3]}"
+        assert found[0] in expected, f"searching {query} lists {found[0]} first, not a chapter that uses it"
         assert not reader.unexpected(), "\n".join(reader.unexpected())
     finally:
         reader.warn_known()
