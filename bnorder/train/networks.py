@@ -17,8 +17,8 @@ import math
 
 import torch.nn as nn
 
-from ..runs.config import ARCHS, DEFAULT_DEPTH, DEFAULT_WIDTH, HEADS
 from ..orders import LEAKY_SLOPE
+from ..runs.config import ARCHS, DEFAULT_DEPTH, DEFAULT_WIDTH, HEADS
 from .blocks import BN_MOMENTUM, Block
 
 
